@@ -1,0 +1,119 @@
+//! One error type for every layer above the database, mapped once to HTTP.
+//!
+//! Each error carries a stable machine code (`phone_invalid`, `csrf_invalid`, …) that API
+//! clients can rely on, and its message comes from the i18n catalogue under `error.<code>`.
+//! The response carries the error as an extension; the web shell turns it into a Vietnamese
+//! HTML page for browsers or a JSON body for `/api` clients.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::i18n::{Locale, t};
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code} ({status})")]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    /// The form field at fault, so the form can show the message beside it.
+    pub field: Option<&'static str>,
+    /// Extra detail for logs, never shown to users.
+    pub detail: Option<String>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        AppError {
+            status,
+            code,
+            field: None,
+            detail: None,
+        }
+    }
+    pub fn invalid(code: &'static str, field: &'static str) -> Self {
+        AppError {
+            field: Some(field),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+        }
+    }
+    pub fn bad_request(code: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code)
+    }
+    pub fn conflict(code: &'static str) -> Self {
+        Self::new(StatusCode::CONFLICT, code)
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+    pub fn other_commune() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "other_commune")
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        AppError {
+            detail: Some(detail.to_string()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+
+    pub fn message(&self, locale: Locale) -> &'static str {
+        t(locale, &format!("error.{}", self.code))
+    }
+
+    pub fn body(&self, locale: Locale) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message(locale).to_owned(),
+                field: self.field.map(str::to_owned),
+            },
+        }
+    }
+}
+
+/// The JSON shape of every API error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `phone_invalid`.
+    pub code: String,
+    /// Human-readable message in the request's language (Vietnamese by default).
+    pub message: String,
+    /// The input field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, detail = ?self.detail, "request failed");
+        }
+        let mut res = (self.status, axum::Json(self.body(Locale::Vi))).into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}

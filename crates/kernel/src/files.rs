@@ -1,0 +1,351 @@
+//! The attachment store: content-addressed files under the data directory, with size and type
+//! checked from the bytes themselves and large phone photos downscaled.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(
+        Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema,
+    )]
+    #[sea_orm(table_name = "attachment")]
+    #[schema(as = Attachment)]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub sha256: String,
+        pub mime: String,
+        pub size_bytes: i64,
+        pub width: Option<i32>,
+        pub height: Option<i32>,
+        pub original_name: String,
+        pub uploaded_by: Option<i64>,
+        #[schema(value_type = String, format = DateTime)]
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The kinds of file the platform accepts, recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Jpeg,
+    Png,
+    Webp,
+    Pdf,
+}
+
+impl Kind {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Kind::Jpeg => "image/jpeg",
+            Kind::Png => "image/png",
+            Kind::Webp => "image/webp",
+            Kind::Pdf => "application/pdf",
+        }
+    }
+    pub fn is_image(self) -> bool {
+        !matches!(self, Kind::Pdf)
+    }
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Kind::Jpeg => &["jpg", "jpeg", "jfif"],
+            Kind::Png => &["png"],
+            Kind::Webp => &["webp"],
+            Kind::Pdf => &["pdf"],
+        }
+    }
+}
+
+pub const IMAGES: &[Kind] = &[Kind::Jpeg, Kind::Png, Kind::Webp];
+pub const IMAGES_AND_PDF: &[Kind] = &[Kind::Jpeg, Kind::Png, Kind::Webp, Kind::Pdf];
+
+/// What the bytes are, whatever the name says.
+pub fn sniff(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Kind::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(Kind::Png)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(Kind::Webp)
+    } else if bytes.starts_with(b"%PDF-") {
+        Some(Kind::Pdf)
+    } else {
+        None
+    }
+}
+
+/// Every extension we know; a name ending in one of them must match the content.
+fn name_contradicts(name: &str, kind: Kind) -> bool {
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let ext = ext.to_ascii_lowercase();
+    let known = [Kind::Jpeg, Kind::Png, Kind::Webp, Kind::Pdf]
+        .iter()
+        .flat_map(|k| k.extensions())
+        .chain(
+            [
+                "gif", "doc", "docx", "xls", "xlsx", "exe", "zip", "txt", "html", "svg", "heic",
+            ]
+            .iter(),
+        )
+        .any(|e| *e == ext);
+    known && !kind.extensions().contains(&ext.as_str())
+}
+
+#[derive(Clone)]
+pub struct FileStore {
+    root: PathBuf,
+    pub max_bytes: usize,
+    pub max_side: u32,
+}
+
+pub struct Prepared {
+    kind: Kind,
+    bytes: Vec<u8>,
+    width: Option<u32>,
+    height: Option<u32>,
+}
+
+/// Checks and, for oversize photos, downscales an upload. Pure CPU: call off the async threads.
+pub fn prepare(
+    bytes: Vec<u8>,
+    name: &str,
+    allowed: &[Kind],
+    max_bytes: usize,
+    max_side: u32,
+) -> AppResult<Prepared> {
+    if bytes.len() > max_bytes {
+        return Err(AppError {
+            field: Some("file"),
+            ..AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large")
+        });
+    }
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file_empty", "file"));
+    }
+    let kind = sniff(&bytes)
+        .filter(|k| allowed.contains(k))
+        .ok_or_else(|| AppError::invalid("file_type", "file"))?;
+    if name_contradicts(name, kind) {
+        return Err(AppError::invalid("file_mismatch", "file"));
+    }
+    if !kind.is_image() {
+        return Ok(Prepared {
+            kind,
+            bytes,
+            width: None,
+            height: None,
+        });
+    }
+    let format = match kind {
+        Kind::Jpeg => image::ImageFormat::Jpeg,
+        Kind::Png => image::ImageFormat::Png,
+        _ => image::ImageFormat::WebP,
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(&bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|_| AppError::invalid("file_corrupt", "file"))?;
+    let (w, h) = (img.width(), img.height());
+    if w.max(h) <= max_side {
+        return Ok(Prepared {
+            kind,
+            bytes,
+            width: Some(w),
+            height: Some(h),
+        });
+    }
+    // Re-encoding also drops EXIF, which on phone photos includes the GPS position of the home.
+    let small = img.resize(max_side, max_side, image::imageops::FilterType::Triangle);
+    let mut out = Cursor::new(Vec::new());
+    let kind = if kind == Kind::Png {
+        small
+            .write_to(&mut out, image::ImageFormat::Png)
+            .map_err(AppError::internal)?;
+        Kind::Png
+    } else {
+        let rgb = small.to_rgb8();
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
+        rgb.write_with_encoder(enc).map_err(AppError::internal)?;
+        Kind::Jpeg
+    };
+    Ok(Prepared {
+        kind,
+        bytes: out.into_inner(),
+        width: Some(small.width()),
+        height: Some(small.height()),
+    })
+}
+
+impl FileStore {
+    pub fn new(data_dir: &Path, max_bytes: usize, max_side: u32) -> Self {
+        FileStore {
+            root: data_dir.join("files"),
+            max_bytes,
+            max_side,
+        }
+    }
+
+    fn path_of(&self, sha: &str) -> PathBuf {
+        self.root.join(&sha[..2]).join(&sha[2..4]).join(sha)
+    }
+
+    /// Checks, stores and records an upload for a commune.
+    pub async fn store(
+        &self,
+        db: &impl ConnectionTrait,
+        commune_code: &str,
+        uploaded_by: Option<i64>,
+        name: &str,
+        bytes: Vec<u8>,
+        allowed: &'static [Kind],
+    ) -> AppResult<entity::Model> {
+        let (max_bytes, max_side, owned_name) = (self.max_bytes, self.max_side, name.to_owned());
+        let prepared = tokio::task::spawn_blocking(move || {
+            prepare(bytes, &owned_name, allowed, max_bytes, max_side)
+        })
+        .await
+        .map_err(AppError::internal)??;
+        let sha = hex::encode(Sha256::digest(&prepared.bytes));
+        let path = self.path_of(&sha);
+        if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            let dir = path.parent().expect("hashed path has a parent");
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(AppError::internal)?;
+            // Write then rename: a crash never leaves a half file under a valid hash.
+            let tmp = dir.join(format!(".{sha}.{}", crate::accounts::random_token(4)));
+            tokio::fs::write(&tmp, &prepared.bytes)
+                .await
+                .map_err(AppError::internal)?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(AppError::internal)?;
+        }
+        let clean_name: String = name
+            .chars()
+            .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+            .take(200)
+            .collect();
+        Ok(entity::ActiveModel {
+            commune_code: Set(commune_code.into()),
+            sha256: Set(sha),
+            mime: Set(prepared.kind.mime().into()),
+            size_bytes: Set(prepared.bytes.len() as i64),
+            width: Set(prepared.width.map(|w| w as i32)),
+            height: Set(prepared.height.map(|h| h as i32)),
+            original_name: Set(if clean_name.is_empty() {
+                "file".into()
+            } else {
+                clean_name
+            }),
+            uploaded_by: Set(uploaded_by),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    pub async fn find(
+        &self,
+        db: &impl ConnectionTrait,
+        commune_code: &str,
+        id: i64,
+    ) -> AppResult<entity::Model> {
+        entity::Entity::find_by_id(id)
+            .filter(entity::Column::CommuneCode.eq(commune_code))
+            .one(db)
+            .await?
+            .ok_or_else(AppError::not_found)
+    }
+
+    pub async fn read(&self, m: &entity::Model) -> AppResult<Vec<u8>> {
+        tokio::fs::read(self.path_of(&m.sha256))
+            .await
+            .map_err(AppError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 30, 30]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 255) as u8, (y % 255) as u8, 90])
+        });
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(sniff(&png(2, 2)), Some(Kind::Png));
+        assert_eq!(sniff(&jpeg(2, 2)), Some(Kind::Jpeg));
+        assert_eq!(sniff(b"%PDF-1.7 ..."), Some(Kind::Pdf));
+        assert_eq!(sniff(b"MZ\x90\x00"), None);
+    }
+
+    #[test]
+    fn rejects_wrong_type_and_lying_names() {
+        let e = prepare(b"<script>".to_vec(), "a.jpg", IMAGES, 1000, 100)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file_type");
+        let e = prepare(jpeg(4, 4), "scan.pdf", IMAGES_AND_PDF, 100_000, 100)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file_mismatch");
+        let e = prepare(b"%PDF-1.4".to_vec(), "x.pdf", IMAGES, 1000, 100)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file_type");
+        let e = prepare(vec![0xFF; 2000], "a.jpg", IMAGES, 1000, 100)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file_too_large");
+        let e = prepare(vec![0xFF, 0xD8, 0xFF, 0, 1, 2], "a.jpg", IMAGES, 1000, 100)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file_corrupt");
+    }
+
+    #[test]
+    fn downscales_large_photos() {
+        let p = prepare(jpeg(3000, 2000), "IMG_0001.JPG", IMAGES, 50_000_000, 1600).unwrap();
+        assert_eq!((p.width, p.height), (Some(1600), Some(1067)));
+        assert_eq!(sniff(&p.bytes), Some(Kind::Jpeg));
+        let small = prepare(png(40, 30), "logo.png", IMAGES, 50_000, 1600).unwrap();
+        assert_eq!((small.width, small.height), (Some(40), Some(30)));
+    }
+}

@@ -1,0 +1,16 @@
+//! The Xã Số kernel: what every feature room needs and nothing feature-specific.
+
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod files;
+pub mod i18n;
+pub mod jobs;
+pub mod migration;
+pub mod notify;
+pub mod tenancy;
+pub mod text;
+pub mod units;
+pub mod web;

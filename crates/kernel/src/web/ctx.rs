@@ -1,0 +1,297 @@
+//! The request context: who is asking, in which language and font size, with which CSRF
+//! token; plus the middleware that builds it and renders errors for people or programs.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{AppState, csrf};
+use crate::accounts::{self, CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Locale, Tr};
+use crate::tenancy::CommuneInfo;
+
+pub const SESSION_COOKIE: &str = "xaso_session";
+pub const CSRF_COOKIE: &str = "xaso_csrf";
+pub const LANG_COOKIE: &str = "xaso_lang";
+pub const FONT_COOKIE: &str = "xaso_font";
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub locale: Locale,
+    /// Font size step chosen by the reader: 0 normal, 1 large, 2 larger.
+    pub font: u8,
+    pub user: Option<Arc<CurrentUser>>,
+    /// The raw session cookie, so logging out can delete it.
+    pub session_token: Option<String>,
+    pub csrf_token: String,
+    csrf_nonce: String,
+    secret: Arc<[u8]>,
+    pub host: Option<String>,
+    pub path: String,
+    pub request_id: String,
+}
+
+impl Ctx {
+    pub fn tr(&self) -> Tr {
+        Tr(self.locale)
+    }
+
+    pub fn csrf_ok(&self, presented: &str) -> bool {
+        csrf::verify(&self.secret, &self.csrf_nonce, presented)
+    }
+
+    pub fn user(&self) -> AppResult<&CurrentUser> {
+        self.user.as_deref().ok_or_else(AppError::unauthenticated)
+    }
+
+    /// The signed-in user if they work for (or oversee) this commune.
+    pub fn staff(&self, c: &CommuneInfo) -> AppResult<&CurrentUser> {
+        let u = self.user()?;
+        if u.is_staff_of(c) {
+            Ok(u)
+        } else if u.grants.iter().any(|g| g.role.is_staff()) {
+            Err(AppError::other_commune())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// The signed-in user if they hold one of `roles` reaching this commune.
+    pub fn with_role(&self, c: &CommuneInfo, roles: &[Role]) -> AppResult<&CurrentUser> {
+        let u = self.staff(c)?;
+        if u.has_role_in(c, roles) {
+            Ok(u)
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    pub fn system_admin(&self) -> AppResult<&CurrentUser> {
+        let u = self.user()?;
+        if u.is_system_admin() {
+            Ok(u)
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("context middleware missing"))
+    }
+}
+
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    http_only: bool,
+    secure: bool,
+) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; Max-Age={max_age_secs}; SameSite=Lax");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).expect("cookie values are ASCII")
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/open311/")
+}
+
+async fn resolve_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<(Option<Arc<CurrentUser>>, bool)> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let (user_id, via_token) = if let Some(tok) = bearer {
+        match accounts::token_user(&state.db, tok).await? {
+            Some(id) => (Some(id), true),
+            None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "token_invalid")),
+        }
+    } else if let Some(tok) = cookie(headers, SESSION_COOKIE) {
+        (accounts::session_user(&state.db, tok).await?, false)
+    } else {
+        (None, false)
+    };
+    let user = match user_id {
+        Some(id) => accounts::load_user(&state.db, id).await?.map(Arc::new),
+        None => None,
+    };
+    Ok((user, via_token))
+}
+
+/// Builds the [`Ctx`], enforces CSRF on cookie-authenticated API writes, and turns errors
+/// into Vietnamese pages (or JSON for API clients).
+pub async fn context_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| accounts::random_token(8));
+
+    let (user, via_token, auth_error) = match resolve_user(&state, &headers).await {
+        Ok((u, t)) => (u, t, None),
+        Err(e) => (None, false, Some(e)),
+    };
+    let locale = cookie(&headers, LANG_COOKIE)
+        .and_then(Locale::parse)
+        .or_else(|| user.as_ref().and_then(|u| Locale::parse(&u.locale)))
+        .unwrap_or_default();
+    let font = cookie(&headers, FONT_COOKIE)
+        .and_then(|f| f.parse::<u8>().ok())
+        .unwrap_or(0)
+        .min(2);
+    let existing_nonce = cookie(&headers, CSRF_COOKIE)
+        .filter(|n| n.len() == 32)
+        .map(str::to_owned);
+    let new_nonce = existing_nonce.is_none().then(|| accounts::random_token(16));
+    let nonce = existing_nonce.or(new_nonce.clone()).unwrap_or_default();
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
+
+    let ctx = Ctx {
+        locale,
+        font,
+        session_token: if via_token {
+            None
+        } else {
+            cookie(&headers, SESSION_COOKIE).map(str::to_owned)
+        },
+        user,
+        csrf_token: csrf::token_for(&state.secret, &nonce),
+        csrf_nonce: nonce,
+        secret: state.secret.clone(),
+        host,
+        path: path.clone(),
+        request_id: request_id.clone(),
+    };
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let api_csrf_failure = is_api(&path)
+        && unsafe_method
+        && ctx.user.is_some()
+        && !via_token
+        && !headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| ctx.csrf_ok(t));
+
+    req.extensions_mut().insert(ctx.clone());
+    let mut res = if let Some(e) = auth_error {
+        e.into_response()
+    } else if api_csrf_failure {
+        AppError::new(StatusCode::FORBIDDEN, "csrf_invalid").into_response()
+    } else {
+        next.run(req).await
+    };
+
+    res = present_error(&state, &ctx, res).await;
+    if let Some(n) = new_nonce {
+        res.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(
+                CSRF_COOKIE,
+                &n,
+                60 * 60 * 24 * 365,
+                true,
+                state.config.cookies_secure(),
+            ),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Maps bare framework errors (413 from the body limit, 408 from the timeout, 405) to our
+/// codes, then renders every error in the reader's language.
+async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
+    let err = match res.extensions().get::<AppError>() {
+        Some(e) => e.clone(),
+        None => match res.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+            }
+            StatusCode::REQUEST_TIMEOUT => AppError::new(StatusCode::REQUEST_TIMEOUT, "timeout"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "form_invalid")
+            }
+            _ => return res,
+        },
+    };
+    if is_api(&ctx.path) {
+        let mut out = (err.status, axum::Json(err.body(ctx.locale))).into_response();
+        if err.status == StatusCode::UNAUTHORIZED {
+            out.headers_mut()
+                .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        }
+        return out;
+    }
+    if err.status == StatusCode::UNAUTHORIZED && err.code == "unauthenticated" {
+        let next = urlencode(&ctx.path);
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    super::pages::error_page(state, ctx, &err).await
+}
+
+pub fn urlencode(s: &str) -> String {
+    url_escape(s)
+}
+
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

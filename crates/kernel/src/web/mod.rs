@@ -1,0 +1,155 @@
+//! The web shell: state, middleware stack, layout, errors, static assets, the kernel's own
+//! pages and API, and the OpenAPI assembly. Feature rooms add their routers on top.
+
+pub mod api;
+pub mod assets;
+pub mod csrf;
+pub mod ctx;
+pub mod ops;
+pub mod pages;
+pub mod shell;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::middleware;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::files::FileStore;
+use crate::notify::Dispatcher;
+use crate::tenancy::CommuneCache;
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    /// Server secret for CSRF tokens; kept in the database so every process agrees.
+    pub secret: Arc<[u8]>,
+    pub communes: CommuneCache,
+    pub files: FileStore,
+    pub metrics: ops::Metrics,
+    pub dispatcher: Dispatcher,
+    pub login_limiter: ops::IpLimiter,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub async fn new(
+        db: DatabaseConnection,
+        config: Config,
+        dispatcher: Dispatcher,
+    ) -> anyhow::Result<Self> {
+        let secret = load_or_create_secret(&db).await?;
+        let communes = CommuneCache::default();
+        communes
+            .reload(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let files = FileStore::new(
+            &config.data_dir,
+            config.max_upload_bytes,
+            config.max_image_side,
+        );
+        let login_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(300));
+        Ok(AppState(Arc::new(Inner {
+            db,
+            config,
+            secret,
+            communes,
+            files,
+            metrics: ops::Metrics::default(),
+            dispatcher,
+            login_limiter,
+        })))
+    }
+
+    /// The commune a request on this host is about, for province deployments where each
+    /// commune has its own host name, or the only commune of a single-commune deployment.
+    pub fn commune_for_host(&self, host: Option<&str>) -> Option<Arc<crate::tenancy::CommuneInfo>> {
+        if let Some(code) = host.and_then(|h| self.config.hosts.get(h)) {
+            return self.communes.active(code).ok();
+        }
+        let all = self.communes.all_active();
+        (all.len() == 1).then(|| all[0].clone())
+    }
+}
+
+async fn load_or_create_secret(db: &DatabaseConnection) -> anyhow::Result<Arc<[u8]>> {
+    use crate::tenancy::entity::setting;
+    const KEY: &str = "secret.csrf";
+    if let Some(s) = setting::Entity::find_by_id(KEY.to_owned()).one(db).await? {
+        return Ok(hex::decode(s.value)?.into());
+    }
+    let fresh = crate::accounts::random_token(32);
+    let res = setting::ActiveModel {
+        key: Set(KEY.into()),
+        value: Set(fresh.clone()),
+    }
+    .insert(db)
+    .await;
+    if res.is_err() {
+        // Another process created it first; use theirs.
+        let s = setting::Entity::find_by_id(KEY.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("secret missing"))?;
+        return Ok(hex::decode(s.value)?.into());
+    }
+    Ok(hex::decode(fresh)?.into())
+}
+
+pub fn map_body_rejection(r: BytesRejection) -> AppError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+    } else {
+        AppError {
+            detail: Some(r.body_text()),
+            ..AppError::bad_request("form_invalid")
+        }
+    }
+}
+
+/// The kernel's routes merged with the features' routes, under the full middleware stack.
+pub fn app(state: AppState, features: Router<AppState>) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .merge(ops::router())
+        .merge(assets::router())
+        .merge(features)
+        .fallback(|| async { AppError::not_found() })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        // Outside the limits and the timeout so their bare responses get our error pages.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ctx::context_layer,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
+        .with_state(state)
+}

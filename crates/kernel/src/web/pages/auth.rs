@@ -1,0 +1,326 @@
+//! Sign-up, sign-in and sign-out pages.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{Extensions, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{form_error, safe_next};
+use crate::accounts::{self, Grant, NewUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::notify;
+use crate::tenancy::{self, CommuneInfo};
+use crate::web::AppState;
+use crate::web::csrf::CsrfForm;
+use crate::web::ctx::{Ctx, SESSION_COOKIE, set_cookie};
+use crate::web::ops::client_ip;
+use crate::web::shell::{Shell, render, render_status};
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    shell: Shell,
+    communes: Vec<Arc<CommuneInfo>>,
+    commune_code: String,
+    villages: Vec<(i64, String)>,
+    full_name: String,
+    phone: String,
+    error: Option<String>,
+    field: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    commune_code: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    village_id: String,
+}
+
+impl RegisterForm {
+    pub fn new(
+        commune_code: String,
+        full_name: String,
+        phone: String,
+        password: String,
+        village_id: Option<i64>,
+    ) -> Self {
+        RegisterForm {
+            commune_code,
+            full_name,
+            phone,
+            password,
+            village_id: village_id.map(|v| v.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+async fn register_page(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &RegisterForm,
+    err: Option<&AppError>,
+) -> AppResult<Response> {
+    let communes = state.communes.all_active();
+    let default = state
+        .commune_for_host(ctx.host.as_deref())
+        .map(|c| c.code.clone())
+        .or_else(|| communes.first().map(|c| c.code.clone()));
+    let commune_code = if f.commune_code.is_empty() {
+        default.unwrap_or_default()
+    } else {
+        f.commune_code.clone()
+    };
+    let villages = tenancy::villages(&state.db, &commune_code)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v.name))
+        .collect();
+    let commune = state.communes.active(&commune_code).ok();
+    let page = RegisterPage {
+        shell: Shell::new(state, ctx, commune, ctx.tr().get("register.title")).await,
+        communes,
+        commune_code,
+        villages,
+        full_name: f.full_name.clone(),
+        phone: f.phone.clone(),
+        error: err.map(|e| form_error(ctx, e)),
+        field: err.and_then(|e| e.field).unwrap_or_default().to_owned(),
+    };
+    Ok(match err {
+        Some(e) => render_status(e.status, &page),
+        None => render(&page),
+    })
+}
+
+pub async fn register_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    register_page(&state, &ctx, &RegisterForm::default(), None).await
+}
+
+fn session_cookie(state: &AppState, token: &str) -> axum::http::HeaderValue {
+    set_cookie(
+        SESSION_COOKIE,
+        token,
+        state.config.session_days * 86_400,
+        true,
+        state.config.cookies_secure(),
+    )
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ext: Extensions,
+    CsrfForm(f): CsrfForm<RegisterForm>,
+) -> AppResult<Response> {
+    match register_citizen(&state, &ext, &f).await {
+        Ok(user) => {
+            let token =
+                accounts::create_session(&state.db, user.id, state.config.session_days).await?;
+            let mut res = Redirect::to(&format!("/c/{}", user.commune_code.unwrap_or_default()))
+                .into_response();
+            res.headers_mut()
+                .append(SET_COOKIE, session_cookie(&state, &token));
+            Ok(res)
+        }
+        Err(e) if e.status.is_client_error() => register_page(&state, &ctx, &f, Some(&e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Registers a citizen of an active commune and welcomes them in their inbox.
+pub async fn register_citizen(
+    state: &AppState,
+    ext: &Extensions,
+    f: &RegisterForm,
+) -> AppResult<accounts::entity::user::Model> {
+    if !state.login_limiter.allow(client_ip(ext)) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+        ));
+    }
+    let commune = state
+        .communes
+        .active(&f.commune_code)
+        .map_err(|_| AppError::invalid("commune_unknown", "commune_code"))?;
+    let village_id = match f.village_id.trim() {
+        "" => None,
+        v => Some(
+            v.parse::<i64>()
+                .map_err(|_| AppError::invalid("village_unknown", "village_id"))?,
+        ),
+    };
+    let grant = Grant {
+        role: Role::Citizen,
+        unit_code: commune.code.clone(),
+        village_id: None,
+        department: None,
+    };
+    let user = accounts::create_user(
+        &state.db,
+        NewUser {
+            phone: &f.phone,
+            password: &f.password,
+            full_name: &f.full_name,
+            email: None,
+            commune_code: &commune.code,
+            village_id,
+        },
+        &[grant],
+        None,
+    )
+    .await?;
+    welcome(state, &commune, user.id).await?;
+    Ok(user)
+}
+
+async fn welcome(state: &AppState, commune: &CommuneInfo, user_id: i64) -> AppResult<()> {
+    let title = format!(
+        "{} {}",
+        crate::i18n::t(crate::i18n::Locale::Vi, "welcome.title"),
+        commune.name
+    );
+    let body = crate::i18n::t(crate::i18n::Locale::Vi, "welcome.body");
+    let link = format!("/c/{}", commune.code);
+    notify::notify(
+        &state.db,
+        notify::Message {
+            commune_code: &commune.code,
+            user_id,
+            title: &title,
+            body,
+            link: Some(&link),
+        },
+        &[],
+    )
+    .await?;
+    state.dispatcher.wake();
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    shell: Shell,
+    next: String,
+    phone: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    let shell = Shell::new(
+        &state,
+        &ctx,
+        state.commune_for_host(ctx.host.as_deref()),
+        ctx.tr().get("login.title"),
+    )
+    .await;
+    Ok(render(&LoginPage {
+        shell,
+        next: safe_next(q.next.as_deref()),
+        phone: String::new(),
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ext: Extensions,
+    CsrfForm(f): CsrfForm<LoginForm>,
+) -> AppResult<Response> {
+    let outcome = if state.login_limiter.allow(client_ip(&ext)) {
+        accounts::authenticate(
+            &state.db,
+            &f.phone,
+            &f.password,
+            state.config.login_max_failures,
+            state.config.login_lockout_minutes,
+        )
+        .await
+    } else {
+        Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+        ))
+    };
+    match outcome {
+        Ok(user) => {
+            let token =
+                accounts::create_session(&state.db, user.id, state.config.session_days).await?;
+            let next = match f.next.as_deref() {
+                Some(n) if n != "/" => safe_next(Some(n)),
+                _ => user
+                    .commune_code
+                    .map(|c| format!("/c/{c}"))
+                    .unwrap_or_else(|| "/".into()),
+            };
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut()
+                .append(SET_COOKIE, session_cookie(&state, &token));
+            Ok(res)
+        }
+        Err(e) if e.status.is_client_error() => {
+            let shell = Shell::new(
+                &state,
+                &ctx,
+                state.commune_for_host(ctx.host.as_deref()),
+                ctx.tr().get("login.title"),
+            )
+            .await;
+            let page = LoginPage {
+                shell,
+                next: safe_next(f.next.as_deref()),
+                phone: f.phone,
+                error: Some(form_error(&ctx, &e)),
+            };
+            Ok(render_status(e.status, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> AppResult<Response> {
+    if let Some(tok) = &ctx.session_token {
+        accounts::delete_session(&state.db, tok).await?;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, true, state.config.cookies_secure()),
+    );
+    Ok(res)
+}

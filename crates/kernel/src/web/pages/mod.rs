@@ -1,0 +1,183 @@
+//! The kernel's own pages: home and portal, sign-up and sign-in, profile and inbox, the back
+//! office frame with villages, staff, audit and branding, and the system admin's communes.
+
+pub(crate) mod admin;
+pub(crate) mod auth;
+mod me;
+pub(crate) mod office;
+mod public;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::ctx::{Ctx, FONT_COOKIE, LANG_COOKIE, set_cookie};
+use super::shell::{Shell, render_status};
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+/// Rooms still to come, as (name key, description key): shown so officials see the whole
+/// programme, and replaced room by room as features land.
+pub const ROOMS: [(&str, &str); 6] = [
+    ("room.services", "room.services.desc"),
+    ("room.feedback", "room.feedback.desc"),
+    ("room.notices", "room.notices.desc"),
+    ("room.households", "room.households.desc"),
+    ("room.indicators", "room.indicators.desc"),
+    ("room.commerce", "room.commerce.desc"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public::root))
+        .route("/units", get(public::units))
+        .route("/c/{code}", get(public::home))
+        .route("/c/{code}/logo", get(public::logo))
+        .route("/prefs", get(prefs))
+        .route("/register", get(auth::register_form).post(auth::register))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(me::profile).post(me::update_profile))
+        .route("/me/password", post(me::change_password))
+        .route("/me/tokens", post(me::create_token))
+        .route("/me/tokens/{id}/revoke", post(me::revoke_token))
+        .route("/inbox", get(me::inbox))
+        .route("/inbox/read-all", post(me::read_all))
+        .route("/inbox/{id}/read", post(me::read_one))
+        .route("/c/{code}/office", get(office::dashboard))
+        .route(
+            "/c/{code}/office/villages",
+            get(office::villages).post(office::add_village),
+        )
+        .route("/c/{code}/office/villages/{id}", post(office::edit_village))
+        .route(
+            "/c/{code}/office/villages/{id}/delete",
+            post(office::delete_village),
+        )
+        .route(
+            "/c/{code}/office/staff",
+            get(office::staff).post(office::add_staff),
+        )
+        .route(
+            "/c/{code}/office/staff/{grant}/revoke",
+            post(office::revoke_staff),
+        )
+        .route("/c/{code}/office/audit", get(office::audit))
+        .route(
+            "/c/{code}/office/branding",
+            get(office::branding).post(office::save_branding),
+        )
+        .route("/admin", get(admin::page))
+        .route("/admin/communes", post(admin::activate))
+        .route("/admin/communes/{code}/deactivate", post(admin::deactivate))
+        .route("/admin/communes/{code}/district", post(admin::set_district))
+        .route("/admin/districts", post(admin::add_district))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    status: u16,
+    heading: &'static str,
+    message: &'static str,
+    code: &'static str,
+    request_id: String,
+}
+
+/// The Vietnamese (or English) page for an error.
+pub async fn error_page(state: &AppState, ctx: &Ctx, err: &AppError) -> Response {
+    let heading_key = match err.status {
+        StatusCode::NOT_FOUND => "error.heading.404",
+        StatusCode::FORBIDDEN => "error.heading.403",
+        s if s.is_server_error() => "error.heading.500",
+        _ => "error.heading.400",
+    };
+    let commune = ctx
+        .path
+        .strip_prefix("/c/")
+        .and_then(|r| r.split('/').next())
+        .and_then(|c| state.communes.active(c).ok());
+    let shell = Shell::new(state, ctx, commune, ctx.tr().get(heading_key)).await;
+    let page = ErrorPage {
+        status: err.status.as_u16(),
+        heading: ctx.tr().get(heading_key),
+        message: err.message(ctx.locale),
+        code: err.code,
+        request_id: ctx.request_id.clone(),
+        shell,
+    };
+    render_status(err.status, &page)
+}
+
+#[derive(Deserialize)]
+struct Prefs {
+    font: Option<u8>,
+    lang: Option<String>,
+    back: Option<String>,
+}
+
+/// Font size and language switches: plain links that set a cookie, so they work without JS.
+async fn prefs(State(state): State<AppState>, Query(p): Query<Prefs>) -> Response {
+    let back = safe_next(p.back.as_deref());
+    let mut res = Redirect::to(&back).into_response();
+    let secure = state.config.cookies_secure();
+    if let Some(f) = p.font {
+        res.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(
+                FONT_COOKIE,
+                &f.min(2).to_string(),
+                31_536_000,
+                false,
+                secure,
+            ),
+        );
+    }
+    if let Some(l) = p.lang.as_deref().and_then(Locale::parse) {
+        res.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(LANG_COOKIE, l.code(), 31_536_000, false, secure),
+        );
+    }
+    res
+}
+
+/// Only local paths are followed after login or a preference change (no open redirects).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// The message to show above a form for a validation error.
+pub fn form_error(ctx: &Ctx, e: &AppError) -> String {
+    e.message(ctx.locale).to_owned()
+}
+
+/// Local date and time in Vietnam (UTC+7), as officials read it.
+pub fn vn_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    (t + chrono::Duration::hours(7))
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/me")), "/me");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

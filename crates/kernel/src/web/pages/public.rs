@@ -1,0 +1,146 @@
+//! Public pages: the commune home, the province portal, the unit finder, commune logos.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::Deserialize;
+
+use super::ROOMS;
+use crate::accounts::entity::user;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{self, CommuneInfo};
+use crate::units::catalogue;
+use crate::web::AppState;
+use crate::web::ctx::Ctx;
+use crate::web::shell::{Shell, render};
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    shell: Shell,
+    rooms: &'static [(&'static str, &'static str)],
+    villages: Vec<String>,
+    members: u64,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Portal {
+    shell: Shell,
+    communes: Vec<Arc<CommuneInfo>>,
+}
+
+pub async fn root(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    match state.commune_for_host(ctx.host.as_deref()) {
+        Some(c) => home_of(&state, &ctx, c).await,
+        None => {
+            let shell = Shell::new(&state, &ctx, None, ctx.tr().get("portal.title")).await;
+            Ok(render(&Portal {
+                shell,
+                communes: state.communes.all_active(),
+            }))
+        }
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    home_of(&state, &ctx, c).await
+}
+
+async fn home_of(state: &AppState, ctx: &Ctx, c: Arc<CommuneInfo>) -> AppResult<Response> {
+    let villages = tenancy::villages(&state.db, &c.code)
+        .await?
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    let members = user::Entity::find()
+        .filter(user::Column::CommuneCode.eq(&c.code))
+        .count(&state.db)
+        .await?;
+    let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nav.home")).await;
+    Ok(render(&Home {
+        shell,
+        rooms: &ROOMS,
+        villages,
+        members,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct UnitQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub struct UnitHit {
+    code: String,
+    name: String,
+    province: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+struct Units {
+    shell: Shell,
+    q: String,
+    hits: Vec<UnitHit>,
+}
+
+pub async fn units(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(uq): Query<UnitQuery>,
+) -> AppResult<Response> {
+    let cat = catalogue();
+    let hits = if uq.q.trim().is_empty() {
+        vec![]
+    } else {
+        cat.search(&uq.q, None, 50)
+            .into_iter()
+            .map(|u| UnitHit {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                province: cat
+                    .province(&u.province_code)
+                    .map(|p| p.display_name())
+                    .unwrap_or_default(),
+                active: state.communes.get(&u.code).is_some_and(|c| c.active),
+            })
+            .collect()
+    };
+    let shell = Shell::new(&state, &ctx, None, ctx.tr().get("units.title")).await;
+    Ok(render(&Units {
+        shell,
+        q: uq.q,
+        hits,
+    }))
+}
+
+pub async fn logo(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let m = tenancy::commune::Entity::find_by_id(c.code.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let id = m.logo_attachment_id.ok_or_else(AppError::not_found)?;
+    let file = state.files.find(&state.db, &c.code, id).await?;
+    let bytes = state.files.read(&file).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.mime),
+            (header::CACHE_CONTROL, "public, max-age=3600".into()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

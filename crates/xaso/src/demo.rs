@@ -1,0 +1,103 @@
+//! The demo commune: Xã Minh Hợp, Nghệ An (17071), a commune named in the 2023 programme
+//! documents that still exists after the 2025 reform, with villages, officials and residents.
+
+use kernel::accounts::{self, Grant, NewUser, Role};
+use kernel::tenancy;
+use sea_orm::DatabaseConnection;
+
+pub const DEMO_COMMUNE: &str = "17071";
+
+const VILLAGES: &[(&str, &str)] = &[
+    ("Thôn Minh Tiến", "thon"),
+    ("Thôn Minh Thành", "thon"),
+    ("Thôn Minh Quang", "thon"),
+    ("Thôn Minh Hòa", "thon"),
+    ("Bản Hợp Thành", "ban"),
+    ("Bản Hợp Tiến", "ban"),
+];
+
+/// (phone, name, role, department)
+const PEOPLE: &[(&str, &str, Role, Option<&str>)] = &[
+    ("0912000000", "Quản trị hệ thống", Role::SystemAdmin, None),
+    (
+        "0912000001",
+        "Nguyễn Văn An",
+        Role::CommuneAdmin,
+        Some("Văn phòng - Thống kê"),
+    ),
+    (
+        "0912000002",
+        "Trần Thị Bình",
+        Role::Leader,
+        Some("Chủ tịch UBND xã"),
+    ),
+    (
+        "0912000003",
+        "Lê Văn Cường",
+        Role::Official,
+        Some("Tư pháp - Hộ tịch"),
+    ),
+    ("0912000004", "Phạm Thị Dung", Role::VillageHead, None),
+    ("0912000011", "Hoàng Văn Em", Role::Citizen, None),
+    ("0912000012", "Vi Thị Phương", Role::Citizen, None),
+];
+
+/// Seeds the demo commune when the database has no commune yet. Returns the accounts created
+/// with their one-time passwords, to print once on the console.
+pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    if tenancy::commune::Entity::find().count(db).await? > 0 {
+        return Ok(vec![]);
+    }
+    let commune = tenancy::activate_commune(db, DEMO_COMMUNE)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tenancy::update_branding(
+        db,
+        &commune.code,
+        "#0b6e4f",
+        Some("Xã nông thôn mới thông minh, gần dân, vì dân".into()),
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut village_ids = vec![];
+    for (name, kind) in VILLAGES {
+        village_ids.push(
+            tenancy::create_village(db, &commune.code, name, kind)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .id,
+        );
+    }
+    let mut created = vec![];
+    for (i, (phone, name, role, dept)) in PEOPLE.iter().enumerate() {
+        let password = format!("Demo-{}", accounts::random_token(5));
+        let unit = if *role == Role::SystemAdmin {
+            "VN".to_owned()
+        } else {
+            commune.code.clone()
+        };
+        let village_id = matches!(role, Role::Citizen | Role::VillageHead)
+            .then(|| village_ids[i % village_ids.len()]);
+        let grant = Grant {
+            role: *role,
+            unit_code: unit,
+            village_id,
+            department: dept.map(str::to_owned),
+        };
+        let new = NewUser {
+            phone,
+            password: &password,
+            full_name: name,
+            email: None,
+            commune_code: &commune.code,
+            village_id,
+        };
+        accounts::create_user(db, new, &[grant], None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        created.push((phone.to_string(), name.to_string(), password));
+    }
+    Ok(created)
+}

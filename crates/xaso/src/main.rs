@@ -1,0 +1,302 @@
+//! `xaso`: serve the platform, migrate, seed the demo, create users, back up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kernel::accounts::{self, Grant, NewUser, Role};
+use kernel::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "xaso",
+    version,
+    about = "Xã Số: the smart-commune and e-commerce-commune platform"
+)]
+struct Cli {
+    /// TOML configuration file (flags and environment override it).
+    #[arg(long, global = true, env = "XASO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory: SQLite database, attachments.
+    #[arg(long, global = true, env = "XASO_DATA")]
+    data: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`; default SQLite inside the data directory.
+    #[arg(long, global = true, env = "XASO_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web platform.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "XASO_LISTEN")]
+        listen: Option<String>,
+        /// Seed the demo commune if the database has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Seed the demo commune (only into a database without communes).
+    Demo,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Write a consistent online copy of the SQLite database to FILE.
+    Backup { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account, e.g. the first system administrator.
+    Create {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+        /// Password; read from XASO_PASSWORD when not given.
+        #[arg(long, env = "XASO_PASSWORD")]
+        password: String,
+        /// system_admin, commune_admin, leader, official, village_head or citizen.
+        #[arg(long, default_value = "system_admin")]
+        role: String,
+        /// Commune code for commune roles (activated if it is not yet).
+        #[arg(long)]
+        commune: Option<String>,
+    },
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut c = match &cli.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if let Some(d) = &cli.data {
+        c.data_dir = d.clone();
+    }
+    if let Some(u) = &cli.database_url {
+        c.database_url = u.clone();
+    }
+    Ok(c)
+}
+
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("XASO_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = load_config(&cli)?;
+    init_logs();
+    // `xaso` alone (and so `cargo run --release`) is the quick start: serve with demo data.
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        demo: true,
+    });
+    match command {
+        Command::Serve { listen, demo } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            config.demo |= demo;
+            serve(config).await
+        }
+        Command::Migrate => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let db = kernel::db::connect(&config.effective_database_url()).await?;
+            kernel::db::migrate(&db).await?;
+            println!(
+                "Database is up to date ({}).",
+                kernel::db::backend_name(&db)
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            let p = xaso::build(config).await?;
+            print_demo(&xaso::demo::seed(&p.state.db).await?);
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    phone,
+                    name,
+                    password,
+                    role,
+                    commune,
+                },
+        } => {
+            let p = xaso::build(config).await?;
+            create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await
+        }
+        Command::Backup { file } => {
+            if config.is_postgres() {
+                println!(
+                    "PostgreSQL database: back it up with\n  pg_dump --format=custom --file={} '{}'",
+                    file.display(),
+                    config.effective_database_url()
+                );
+                return Ok(());
+            }
+            let db = kernel::db::connect(&config.effective_database_url()).await?;
+            kernel::db::backup_sqlite(&db, &file).await?;
+            println!("Backup written to {}", file.display());
+            Ok(())
+        }
+    }
+}
+
+async fn create_user(
+    p: &xaso::Platform,
+    phone: &str,
+    name: &str,
+    password: &str,
+    role: &str,
+    commune: Option<&str>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
+    let commune_code = match commune {
+        Some(c) => {
+            let code = kernel::units::normalise_commune_code(c)
+                .context("commune code must be 1–5 digits")?;
+            if p.state.communes.get(&code).is_none_or(|c| !c.active) {
+                kernel::tenancy::activate_commune(&p.state.db, &code)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            code
+        }
+        None if role == Role::SystemAdmin => p
+            .state
+            .communes
+            .all_active()
+            .first()
+            .map(|c| c.code.clone())
+            .unwrap_or_else(|| xaso::demo::DEMO_COMMUNE.into()),
+        None => anyhow::bail!("--commune is required for role {}", role.as_str()),
+    };
+    if p.state.communes.get(&commune_code).is_none() {
+        kernel::tenancy::activate_commune(&p.state.db, &commune_code)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let unit = if role == Role::SystemAdmin {
+        "VN".to_owned()
+    } else {
+        commune_code.clone()
+    };
+    let grant = Grant {
+        role,
+        unit_code: unit,
+        village_id: None,
+        department: None,
+    };
+    let new = NewUser {
+        phone,
+        password,
+        full_name: name,
+        email: None,
+        commune_code: &commune_code,
+        village_id: None,
+    };
+    let u = accounts::create_user(&p.state.db, new, &[grant], None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(kernel::i18n::Locale::Vi)))?;
+    println!(
+        "Created user #{} {} ({}) as {}",
+        u.id,
+        name,
+        u.phone.unwrap_or_default(),
+        role.as_str()
+    );
+    Ok(())
+}
+
+fn print_demo(created: &[(String, String, String)]) {
+    if created.is_empty() {
+        return;
+    }
+    println!(
+        "\nDemo commune Xã Minh Hợp (17071) seeded. Accounts (passwords shown only this once):"
+    );
+    for (phone, name, pw) in created {
+        println!("  {phone:<12} {pw:<16} {name}");
+    }
+    println!();
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let demo = config.demo;
+    let listen = config.listen.clone();
+    let p = xaso::build(config).await?;
+    if demo {
+        let created = xaso::demo::seed(&p.state.db).await?;
+        if !created.is_empty() {
+            p.state
+                .communes
+                .reload(&p.state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        print_demo(&created);
+    }
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = [
+        tokio::spawn(p.jobs.clone().run(stop_rx.clone())),
+        tokio::spawn(p.dispatcher.clone().run(stop_rx.clone())),
+    ];
+    println!(
+        "Xã Số is ready at http://{addr}/ ({}, {} ms)",
+        kernel::db::backend_name(&p.state.db),
+        started.elapsed().as_millis()
+    );
+    tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "listening");
+    axum::serve(
+        listener,
+        p.router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    p.state.db.clone().close().await.ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
