@@ -1,0 +1,330 @@
+//! Test harness: the whole platform on a fresh SQLite file, and on a fresh PostgreSQL database
+//! when `XASO_TEST_PG_URL` is set, driven through HTTP by a small cookie-keeping client.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kernel::config::Config;
+use sea_orm::{ConnectionTrait, Database};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub backend: &'static str,
+    pub platform: xaso::Platform,
+    /// Demo accounts: phone → password.
+    pub passwords: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+    pg_cleanup: Option<(String, String)>,
+}
+
+pub const ADMIN: &str = "0912000000";
+pub const COMMUNE_ADMIN: &str = "0912000001";
+pub const LEADER: &str = "0912000002";
+pub const OFFICIAL: &str = "0912000003";
+pub const CITIZEN: &str = "0912000011";
+
+fn test_config(dir: &std::path::Path, url: String) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        database_url: url,
+        max_body_bytes: 256 * 1024,
+        max_upload_bytes: 200 * 1024,
+        max_image_side: 800,
+        login_ip_limit: 10_000,
+        ..Config::default()
+    }
+}
+
+async fn fresh_pg(base: &str) -> (String, String) {
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to XASO_TEST_PG_URL");
+    let name = format!("xaso_t_{}", kernel::accounts::random_token(6));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+    (format!("{prefix}/{name}"), name)
+}
+
+impl TestApp {
+    pub async fn start(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_cleanup) = match backend {
+            "postgres" => {
+                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+                let (url, name) = fresh_pg(&base).await;
+                (url, Some((base, name)))
+            }
+            _ => (
+                format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+        };
+        let mut config = test_config(dir.path(), url);
+        tweak(&mut config);
+        let platform = xaso::build(config).await.expect("platform builds");
+        let seeded = xaso::demo::seed(&platform.state.db)
+            .await
+            .expect("demo seed");
+        platform
+            .state
+            .communes
+            .reload(&platform.state.db)
+            .await
+            .unwrap();
+        let passwords = seeded.into_iter().map(|(p, _, pw)| (p, pw)).collect();
+        TestApp {
+            backend,
+            platform,
+            passwords,
+            _dir: dir,
+            pg_cleanup,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.platform.router.clone(),
+            cookies: HashMap::new(),
+            bearer: None,
+        }
+    }
+
+    /// A client signed in as one of the demo accounts.
+    pub async fn login(&self, phone: &str) -> Client {
+        let mut c = self.client();
+        let pw = self.passwords[phone].clone();
+        let r = c
+            .post_form("/login", &[("phone", phone), ("password", &pw)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] login {phone}: {}",
+            self.backend,
+            r.body
+        );
+        c
+    }
+
+    pub async fn deliver(&self) {
+        self.platform
+            .dispatcher
+            .deliver_due(chrono::Utc::now(), 1000)
+            .await
+            .unwrap();
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let db = &self.platform.state.db;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    pub async fn finish(self) {
+        let TestApp {
+            platform,
+            pg_cleanup,
+            ..
+        } = self;
+        let db = platform.state.db.clone();
+        drop(platform);
+        db.close().await.ok();
+        if let Some((base, name)) = pg_cleanup {
+            let admin = Database::connect(&base).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
+    }
+}
+
+/// The backends to run every test on.
+pub fn backends() -> Vec<&'static str> {
+    let mut v = vec!["sqlite"];
+    if std::env::var("XASO_TEST_PG_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push("postgres");
+    }
+    v
+}
+
+/// Runs `scenario` once per backend on a fresh platform.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($scenario:expr) => {
+        on_each_backend!(|_c: &mut kernel::config::Config| {}, $scenario)
+    };
+    ($tweak:expr, $scenario:expr) => {
+        for backend in common::backends() {
+            let app = common::TestApp::start(backend, $tweak).await;
+            $scenario(&app).await;
+            app.finish().await;
+        }
+    };
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+pub struct Client {
+    router: axum::Router,
+    pub cookies: HashMap<String, String>,
+    pub bearer: Option<String>,
+}
+
+pub fn csrf_from(html: &str) -> Option<String> {
+    let i = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[i..].split('"').next()?.to_owned())
+}
+
+impl Client {
+    pub async fn send(&mut self, mut req: Request<Body>) -> Resp {
+        if !self.cookies.is_empty() {
+            let c = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        }
+        if let Some(b) = &self.bearer {
+            req.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {b}").parse().unwrap(),
+            );
+        }
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap();
+            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// A CSRF token for this client's cookie, read from a form page as a browser would.
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/login").await;
+        csrf_from(&page.body).expect("login page has a CSRF field")
+    }
+
+    /// Posts a form with this client's CSRF token added.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &token));
+        self.post_raw_form(path, &all).await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, v: serde_json::Value) -> Resp {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn post_json_csrf(&mut self, path: &str, v: serde_json::Value) -> Resp {
+        let token = self.csrf().await;
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", token)
+            .body(Body::from(v.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        field: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let boundary = "XASOBOUNDARY7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (k, v) in extra {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}

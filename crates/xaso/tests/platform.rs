@@ -1,0 +1,121 @@
+//! Health, metrics, OpenAPI, public pages, unit search, languages and error pages, through HTTP.
+
+mod common;
+
+use axum::http::StatusCode;
+
+#[tokio::test]
+async fn health_metrics_and_openapi() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut c = app.client();
+        let r = c.get("/healthz").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let m = c.get("/metrics").await;
+        assert!(
+            m.body.contains("xaso_http_requests_total{class=\"2xx\"}"),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("xaso_active_communes 1"));
+        let spec = c.get("/api/openapi.json").await.json();
+        assert_eq!(spec["openapi"], "3.1.0");
+        for p in [
+            "/api/v1/auth/register",
+            "/api/v1/auth/token",
+            "/api/v1/communes/{code}/villages",
+            "/api/v1/units/communes",
+            "/api/v1/me/inbox",
+        ] {
+            assert!(spec["paths"].get(p).is_some(), "spec lacks {p}");
+        }
+        assert!(spec["components"]["schemas"].get("ErrorBody").is_some());
+        let docs = c.get("/api/docs").await;
+        assert_eq!(docs.status, StatusCode::OK);
+        assert!(docs.body.contains("/api/v1/auth/register"));
+    });
+}
+
+#[tokio::test]
+async fn commune_home_portal_and_units() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut c = app.client();
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("Xã Minh Hợp") && home.body.contains("Tỉnh Nghệ An"));
+        assert!(home.body.contains("Thôn Minh Tiến"), "villages listed");
+        assert!(home.body.contains("lang=\"vi\""));
+        assert_eq!(c.get("/c/17071").await.status, StatusCode::OK);
+
+        let units = c.get("/units?q=thuong+lam").await;
+        assert!(
+            units.body.contains("Xã Thượng Lâm"),
+            "diacritic-insensitive search"
+        );
+        let api = c
+            .get("/api/v1/units/communes?q=Thuong%20L%C3%A2m")
+            .await
+            .json();
+        assert!(
+            api.as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["name"] == "Xã Thượng Lâm")
+        );
+        let api = c.get("/api/v1/units/communes?q=dong%20da").await.json();
+        assert!(
+            api.as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["name"] == "Phường Đống Đa")
+        );
+        let provinces = c.get("/api/v1/units/provinces").await.json();
+        assert_eq!(provinces.as_array().unwrap().len(), 34);
+
+        // A second commune turns `/` into the province portal.
+        let mut admin = app.login(common::ADMIN).await;
+        assert_eq!(
+            admin
+                .post_form("/admin/communes", &[("code", "2269")])
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+        let portal = c.get("/").await;
+        assert!(
+            portal.body.contains("Xã Thượng Lâm") && portal.body.contains("Xã Minh Hợp"),
+            "{}",
+            portal.body
+        );
+        assert!(c.get("/c/02269").await.body.contains("Tuyên Quang"));
+    });
+}
+
+#[tokio::test]
+async fn error_pages_are_vietnamese_and_english_on_request() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut c = app.client();
+        let nf = c.get("/no/such/page").await;
+        assert_eq!(nf.status, StatusCode::NOT_FOUND);
+        assert!(nf.body.contains("Không tìm thấy trang"));
+        let unknown = c.get("/c/99999").await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(unknown.body.contains("Không có xã, phường với mã này"));
+        let api = c.get("/api/v1/communes/99999/villages").await;
+        assert_eq!(api.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.error_code(), "commune_unknown");
+
+        let r = c.get("/prefs?lang=en&back=/login").await;
+        assert_eq!(r.location(), "/login");
+        let page = c.get("/login").await;
+        assert!(page.body.contains("lang=\"en\"") && page.body.contains("Log in"));
+        let api = c.get("/api/v1/communes/99999/villages").await.json();
+        assert_eq!(
+            api["error"]["message"],
+            "No commune with this code is served here."
+        );
+
+        let r = c.get("/prefs?font=2&back=//evil.example").await;
+        assert_eq!(r.location(), "/", "no open redirect");
+        assert!(c.get("/").await.body.contains("class=\"font-2\""));
+    });
+}
