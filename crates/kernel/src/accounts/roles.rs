@@ -80,11 +80,14 @@ impl Grant {
         province_code: &str,
         district_code: Option<&str>,
     ) -> bool {
+        if self.unit_code == "VN" {
+            return true;
+        }
         match self.unit_code.len() {
             5 => self.unit_code == commune_code,
             3 => district_code == Some(self.unit_code.as_str()),
             2 => self.unit_code == province_code,
-            _ => self.unit_code == "VN",
+            _ => false,
         }
     }
 }

@@ -1,0 +1,181 @@
+//! Hand-written HTTP/1.1 client over one keep-alive TCP connection: just enough to time GETs.
+//!
+//! No HTTP library on purpose: the load generator should cost as little CPU as
+//! possible on the machine it shares with the server, and we never send
+//! `Accept-Encoding`, so bodies arrive uncompressed, as most clients see them.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// The bytes of a `GET` request, built once and written for every request.
+pub fn get_request(host: &str, path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
+}
+
+/// What the load generator needs to know about one response.
+#[derive(Debug, Clone, Copy)]
+pub struct Response {
+    pub status: u16,
+    pub body_len: usize,
+    /// False when the server asked to close or the body ran to end of stream.
+    pub keep_alive: bool,
+}
+
+/// How the body of a response is delimited (RFC 9112 §6.3).
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+/// One keep-alive connection; buffers are reused across requests.
+pub struct Conn {
+    stream: BufReader<TcpStream>,
+    line: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Conn {
+    pub async fn connect(addr: SocketAddr) -> Result<Self> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("cannot connect to {addr}"))?;
+        // Each request is one small write; Nagle would hold it back waiting for an ACK.
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream: BufReader::with_capacity(64 * 1024, stream),
+            line: Vec::with_capacity(256),
+            body: Vec::with_capacity(32 * 1024),
+        })
+    }
+
+    /// Writes a prepared request and reads the whole response.
+    pub async fn send(&mut self, request: &[u8]) -> Result<Response> {
+        self.stream.get_mut().write_all(request).await?;
+        let status = self.read_status().await?;
+        let (framing, mut keep_alive) = self.read_headers().await?;
+        let framing = if status == 204 || status == 304 || (100..200).contains(&status) {
+            Framing::Length(0)
+        } else {
+            framing
+        };
+        self.body.clear();
+        match framing {
+            Framing::Length(n) => self.read_exact_body(n).await?,
+            Framing::Chunked => self.read_chunked_body().await?,
+            Framing::UntilClose => {
+                self.stream.read_to_end(&mut self.body).await?;
+                keep_alive = false;
+            }
+        }
+        Ok(Response {
+            status,
+            body_len: self.body.len(),
+            keep_alive,
+        })
+    }
+
+    /// The body of the last response.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Reads one CRLF-terminated line into `self.line`, without the line ending.
+    async fn read_line(&mut self) -> Result<()> {
+        self.line.clear();
+        if self.stream.read_until(b'\n', &mut self.line).await? == 0 {
+            bail!("connection closed by the server");
+        }
+        while matches!(self.line.last(), Some(b'\n' | b'\r')) {
+            self.line.pop();
+        }
+        Ok(())
+    }
+
+    /// Parses `HTTP/1.1 200 OK` into 200.
+    async fn read_status(&mut self) -> Result<u16> {
+        self.read_line().await?;
+        let line = std::str::from_utf8(&self.line).context("status line is not UTF-8")?;
+        let mut parts = line.split(' ');
+        let version = parts.next().unwrap_or("");
+        let code = parts.next().unwrap_or("");
+        if !version.starts_with("HTTP/1.") {
+            bail!("not an HTTP/1.x status line: {line:?}");
+        }
+        code.parse()
+            .with_context(|| format!("bad status line: {line:?}"))
+    }
+
+    /// Reads header lines up to the blank line; returns body framing and keep-alive.
+    async fn read_headers(&mut self) -> Result<(Framing, bool)> {
+        let mut framing = Framing::UntilClose;
+        let mut keep_alive = true;
+        loop {
+            self.read_line().await?;
+            if self.line.is_empty() {
+                return Ok((framing, keep_alive));
+            }
+            let Some(colon) = self.line.iter().position(|&b| b == b':') else {
+                bail!("malformed header line");
+            };
+            let (name, value) = self.line.split_at(colon);
+            let value = std::str::from_utf8(&value[1..])
+                .context("header value is not UTF-8")?
+                .trim();
+            if name.eq_ignore_ascii_case(b"content-length") {
+                // Chunked wins over Content-Length when both are present (RFC 9112 §6.3).
+                if !matches!(framing, Framing::Chunked) {
+                    framing = Framing::Length(value.parse().context("bad Content-Length")?);
+                }
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                if value.to_ascii_lowercase().contains("chunked") {
+                    framing = Framing::Chunked;
+                }
+            } else if name.eq_ignore_ascii_case(b"connection") {
+                keep_alive = !value.eq_ignore_ascii_case("close");
+            }
+        }
+    }
+
+    /// Appends exactly `n` body bytes to `self.body`.
+    async fn read_exact_body(&mut self, n: usize) -> Result<()> {
+        let start = self.body.len();
+        self.body.resize(start + n, 0);
+        self.stream
+            .read_exact(&mut self.body[start..])
+            .await
+            .context("body cut short")?;
+        Ok(())
+    }
+
+    /// Reads `size[;ext] CRLF data CRLF` chunks up to the zero chunk and its trailers.
+    async fn read_chunked_body(&mut self) -> Result<()> {
+        loop {
+            self.read_line().await?;
+            let line = std::str::from_utf8(&self.line).context("chunk size is not UTF-8")?;
+            let hex = line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(hex, 16)
+                .with_context(|| format!("bad chunk size: {line:?}"))?;
+            if size == 0 {
+                return self.skip_trailers().await;
+            }
+            self.read_exact_body(size).await?;
+            self.read_line().await?;
+            if !self.line.is_empty() {
+                bail!("chunk not followed by CRLF");
+            }
+        }
+    }
+
+    async fn skip_trailers(&mut self) -> Result<()> {
+        loop {
+            self.read_line().await?;
+            if self.line.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+}
