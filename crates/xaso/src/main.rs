@@ -50,6 +50,8 @@ enum Command {
     },
     /// Write a consistent online copy of the SQLite database to FILE.
     Backup { file: PathBuf },
+    /// Print the OpenAPI 3.1 description of the JSON API.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -142,6 +144,10 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let p = xaso::build(config).await?;
             create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await
+        }
+        Command::Openapi => {
+            println!("{}", xaso::openapi().to_pretty_json()?);
+            Ok(())
         }
         Command::Backup { file } => {
             if config.is_postgres() {

@@ -20,10 +20,8 @@ pub fn normalise_phone(input: &str) -> Option<String> {
         rest
     } else if plus {
         return None;
-    } else if let Some(rest) = digits.strip_prefix('0').filter(|r| r.len() == 9) {
-        rest
     } else {
-        return None;
+        digits.strip_prefix('0').filter(|r| r.len() == 9)?
     };
     matches!(national.as_bytes()[0], b'3' | b'5' | b'7' | b'8' | b'9')
         .then(|| format!("+84{national}"))
