@@ -179,3 +179,44 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// Serves `replies` one after another on a single connection, whatever is asked.
+    async fn canned(replies: &'static [&'static str]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            for reply in replies {
+                let _ = s.read(&mut buf).await.unwrap();
+                s.write_all(reply.as_bytes()).await.unwrap();
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn reads_length_and_chunked_bodies_on_one_connection() {
+        let addr = canned(&[
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nset-cookie: a=b\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        ])
+        .await;
+        let mut conn = Conn::connect(addr).await.unwrap();
+        let req = get_request("127.0.0.1", "/");
+        let r = conn.send(&req).await.unwrap();
+        assert_eq!((r.status, r.body_len, r.keep_alive), (200, 2, true));
+        assert_eq!(conn.body(), b"ok");
+        let r = conn.send(&req).await.unwrap();
+        assert_eq!((r.status, r.body_len), (200, 11));
+        assert_eq!(conn.body(), b"hello world");
+        let r = conn.send(&req).await.unwrap();
+        assert_eq!((r.status, r.body_len, r.keep_alive), (404, 0, false));
+    }
+}

@@ -71,7 +71,12 @@ pub async fn run(plan: &Plan, path: &str) -> Outcome {
 /// One connection's loop: send, wait for the full response, repeat until `until`.
 /// Only requests started at or after `measure_from` are recorded, so the warm-up
 /// (connection set-up, caches, allocator growth) stays out of the figures.
-async fn drive(addr: SocketAddr, request: Arc<[u8]>, measure_from: Instant, until: Instant) -> Tally {
+async fn drive(
+    addr: SocketAddr,
+    request: Arc<[u8]>,
+    measure_from: Instant,
+    until: Instant,
+) -> Tally {
     let mut tally = Tally {
         latencies_us: Vec::with_capacity(16 * 1024),
         ..Tally::default()

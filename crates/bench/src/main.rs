@@ -1,1 +1,242 @@
-fn main() {}
+//! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput) in one run.
+
+mod http;
+mod load;
+mod report;
+mod server;
+mod stats;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use crate::http::{Conn, get_request};
+use crate::load::{Outcome, Plan};
+use crate::report::{Figures, Startup};
+use crate::server::Server;
+
+/// The commune whose home page the demo seeds.
+const HOME_PATH: &str = "/c/17071";
+/// Idle time before memory is read, so start-up and first-request garbage has settled.
+const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
+
+#[derive(Parser)]
+#[command(
+    name = "xaso-bench",
+    about = "Measure Xã Số's startup, idle memory and throughput targets in one run"
+)]
+struct Args {
+    /// The xaso binary to start [default: `xaso` next to this binary, i.e. target/release/xaso].
+    #[arg(long)]
+    xaso: Option<PathBuf>,
+    /// Benchmark an already running server, e.g. http://127.0.0.1:8080 (skips startup and memory).
+    #[arg(long)]
+    url: Option<String>,
+    /// Seconds measured per path.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds of unrecorded warm-up before each measurement.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+}
+
+/// Where the load goes: a socket address and the Host header that names it.
+struct Target {
+    addr: SocketAddr,
+    host: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    if cfg!(debug_assertions) {
+        eprintln!("warning: xaso-bench is a debug build; use --release for meaningful figures");
+    }
+    let bench_command = std::env::args().collect::<Vec<_>>().join(" ");
+    match &args.url {
+        Some(url) => bench_running(&args, url, &bench_command).await,
+        None => bench_spawned(&args, &bench_command).await,
+    }
+}
+
+/// `--url`: only throughput, against a server someone else started.
+async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()> {
+    let target = parse_url(url)?;
+    println!("Benchmarking the running server at {url}");
+    preflight(&target).await?;
+    let (healthz, home, root) = throughput(args, &target).await?;
+    let figures = Figures {
+        startup: None,
+        idle_rss_bytes: None,
+        loaded_rss_bytes: None,
+        healthz,
+        home,
+        root,
+    };
+    report::print_summary(&figures, bench_command, None);
+    Ok(())
+}
+
+/// Default: start the server twice on a temporary data directory, then load the second one.
+async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
+    let xaso = xaso_binary(args)?;
+    let dir = tempfile::Builder::new()
+        .prefix("xaso-bench-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let data = dir.path().join("data");
+    println!("Server binary: {}", xaso.display());
+
+    let mut first = Server::spawn(&xaso, &data, &dir.path().join("fresh.log"))?;
+    let fresh = first.wait_ready().await?;
+    println!(
+        "Startup on a fresh data dir (migration + demo seed): {} ms",
+        fresh.as_millis()
+    );
+    first.stop().await?;
+
+    let mut server = Server::spawn(&xaso, &data, &dir.path().join("restart.log"))?;
+    let restart = server.wait_ready().await?;
+    println!(
+        "Startup on the existing database: {} ms",
+        restart.as_millis()
+    );
+
+    let target = Target {
+        addr: server.addr,
+        host: server.addr.to_string(),
+    };
+    preflight(&target).await?;
+    tokio::time::sleep(IDLE_BEFORE_RSS).await;
+    let idle_rss = server.rss_bytes()?;
+    println!("Idle resident memory: {}", report::mb(idle_rss));
+
+    let (healthz, home, root) = throughput(args, &target).await?;
+    let loaded_rss = server.rss_bytes()?;
+    let server_command = server.command.clone();
+    server.stop().await?;
+
+    let figures = Figures {
+        startup: Some(Startup { fresh, restart }),
+        idle_rss_bytes: Some(idle_rss),
+        loaded_rss_bytes: Some(loaded_rss),
+        healthz,
+        home,
+        root,
+    };
+    report::print_summary(&figures, bench_command, Some(&server_command));
+    Ok(())
+}
+
+/// Loads /healthz, the commune home page and / in turn, and prints their table.
+async fn throughput(args: &Args, target: &Target) -> Result<(Outcome, Outcome, Outcome)> {
+    let plan = plan(args, target)?;
+    let healthz = load::run(&plan, "/healthz").await;
+    let home = load::run(&plan, HOME_PATH).await;
+    let root = load::run(&plan, "/").await;
+    report::print_throughput(&plan, &[&healthz, &home, &root]);
+    Ok((healthz, home, root))
+}
+
+fn plan(args: &Args, target: &Target) -> Result<Plan> {
+    if !(args.duration > 0.0 && args.warmup >= 0.0 && args.connections > 0) {
+        bail!("--duration and --connections must be positive, --warmup not negative");
+    }
+    Ok(Plan {
+        addr: target.addr,
+        host: target.host.clone(),
+        connections: args.connections,
+        warmup: Duration::from_secs_f64(args.warmup),
+        duration: Duration::from_secs_f64(args.duration),
+    })
+}
+
+/// A few requests on each path: they warm the server before the idle memory
+/// reading (a server that has never served is not the idle state that matters),
+/// and catch a missing demo commune before ten seconds of 404s do.
+async fn preflight(target: &Target) -> Result<()> {
+    let mut conn = Conn::connect(target.addr).await?;
+    for path in ["/healthz", HOME_PATH, "/"] {
+        let request = get_request(&target.host, path);
+        for _ in 0..3 {
+            let res = conn.send(&request).await?;
+            if res.status != 200 {
+                eprintln!("warning: GET {path} answered {}", res.status);
+            }
+            if !res.keep_alive {
+                conn = Conn::connect(target.addr).await?;
+            }
+        }
+        if path == "/healthz" && conn.body() != b"ok" {
+            eprintln!("warning: /healthz body is not \"ok\"");
+        }
+    }
+    Ok(())
+}
+
+/// The `--xaso` path, or `xaso` beside this executable (both live in target/<profile>/).
+fn xaso_binary(args: &Args) -> Result<PathBuf> {
+    let path = match &args.xaso {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("executable has no directory")?
+            .join("xaso"),
+    };
+    if !path.is_file() {
+        bail!(
+            "xaso binary not found at {}; build it with `cargo build --release -p xaso` or pass --xaso PATH",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// `http://host:port[/]` → address and Host header. Only plain HTTP: the bench speaks no TLS.
+fn parse_url(url: &str) -> Result<Target> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        bail!("--url must start with http:// (got {url})");
+    };
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains('/') {
+        bail!("--url must be just http://HOST:PORT (got {url})");
+    }
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve {authority}"))?
+        .next()
+        .with_context(|| format!("{authority} resolves to no address"))?;
+    Ok(Target {
+        addr,
+        host: authority.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_plain_http_urls() {
+        let t = parse_url("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(t.host, "127.0.0.1:8080");
+        assert_eq!(parse_url("http://127.0.0.1").unwrap().addr.port(), 80);
+        assert!(parse_url("https://127.0.0.1:8080").is_err());
+        assert!(parse_url("http://127.0.0.1:8080/c/17071").is_err());
+    }
+}

@@ -119,3 +119,34 @@ async fn error_pages_are_vietnamese_and_english_on_request() {
         assert!(c.get("/").await.body.contains("class=\"font-2\""));
     });
 }
+
+#[tokio::test]
+async fn server_errors_get_a_vietnamese_page_and_a_json_body() {
+    let app = common::TestApp::start("sqlite", |_| {}).await;
+    async fn bug() -> &'static str {
+        panic!("a bug in a handler")
+    }
+    let broken = axum::Router::new()
+        .route("/c/17071/broken", axum::routing::get(bug))
+        .route("/api/v1/broken", axum::routing::get(bug));
+    let router = kernel::web::app(app.platform.state.clone(), broken);
+    let mut c = common::Client::new(router);
+    let r = c.get("/c/17071/broken").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(r.body.contains("Hệ thống đang gặp sự cố") && r.body.contains("Xã Minh Hợp"));
+    let r = c.get("/api/v1/broken").await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    );
+    let r = c
+        .send(
+            axum::http::Request::delete("/healthz")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.contains("không được hỗ trợ"));
+    app.finish().await;
+}

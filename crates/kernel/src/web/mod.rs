@@ -19,6 +19,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::middleware;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -138,6 +139,12 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         .merge(assets::router())
         .merge(features)
         .fallback(|| async { AppError::not_found() })
+        // A bug in one handler answers with the Vietnamese 500 page, never a dropped connection.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                axum::response::IntoResponse::into_response(AppError::internal("handler panicked"))
+            },
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -212,6 +212,14 @@ pub fn csrf_from(html: &str) -> Option<String> {
 }
 
 impl Client {
+    pub fn new(router: axum::Router) -> Client {
+        Client {
+            router,
+            cookies: HashMap::new(),
+            bearer: None,
+        }
+    }
+
     pub async fn send(&mut self, mut req: Request<Body>) -> Resp {
         if !self.cookies.is_empty() {
             let c = self

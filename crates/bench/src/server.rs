@@ -1,0 +1,180 @@
+//! The `xaso` server as a child process: spawn, time readiness, read its memory, stop it.
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::http::{Conn, get_request};
+
+/// How often readiness is polled; small so it adds little to the measured startup.
+const POLL_EVERY: Duration = Duration::from_millis(5);
+/// Give up on a start after this long: something is broken, not merely slow.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Grace period after SIGTERM before the server is killed outright.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running `xaso serve` child. Killed on drop if [`Server::stop`] was not reached.
+pub struct Server {
+    child: Child,
+    spawned_at: Instant,
+    pub addr: SocketAddr,
+    /// The command line, for the report.
+    pub command: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `xaso --data DIR serve --demo --listen 127.0.0.1:PORT` with output into `log`.
+    pub fn spawn(xaso: &Path, data: &Path, log: &Path) -> Result<Self> {
+        let addr = free_local_addr()?;
+        let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        let mut cmd = Command::new(xaso);
+        cmd.arg("--data")
+            .arg(data)
+            .args(["serve", "--demo", "--listen", &addr.to_string()])
+            // The flags above must be the whole configuration, whatever the caller's shell holds.
+            .env_remove("XASO_CONFIG")
+            .env_remove("XASO_DATA")
+            .env_remove("XASO_DATABASE_URL")
+            .env_remove("XASO_LISTEN")
+            .env_remove("XASO_LOG")
+            .stdin(Stdio::null())
+            // The server logs a JSON line per request: a file never fills up and blocks it like a pipe would.
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        let command = format!(
+            "{} --data {} serve --demo --listen {addr}",
+            xaso.display(),
+            data.display()
+        );
+        let spawned_at = Instant::now();
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", xaso.display()))?;
+        Ok(Server {
+            child,
+            spawned_at,
+            addr,
+            command,
+            log: log.to_owned(),
+        })
+    }
+
+    /// Polls `GET /healthz` until it answers 200; returns the time since spawn.
+    pub async fn wait_ready(&mut self) -> Result<Duration> {
+        let request = get_request(&self.addr.to_string(), "/healthz");
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("server exited during startup ({status}){}", self.log_tail());
+            }
+            if healthy(self.addr, &request).await {
+                return Ok(self.spawned_at.elapsed());
+            }
+            if self.spawned_at.elapsed() > START_TIMEOUT {
+                bail!(
+                    "server not ready after {} s{}",
+                    START_TIMEOUT.as_secs(),
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    /// Resident set size from `/proc/<pid>/status`, in bytes.
+    pub fn rss_bytes(&self) -> Result<u64> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+        parse_vm_rss_kib(&status)
+            .map(|kib| kib * 1024)
+            .with_context(|| format!("no VmRSS line in {path}"))
+    }
+
+    /// SIGTERM (graceful shutdown, as in production), then SIGKILL after a grace period.
+    pub async fn stop(mut self) -> Result<()> {
+        // `kill` the command: the workspace forbids unsafe code, so no direct libc call.
+        let termed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while termed && Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        eprintln!("warning: server did not stop on SIGTERM; killing it");
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// The last lines of the server's output, to explain a failure.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n  ");
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("; last output:\n  {tail}")
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // On an error path: never leave a server running behind us.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One readiness probe on a fresh connection, as a load balancer would do it.
+async fn healthy(addr: SocketAddr, request: &[u8]) -> bool {
+    let probe = async {
+        let mut conn = Conn::connect(addr).await?;
+        conn.send(request).await
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), probe).await,
+        Ok(Ok(res)) if res.status == 200
+    )
+}
+
+/// A port nobody listens on right now; the server binds it a moment later.
+fn free_local_addr() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(listener.local_addr()?)
+}
+
+/// `VmRSS:     23456 kB` → 23456.
+fn parse_vm_rss_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_vm_rss() {
+        let status = "Name:\txaso\nVmPeak:\t 99 kB\nVmRSS:\t   23456 kB\nThreads:\t4\n";
+        assert_eq!(parse_vm_rss_kib(status), Some(23456));
+        assert_eq!(parse_vm_rss_kib("Name:\txaso\n"), None);
+    }
+}
