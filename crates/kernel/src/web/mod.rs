@@ -59,6 +59,8 @@ impl AppState {
         dispatcher: Dispatcher,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(&db).await?;
+        // Compute the decoy hash now, off the async threads, rather than on the first failed login.
+        tokio::task::spawn_blocking(|| crate::accounts::password::dummy_hash().len()).await?;
         let communes = CommuneCache::default();
         communes
             .reload(&db)
