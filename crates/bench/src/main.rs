@@ -8,6 +8,7 @@ mod stats;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -53,16 +54,36 @@ struct Target {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let args = Args::parse();
+async fn main() -> ExitCode {
+    // A failed target is a finding, reported with exit code 0; only a broken run is an error.
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: xaso-bench is a debug build; use --release for meaningful figures");
     }
-    let bench_command = std::env::args().collect::<Vec<_>>().join(" ");
+    let bench_command = command_line();
     match &args.url {
         Some(url) => bench_running(&args, url, &bench_command).await,
         None => bench_spawned(&args, &bench_command).await,
     }
+}
+
+/// This run's command line, and the `cargo run` form that reproduces it.
+fn command_line() -> String {
+    let argv: Vec<String> = std::env::args().collect();
+    let cargo = match argv.get(1..).unwrap_or_default() {
+        [] => "cargo run --release -p xaso-bench".to_owned(),
+        rest => format!("cargo run --release -p xaso-bench -- {}", rest.join(" ")),
+    };
+    format!("{}\n  (same as: {cargo})", argv.join(" "))
 }
 
 /// `--url`: only throughput, against a server someone else started.

@@ -85,7 +85,7 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
     }
     println!("\nSummary");
     println!(
-        "  {:<44} {:>14}  {:<10} Result",
+        "  {:<46} {:>14}  {:<10} Result",
         "Target", "Measured", "Goal"
     );
     for c in checks(f, home_ratio) {
@@ -96,7 +96,7 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
             Verdict::Skipped => "skipped (--url)",
         };
         println!(
-            "  {:<44} {:>14}  {:<10} {verdict}",
+            "  {:<46} {:>14}  {:<10} {verdict}",
             c.name, c.measured, c.goal
         );
     }
