@@ -192,6 +192,7 @@ async fn create_village(
     )
     .await?;
     txn.commit().await?;
+    state.home_facts.invalidate(&c.code);
     Ok((StatusCode::CREATED, Json(Village::from(v))).into_response())
 }
 

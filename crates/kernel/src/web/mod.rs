@@ -36,6 +36,7 @@ pub struct Inner {
     /// Server secret for CSRF tokens; kept in the database so every process agrees.
     pub secret: Arc<[u8]>,
     pub communes: CommuneCache,
+    pub home_facts: crate::tenancy::FactsCache,
     pub files: FileStore,
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,
@@ -77,6 +78,7 @@ impl AppState {
             config,
             secret,
             communes,
+            home_facts: Default::default(),
             files,
             metrics: ops::Metrics::default(),
             dispatcher,

@@ -190,6 +190,7 @@ pub async fn add_village(
         )
         .await?;
         txn.commit().await?;
+        state.home_facts.invalidate(&c.code);
         Ok(())
     }
     .await;
@@ -228,6 +229,7 @@ pub async fn edit_village(
         )
         .await?;
         txn.commit().await?;
+        state.home_facts.invalidate(&c.code);
         Ok(())
     }
     .await;
@@ -257,6 +259,7 @@ pub async fn delete_village(
     )
     .await?;
     txn.commit().await?;
+    state.home_facts.invalidate(&c.code);
     Ok(axum::response::IntoResponse::into_response(Redirect::to(
         &format!("/c/{}/office/villages", c.code),
     )))

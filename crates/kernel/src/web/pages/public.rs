@@ -6,11 +6,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 use super::ROOMS;
-use crate::accounts::entity::user;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, CommuneInfo};
 use crate::units::catalogue;
@@ -57,21 +56,13 @@ pub async fn home(
 }
 
 async fn home_of(state: &AppState, ctx: &Ctx, c: Arc<CommuneInfo>) -> AppResult<Response> {
-    let villages = tenancy::villages(&state.db, &c.code)
-        .await?
-        .into_iter()
-        .map(|v| v.name)
-        .collect();
-    let members = user::Entity::find()
-        .filter(user::Column::CommuneCode.eq(&c.code))
-        .count(&state.db)
-        .await?;
+    let facts = state.home_facts.get(&state.db, &c.code).await?;
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nav.home")).await;
     Ok(render(&Home {
         shell,
         rooms: &ROOMS,
-        villages,
-        members,
+        villages: facts.villages.clone(),
+        members: facts.members,
     }))
 }
 
