@@ -114,8 +114,10 @@ pub struct HomeFacts {
     pub members: u64,
 }
 
+type FactsByCommune = HashMap<String, (std::time::Instant, Arc<HomeFacts>)>;
+
 #[derive(Clone, Default)]
-pub struct FactsCache(Arc<RwLock<HashMap<String, (std::time::Instant, Arc<HomeFacts>)>>>);
+pub struct FactsCache(Arc<RwLock<FactsByCommune>>);
 
 impl FactsCache {
     /// Members may lag by this much; village changes clear the entry at once.
