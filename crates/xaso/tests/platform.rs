@@ -10,6 +10,10 @@ async fn health_metrics_and_openapi() {
         let mut c = app.client();
         let r = c.get("/healthz").await;
         assert_eq!(r.status, StatusCode::OK);
+        let home = c.get("/").await;
+        assert_eq!(home.headers["x-frame-options"], "DENY");
+        assert_eq!(home.headers["x-content-type-options"], "nosniff");
+        assert!(home.headers["x-request-id"].len() >= 8, "request id echoed");
         let m = c.get("/metrics").await;
         assert!(
             m.body.contains("xaso_http_requests_total{class=\"2xx\"}"),

@@ -16,12 +16,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
@@ -161,6 +162,19 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
             ctx::context_layer,
         ))
         .layer(CompressionLayer::new())
+        // No framing (clickjacking of forms), no MIME sniffing of uploads, no leaking of paths.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
         .with_state(state)
 }
