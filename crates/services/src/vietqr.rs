@@ -1,0 +1,1 @@
+//! VietQR payment codes: the NAPAS/EMVCo payload and its QR image.
