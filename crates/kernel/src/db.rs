@@ -43,9 +43,14 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     }
 }
 
-/// Applies every pending migration; safe to call on each start.
+/// Applies every pending kernel migration; safe to call on each start.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
+    migrate_with::<Migrator>(db).await
+}
+
+/// Applies every pending migration of a migrator that combines the kernel's with the rooms'.
+pub async fn migrate_with<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
+    M::up(db, None).await?;
     Ok(())
 }
 

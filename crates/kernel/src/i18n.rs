@@ -4,7 +4,7 @@
 //! falls back to Vietnamese; a missing key shows the key itself so it is noticed in review.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,21 +38,36 @@ fn parse_catalogue(text: &'static str) -> HashMap<&'static str, &'static str> {
         .collect()
 }
 
-fn catalogue(locale: Locale) -> &'static HashMap<&'static str, &'static str> {
-    static VI: OnceLock<HashMap<&str, &str>> = OnceLock::new();
-    static EN: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+type Catalogue = HashMap<&'static str, &'static str>;
+
+fn catalogues() -> &'static RwLock<(Catalogue, Catalogue)> {
+    static CATS: OnceLock<RwLock<(Catalogue, Catalogue)>> = OnceLock::new();
+    CATS.get_or_init(|| {
+        RwLock::new((
+            parse_catalogue(include_str!("../i18n/vi.txt")),
+            parse_catalogue(include_str!("../i18n/en.txt")),
+        ))
+    })
+}
+
+/// Adds a feature room's texts to the catalogues (called once per room at start-up).
+pub fn extend(vi: &'static str, en: &'static str) {
+    let mut c = catalogues().write().unwrap_or_else(|e| e.into_inner());
+    c.0.extend(parse_catalogue(vi));
+    c.1.extend(parse_catalogue(en));
+}
+
+fn lookup(locale: Locale, key: &str) -> Option<&'static str> {
+    let c = catalogues().read().unwrap_or_else(|e| e.into_inner());
     match locale {
-        Locale::Vi => VI.get_or_init(|| parse_catalogue(include_str!("../i18n/vi.txt"))),
-        Locale::En => EN.get_or_init(|| parse_catalogue(include_str!("../i18n/en.txt"))),
+        Locale::Vi => c.0.get(key).copied(),
+        Locale::En => c.1.get(key).copied(),
     }
 }
 
 /// Looks up `key` in the locale's catalogue.
 pub fn t(locale: Locale, key: &str) -> &'static str {
-    if let Some(v) = catalogue(locale).get(key) {
-        return v;
-    }
-    if let Some(v) = catalogue(Locale::Vi).get(key) {
+    if let Some(v) = lookup(locale, key).or_else(|| lookup(Locale::Vi, key)) {
         return v;
     }
     // Leak once per unknown key so the signature can stay `&'static`; keys are a closed set.
@@ -63,6 +78,16 @@ pub fn t(locale: Locale, key: &str) -> &'static str {
         .unwrap_or_else(|e| e.into_inner());
     m.entry(key.to_owned())
         .or_insert_with(|| Box::leak(key.to_owned().into_boxed_str()))
+}
+
+/// Every key of a catalogue pair missing from the other, for the rooms' own tests.
+pub fn missing_keys(vi: &'static str, en: &'static str) -> Vec<String> {
+    let (v, e) = (parse_catalogue(vi), parse_catalogue(en));
+    v.keys()
+        .filter(|k| !e.contains_key(*k))
+        .chain(e.keys().filter(|k| !v.contains_key(*k)))
+        .map(|k| k.to_string())
+        .collect()
 }
 
 /// A translator bound to one locale, handed to templates.
@@ -83,21 +108,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_english_key_exists_in_vietnamese() {
-        let vi = catalogue(Locale::Vi);
-        for k in catalogue(Locale::En).keys() {
-            assert!(vi.contains_key(k), "{k} missing in vi.txt");
-        }
-    }
-
-    #[test]
-    fn every_vietnamese_key_has_english() {
-        let en = catalogue(Locale::En);
-        let missing: Vec<_> = catalogue(Locale::Vi)
-            .keys()
-            .filter(|k| !en.contains_key(*k))
-            .collect();
-        assert!(missing.is_empty(), "missing in en.txt: {missing:?}");
+    fn catalogues_have_the_same_keys() {
+        let missing = missing_keys(
+            include_str!("../i18n/vi.txt"),
+            include_str!("../i18n/en.txt"),
+        );
+        assert!(
+            missing.is_empty(),
+            "keys in one catalogue only: {missing:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,99 @@
 //! Online public services: the commune's procedure catalogue, citizens' dossiers and the
 //! electronic one-stop desk that runs them (requirements B1, B2; Appendix I indicators 1.1, 1.2).
 
+pub mod api;
 pub mod calendar;
+pub mod demo;
+pub mod entity;
+pub mod migration;
+pub mod model;
+pub mod reminders;
+pub mod stats;
+pub mod store;
 pub mod vietqr;
+mod web;
+
+use std::sync::{Arc, RwLock};
+
+use axum::{Extension, Router};
+use kernel::web::AppState;
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::calendar::WorkCalendar;
+
+pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
+pub const I18N_EN: &str = include_str!("../i18n/en.txt");
+
+/// The room's shared state: the working-day calendar with the deployment's own overrides.
+#[derive(Clone)]
+pub struct Services {
+    calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+}
+
+impl Services {
+    pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let s = Services {
+            calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::vietnam()))),
+        };
+        s.reload_calendar(db).await?;
+        Ok(s)
+    }
+
+    /// Rebuilds the calendar after an official changed the days off of a year.
+    pub async fn reload_calendar(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        let mut cal = WorkCalendar::vietnam();
+        for o in entity::holiday_override::Entity::find().all(db).await? {
+            if o.day_off {
+                cal.add_day_off(o.day, &o.name);
+            } else {
+                cal.add_working_day(o.day);
+            }
+        }
+        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
+        Ok(())
+    }
+
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendar
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Adds the room's texts and its entries on the home page and in the back office.
+pub fn register() {
+    kernel::i18n::extend(I18N_VI, I18N_EN);
+    kernel::web::shell::register_room(kernel::web::shell::RoomLink {
+        room: "room.services",
+        public_path: "services",
+        office: &[
+            ("room.link.services", "dossiers"),
+            ("room.link.procedures", "procedures"),
+            ("room.link.stats", "services-stats"),
+        ],
+    });
+}
+
+/// The room's pages and API, with its state attached.
+pub fn router(svc: Services) -> Router<AppState> {
+    web::router().merge(api::router()).layer(Extension(svc))
+}
+
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    api::ServicesApi::openapi()
+}
+
+pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+    vec![Box::new(migration::Migration)]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        let missing = kernel::i18n::missing_keys(super::I18N_VI, super::I18N_EN);
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+}

@@ -70,6 +70,9 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
                 .id,
         );
     }
+    services::demo::seed(db, &commune.code)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut created = vec![];
     for (i, (phone, name, role, dept)) in PEOPLE.iter().enumerate() {
         let password = format!("Demo-{}", accounts::random_token(5));

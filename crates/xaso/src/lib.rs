@@ -10,6 +10,7 @@ use kernel::jobs::JobRunner;
 use kernel::notify::{Dispatcher, InboxChannel};
 use kernel::web::{self, AppState};
 use sea_orm::DatabaseConnection;
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 /// Everything a running platform consists of.
 pub struct Platform {
@@ -17,16 +18,42 @@ pub struct Platform {
     pub router: Router,
     pub jobs: JobRunner,
     pub dispatcher: Dispatcher,
+    pub rooms: Rooms,
 }
 
-/// Feature rooms' routers; each new room adds itself here.
-fn feature_routes() -> Router<AppState> {
-    Router::new()
+/// Every migration: the kernel's, then each room's.
+pub struct Migrations;
+
+impl MigratorTrait for Migrations {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = kernel::migration::Migrator::migrations();
+        all.extend(services::migrations());
+        all
+    }
+}
+
+/// The feature rooms that make up the platform, in one place.
+pub struct Rooms {
+    pub services: services::Services,
+}
+
+impl Rooms {
+    async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        services::register();
+        Ok(Rooms {
+            services: services::Services::load(db).await?,
+        })
+    }
+
+    /// Feature rooms' routers.
+    fn routes(&self) -> Router<AppState> {
+        Router::new().merge(services::router(self.services.clone()))
+    }
 }
 
 /// Feature rooms' OpenAPI documents, merged into `/api/openapi.json`.
 fn feature_api_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![]
+    vec![services::api_doc()]
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -37,13 +64,24 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn build(config: Config) -> anyhow::Result<Platform> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = kernel::db::connect(&config.effective_database_url()).await?;
-    kernel::db::migrate(&db).await?;
+    kernel::db::migrate_with::<Migrations>(&db).await?;
     build_on(db, config).await
 }
 
 pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<Platform> {
     let dispatcher = Dispatcher::new(db.clone(), vec![Box::new(InboxChannel)]);
+    let rooms = Rooms::load(&db).await?;
+    let svc = rooms.services.clone();
     let jobs = JobRunner::builder(db.clone())
+        .handler(services::reminders::JOB, move |db, _| {
+            let svc = svc.clone();
+            async move {
+                services::reminders::send(&db, &svc.calendar())
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .every(services::reminders::JOB, Duration::from_secs(86_400))
         .handler("sessions.cleanup", |db, _| async move {
             kernel::accounts::delete_expired_sessions(&db)
                 .await
@@ -53,12 +91,13 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         .every("sessions.cleanup", Duration::from_secs(3600))
         .build();
     let state = AppState::new(db, config, dispatcher.clone()).await?;
-    let routes = feature_routes().merge(web::api::docs_router(openapi()));
+    let routes = rooms.routes().merge(web::api::docs_router(openapi()));
     let router = web::app(state.clone(), routes);
     Ok(Platform {
         state,
         router,
         jobs,
         dispatcher,
+        rooms,
     })
 }

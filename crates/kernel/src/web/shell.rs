@@ -79,12 +79,75 @@ impl Shell {
         }
     }
 
+    /// The public entry of a landed room, or None while it is still to come.
+    pub fn room_href(&self, room: &str) -> Option<String> {
+        let c = self.commune.as_ref()?;
+        room_link(room).map(|l| format!("/c/{}/{}", c.code, l.public_path))
+    }
+
+    pub fn office_room_href(&self, room: &str) -> Option<String> {
+        let c = self.commune.as_ref()?;
+        room_link(room).and_then(|l| {
+            l.office
+                .first()
+                .map(|(_, p)| format!("/c/{}/office/{}", c.code, p))
+        })
+    }
+
+    pub fn office_links(&self) -> Vec<(&'static str, &'static str)> {
+        office_links()
+    }
+
     pub fn office_href(&self) -> String {
         match &self.commune {
             Some(c) => format!("/c/{}/office", c.code),
             None => "/".into(),
         }
     }
+}
+
+/// A room that has landed: its tile on the home page and the back office becomes a link.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomLink {
+    /// The room's key in [`crate::web::pages::ROOMS`], e.g. `room.services`.
+    pub room: &'static str,
+    /// Citizens' entry, relative to `/c/{code}/`.
+    pub public_path: &'static str,
+    /// Officials' entry in the back office, relative to `/c/{code}/office/`, with its label key.
+    pub office: &'static [(&'static str, &'static str)],
+}
+
+fn room_links() -> &'static std::sync::RwLock<Vec<RoomLink>> {
+    static LINKS: std::sync::OnceLock<std::sync::RwLock<Vec<RoomLink>>> =
+        std::sync::OnceLock::new();
+    LINKS.get_or_init(Default::default)
+}
+
+/// Called once by each feature room at start-up.
+pub fn register_room(link: RoomLink) {
+    let mut l = room_links().write().unwrap_or_else(|e| e.into_inner());
+    if !l.iter().any(|x| x.room == link.room) {
+        l.push(link);
+    }
+}
+
+pub fn room_link(room: &str) -> Option<RoomLink> {
+    room_links()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|l| l.room == room)
+        .copied()
+}
+
+/// Back-office entries of every landed room: (label key, path relative to the office).
+pub fn office_links() -> Vec<(&'static str, &'static str)> {
+    room_links()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .flat_map(|l| l.office.iter().copied())
+        .collect()
 }
 
 /// Renders a template as an HTML response.

@@ -1,0 +1,488 @@
+//! The services room's JSON API: procedures, submission and tracking for citizens, the
+//! officials' workflow steps and payment confirmation.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::web::AppState;
+use kernel::web::api::ApiJson;
+use kernel::web::ctx::Ctx;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::Services;
+use crate::entity::{dossier, procedure};
+use crate::model::{Action, FormField, RequiredDocument, Status};
+use crate::store::{self, Channel, InboxFilter, ProcedureInput, Step, Submission};
+use crate::web::DESK;
+
+#[derive(Serialize, ToSchema)]
+pub struct Procedure {
+    id: i64,
+    code: String,
+    name: String,
+    field: String,
+    legal_basis: String,
+    documents: Vec<RequiredDocument>,
+    form_fields: Vec<FormField>,
+    fee_vnd: i64,
+    /// Legal processing time, in working days.
+    processing_days: i32,
+    /// `full`, `partial` or `offline`.
+    online_level: String,
+    steps: Vec<String>,
+    active: bool,
+}
+
+impl From<procedure::Model> for Procedure {
+    fn from(p: procedure::Model) -> Self {
+        Procedure {
+            documents: store::documents_of(&p),
+            form_fields: store::fields_of(&p),
+            steps: p
+                .steps
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            id: p.id,
+            code: p.code,
+            name: p.name,
+            field: p.field,
+            legal_basis: p.legal_basis,
+            fee_vnd: p.fee_vnd,
+            processing_days: p.processing_days,
+            online_level: p.online_level,
+            active: p.active,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ProcedureQuery {
+    /// Search words, any accents.
+    #[serde(default)]
+    q: String,
+    /// Exact field (lĩnh vực).
+    #[serde(default)]
+    field: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/procedures", tag = "services", params(("code" = String, Path, description = "Commune code"), ProcedureQuery),
+    responses((status = 200, body = [Procedure]), (status = 404, body = ErrorBody)))]
+async fn list_procedures(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<ProcedureQuery>,
+) -> AppResult<Json<Vec<Procedure>>> {
+    let c = state.communes.active(&code)?;
+    Ok(Json(
+        store::procedures(&state.db, &c.code, &q.q, &q.field, false)
+            .await?
+            .into_iter()
+            .map(Procedure::from)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/procedures/{id}", tag = "services", params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Procedure id")),
+    responses((status = 200, body = Procedure), (status = 404, body = ErrorBody)))]
+async fn get_procedure(
+    State(state): State<AppState>,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Procedure>> {
+    let c = state.communes.active(&code)?;
+    let p = store::procedure_by_id(&state.db, &c.code, id).await?;
+    if !p.active {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
+    }
+    Ok(Json(p.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/procedures", tag = "services", request_body = ProcedureInput, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 201, body = Procedure), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_procedure(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<ProcedureInput>,
+) -> AppResult<Response> {
+    use sea_orm::TransactionTrait;
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(
+        &c,
+        &[
+            kernel::accounts::Role::CommuneAdmin,
+            kernel::accounts::Role::SystemAdmin,
+        ],
+    )?;
+    let txn = state.db.begin().await?;
+    let p = store::create_procedure(&txn, &c.code, &input).await?;
+    kernel::audit::record(
+        &txn,
+        kernel::audit::Entry {
+            actor: u,
+            role: u.acting_role(&c),
+            unit_code: &c.code,
+            action: "procedure.create",
+            object_type: "procedure",
+            object_id: p.id.to_string(),
+            summary: format!("{} · {}", p.code, p.name),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((StatusCode::CREATED, Json(Procedure::from(p))).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewDossier {
+    procedure_id: i64,
+    applicant_name: String,
+    /// Vietnamese mobile number; with the receipt code it lets the applicant track the dossier.
+    applicant_phone: String,
+    /// Answers to the procedure's form fields, by key.
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+    /// Documents already uploaded through `/api/v1/communes/{code}/attachments`.
+    #[serde(default)]
+    documents: Vec<DocumentRef>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DocumentRef {
+    /// The procedure's document name this file answers.
+    name: String,
+    attachment_id: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Dossier {
+    id: i64,
+    receipt_code: String,
+    procedure_id: i64,
+    status: Status,
+    channel: String,
+    applicant_name: String,
+    received_at: String,
+    /// Appointment date (YYYY-MM-DD), counted in working days.
+    due_date: String,
+    overdue: bool,
+    fee_vnd: i64,
+    paid: bool,
+    payment_method: Option<String>,
+    /// The latest reason given to the applicant (supplement request, refusal).
+    note: Option<String>,
+    result_note: Option<String>,
+    result_attachment_id: Option<i64>,
+    rating: Option<i32>,
+    /// Send it back with the next step: a step on an older version is refused.
+    version: i32,
+}
+
+impl From<&dossier::Model> for Dossier {
+    fn from(d: &dossier::Model) -> Self {
+        let status = Status::parse(&d.status).unwrap_or(Status::Received);
+        Dossier {
+            id: d.id,
+            receipt_code: d.receipt_code.clone(),
+            procedure_id: d.procedure_id,
+            status,
+            channel: d.channel.clone(),
+            applicant_name: d.applicant_name.clone(),
+            received_at: d.received_at.to_rfc3339(),
+            due_date: d.due_date.to_string(),
+            overdue: d.done_at.is_none()
+                && !status.is_final()
+                && d.due_date < crate::web::vn_today(),
+            fee_vnd: d.fee_vnd,
+            paid: d.paid_at.is_some(),
+            payment_method: d.payment_method.clone(),
+            note: d.last_note.clone(),
+            result_note: d.result_note.clone(),
+            result_attachment_id: d.result_attachment_id,
+            rating: d.rating,
+            version: d.version,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/dossiers", tag = "services", request_body = NewDossier, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 201, description = "Received; the receipt code and appointment date are in the body", body = Dossier), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit(
+    State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(r): ApiJson<NewDossier>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.user()?;
+    let sub = Submission {
+        procedure_id: r.procedure_id,
+        applicant_user_id: Some(u.id),
+        applicant_name: r.applicant_name,
+        applicant_phone: r.applicant_phone,
+        channel: Channel::Online,
+        data: r.data,
+        documents: r
+            .documents
+            .into_iter()
+            .map(|d| (d.name, d.attachment_id))
+            .collect(),
+    };
+    let d = store::submit(&state.db, &svc.calendar(), &c, sub, Some(u)).await?;
+    state.dispatcher.wake();
+    Ok((StatusCode::CREATED, Json(Dossier::from(&d))).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TrackQuery {
+    receipt: String,
+    phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Tracked {
+    dossier: Dossier,
+    procedure: String,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    at: String,
+    action: String,
+    status: Status,
+    note: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/track", tag = "services", params(TrackQuery),
+    responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn track(
+    State(state): State<AppState>,
+    Query(q): Query<TrackQuery>,
+) -> AppResult<Json<Tracked>> {
+    let d = store::track(&state.db, &q.receipt, &q.phone).await?;
+    let p = store::procedure_by_id(&state.db, &d.commune_code, d.procedure_id).await?;
+    let history = store::events(&state.db, d.id)
+        .await?
+        .into_iter()
+        .map(|e| HistoryEntry {
+            at: e.at.to_rfc3339(),
+            action: e.action,
+            status: Status::parse(&e.to_status).unwrap_or(Status::Received),
+            note: e.note,
+        })
+        .collect();
+    Ok(Json(Tracked {
+        dossier: Dossier::from(&d),
+        procedure: p.name,
+        history,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/dossiers", tag = "services", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), InboxFilter),
+    responses((status = 200, description = "The desk's inbox", body = [Dossier]), (status = 403, body = ErrorBody)))]
+async fn inbox(
+    State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(f): Query<InboxFilter>,
+) -> AppResult<Json<Vec<Dossier>>> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, DESK)?;
+    let today = crate::web::vn_today();
+    let soon = svc
+        .calendar()
+        .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
+    Ok(Json(
+        store::inbox(&state.db, &c.code, &f, u.id, today, soon)
+            .await?
+            .iter()
+            .map(Dossier::from)
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepRequest {
+    action: Action,
+    /// The version the official saw.
+    version: i32,
+    note: Option<String>,
+    /// For `assign`: the official who will handle it.
+    assignee_id: Option<i64>,
+    /// For `return_result`: an uploaded result file.
+    result_attachment_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/dossiers/{id}/steps", tag = "services", request_body = StepRequest, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Dossier id")),
+    responses((status = 200, body = Dossier), (status = 403, description = "`step_forbidden`", body = ErrorBody), (status = 409, description = "`transition_invalid` or `dossier_conflict`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(r): ApiJson<StepRequest>,
+) -> AppResult<Json<Dossier>> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.user()?;
+    let d = store::act(
+        &state.db,
+        &c,
+        id,
+        u,
+        Step {
+            action: r.action,
+            version: r.version,
+            note: r.note.as_deref(),
+            assignee_id: r.assignee_id,
+            result_attachment_id: r.result_attachment_id,
+        },
+    )
+    .await?;
+    state.dispatcher.wake();
+    Ok(Json(Dossier::from(&d)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PaymentRequest {
+    /// `cash`, `transfer` or `vietqr`.
+    method: String,
+    version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/dossiers/{id}/payment", tag = "services", request_body = PaymentRequest, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Dossier id")),
+    responses((status = 200, body = Dossier), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn payment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(r): ApiJson<PaymentRequest>,
+) -> AppResult<Json<Dossier>> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.staff(&c)?;
+    Ok(Json(Dossier::from(
+        &store::confirm_payment(&state.db, &c, id, u, &r.method, r.version).await?,
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentCode {
+    /// The EMVCo/VietQR payload to show as a QR code.
+    payload: String,
+    amount_vnd: i64,
+    bank_bin: String,
+    account_number: String,
+    account_name: String,
+    /// An SVG rendering of the QR code.
+    svg_url: String,
+    png_url: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/payment-code", tag = "services", params(TrackQuery),
+    responses((status = 200, body = PaymentCode), (status = 404, body = ErrorBody), (status = 409, description = "`payment_not_due` or `bank_account_missing`", body = ErrorBody)))]
+async fn payment_code(
+    State(state): State<AppState>,
+    Query(q): Query<TrackQuery>,
+) -> AppResult<Json<PaymentCode>> {
+    let d = store::track(&state.db, &q.receipt, &q.phone).await?;
+    if d.fee_vnd == 0 || d.paid_at.is_some() {
+        return Err(AppError::conflict("payment_not_due"));
+    }
+    let a = store::payment_account(&state.db, &d.commune_code)
+        .await?
+        .ok_or_else(|| AppError::conflict("bank_account_missing"))?;
+    let acct = crate::vietqr::BankAccount {
+        bin: a.bank_bin.clone(),
+        account_number: a.account_number.clone(),
+        account_name: a.account_name.clone(),
+    };
+    let payload = crate::vietqr::payload(&acct, Some(d.fee_vnd as u64), &d.receipt_code)
+        .map_err(AppError::internal)?;
+    let qs = format!("phone={}", kernel::web::ctx::urlencode(&q.phone));
+    Ok(Json(PaymentCode {
+        payload,
+        amount_vnd: d.fee_vnd,
+        bank_bin: a.bank_bin,
+        account_number: a.account_number,
+        account_name: a.account_name,
+        svg_url: format!(
+            "/c/{}/dossiers/{}/qr.svg?{qs}",
+            d.commune_code, d.receipt_code
+        ),
+        png_url: format!(
+            "/c/{}/dossiers/{}/qr.png?{qs}",
+            d.commune_code, d.receipt_code
+        ),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RatingRequest {
+    /// 1 to 5 stars.
+    rating: i32,
+    #[serde(default)]
+    comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/dossiers/{id}/rating", tag = "services", request_body = RatingRequest, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Dossier id")),
+    responses((status = 200, body = Dossier), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn rating(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(r): ApiJson<RatingRequest>,
+) -> AppResult<Json<Dossier>> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.user()?;
+    let d = store::by_id(&state.db, &c.code, id).await?;
+    Ok(Json(Dossier::from(
+        &store::rate(&state.db, &d, u, r.rating, &r.comment).await?,
+    )))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_procedures, get_procedure, create_procedure, submit, track, inbox, step, payment, payment_code, rating, crate::stats::api_figures),
+    components(schemas(Status, Action, crate::stats::Figures)),
+    tags((name = "services", description = "Online public services and the one-stop desk"))
+)]
+pub struct ServicesApi;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/communes/{code}/procedures",
+            get(list_procedures).post(create_procedure),
+        )
+        .route(
+            "/api/v1/communes/{code}/procedures/{id}",
+            get(get_procedure),
+        )
+        .route("/api/v1/communes/{code}/dossiers", get(inbox).post(submit))
+        .route("/api/v1/communes/{code}/dossiers/{id}/steps", post(step))
+        .route(
+            "/api/v1/communes/{code}/dossiers/{id}/payment",
+            post(payment),
+        )
+        .route("/api/v1/communes/{code}/dossiers/{id}/rating", post(rating))
+        .route(
+            "/api/v1/communes/{code}/services/stats",
+            get(crate::stats::api_figures),
+        )
+        .route("/api/v1/track", get(track))
+        .route("/api/v1/payment-code", get(payment_code))
+}

@@ -1,0 +1,189 @@
+//! Demo catalogue: common commune-level procedures, described from public facts (the national
+//! public-service portal's commune-level civil-status and certification procedures). Fees and
+//! times are the usual legal ones; communes adjust them to their province's resolution.
+
+use kernel::error::AppResult;
+use sea_orm::ConnectionTrait;
+
+use crate::model::{FormField, RequiredDocument};
+use crate::store::{self, ProcedureInput};
+
+fn doc(name: &str, required: bool) -> RequiredDocument {
+    RequiredDocument {
+        name: name.into(),
+        required,
+        form_attachment_id: None,
+    }
+}
+
+fn field(key: &str, label: &str, required: bool) -> FormField {
+    FormField {
+        key: key.into(),
+        label: label.into(),
+        required,
+        kind: "text".into(),
+    }
+}
+
+pub fn catalogue() -> Vec<ProcedureInput> {
+    let p = |code: &str,
+             name: &str,
+             field_name: &str,
+             legal: &str,
+             docs: Vec<RequiredDocument>,
+             fields: Vec<FormField>,
+             fee: i64,
+             days: i32,
+             level: &str,
+             steps: &str| ProcedureInput {
+        code: code.into(),
+        name: name.into(),
+        field: field_name.into(),
+        legal_basis: legal.into(),
+        documents: docs,
+        form_fields: fields,
+        fee_vnd: fee,
+        processing_days: days,
+        online_level: level.into(),
+        steps: steps.into(),
+        active: true,
+    };
+    let steps = "Nộp hồ sơ trực tuyến hoặc tại Bộ phận một cửa\nCông chức tiếp nhận, kiểm tra hồ sơ\nCông chức tư pháp - hộ tịch xử lý\nLãnh đạo UBND xã ký duyệt\nTrả kết quả";
+    vec![
+        p(
+            "HT-01",
+            "Đăng ký khai sinh",
+            "Hộ tịch",
+            "Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP",
+            vec![
+                doc("Tờ khai đăng ký khai sinh", true),
+                doc("Giấy chứng sinh", true),
+            ],
+            vec![
+                field("child_name", "Họ tên trẻ", true),
+                field("birth_date", "Ngày sinh (dd/mm/yyyy)", true),
+                field("birth_place", "Nơi sinh", true),
+            ],
+            0,
+            1,
+            "full",
+            steps,
+        ),
+        p(
+            "HT-02",
+            "Đăng ký khai tử",
+            "Hộ tịch",
+            "Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP",
+            vec![
+                doc("Tờ khai đăng ký khai tử", true),
+                doc("Giấy báo tử hoặc giấy tờ thay thế", true),
+            ],
+            vec![
+                field("deceased_name", "Họ tên người mất", true),
+                field("death_date", "Ngày mất", true),
+            ],
+            0,
+            1,
+            "full",
+            steps,
+        ),
+        p(
+            "HT-03",
+            "Đăng ký kết hôn",
+            "Hộ tịch",
+            "Luật Hộ tịch 2014; Luật Hôn nhân và gia đình 2014",
+            vec![
+                doc("Tờ khai đăng ký kết hôn", true),
+                doc(
+                    "Giấy xác nhận tình trạng hôn nhân (nếu đăng ký ở nơi khác)",
+                    false,
+                ),
+            ],
+            vec![field("partner_name", "Họ tên bên kia", true)],
+            0,
+            3,
+            "partial",
+            steps,
+        ),
+        p(
+            "HT-04",
+            "Cấp giấy xác nhận tình trạng hôn nhân",
+            "Hộ tịch",
+            "Nghị định 123/2015/NĐ-CP",
+            vec![doc("Tờ khai cấp giấy xác nhận tình trạng hôn nhân", true)],
+            vec![field("purpose", "Mục đích sử dụng", true)],
+            15_000,
+            3,
+            "full",
+            steps,
+        ),
+        p(
+            "HT-05",
+            "Cấp bản sao trích lục hộ tịch",
+            "Hộ tịch",
+            "Nghị định 123/2015/NĐ-CP; Thông tư 281/2016/TT-BTC",
+            vec![doc("Tờ khai cấp bản sao trích lục", true)],
+            vec![field("copies", "Số bản", true)],
+            8_000,
+            1,
+            "full",
+            steps,
+        ),
+        p(
+            "CT-01",
+            "Chứng thực bản sao từ bản chính",
+            "Chứng thực",
+            "Nghị định 23/2015/NĐ-CP",
+            vec![doc("Bản chính giấy tờ cần chứng thực", true)],
+            vec![
+                field("document", "Tên giấy tờ", true),
+                field("pages", "Số trang", true),
+            ],
+            2_000,
+            1,
+            "offline",
+            "Mang bản chính đến Bộ phận một cửa\nCông chức đối chiếu và chứng thực\nNhận bản sao chứng thực",
+        ),
+        p(
+            "CT-02",
+            "Chứng thực chữ ký",
+            "Chứng thực",
+            "Nghị định 23/2015/NĐ-CP",
+            vec![doc("Giấy tờ cần chứng thực chữ ký", true)],
+            vec![],
+            10_000,
+            1,
+            "offline",
+            "Ký trước mặt công chức tại Bộ phận một cửa\nNhận giấy tờ đã chứng thực",
+        ),
+        p(
+            "CT-03",
+            "Xác nhận thông tin cư trú",
+            "Cư trú",
+            "Luật Cư trú 2020; Thông tư 55/2021/TT-BCA",
+            vec![doc("Tờ khai thay đổi thông tin cư trú (CT01)", true)],
+            vec![field("address", "Địa chỉ cư trú", true)],
+            0,
+            3,
+            "full",
+            steps,
+        ),
+    ]
+}
+
+/// Seeds the demo catalogue into a commune that has none yet.
+pub async fn seed(db: &impl ConnectionTrait, commune: &str) -> AppResult<usize> {
+    if !store::procedures(db, commune, "", "", true)
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
+    let all = catalogue();
+    for p in &all {
+        store::create_procedure(db, commune, p).await?;
+    }
+    // Agribank's NAPAS BIN; the account is a demo value the commune replaces with its own.
+    store::set_payment_account(db, commune, "970405", "3600205012345", "UBND XA MINH HOP").await?;
+    Ok(all.len())
+}

@@ -1,0 +1,239 @@
+//! The services room's tables: procedures, dossiers, their documents and history, payment
+//! accounts, holiday overrides.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m0100_services"
+    }
+}
+
+fn idx(
+    table: &'static str,
+    name: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in cols {
+        i.col(*c);
+    }
+    if unique {
+        i.unique();
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("procedure")
+                .col(big_pk_auto("id"))
+                .col(string_len("commune_code", 5))
+                .col(string("code"))
+                .col(string("name"))
+                .col(string("folded_name"))
+                .col(string("field"))
+                .col(text("legal_basis"))
+                .col(text("documents"))
+                .col(text("form_fields"))
+                .col(big_integer("fee_vnd"))
+                .col(integer("processing_days"))
+                .col(string("online_level"))
+                .col(text("steps"))
+                .col(boolean("active"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("procedure", "commune_code")
+                        .to("commune", "code")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(idx(
+            "procedure",
+            "ux_procedure_code",
+            &["commune_code", "code"],
+            true,
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("dossier")
+                .col(big_pk_auto("id"))
+                .col(string_len("commune_code", 5))
+                .col(string("receipt_code"))
+                .col(big_integer("procedure_id"))
+                .col(big_integer_null("applicant_user_id"))
+                .col(string("applicant_name"))
+                .col(string("applicant_phone"))
+                .col(string("channel"))
+                .col(string("status"))
+                .col(text("data"))
+                .col(timestamp_with_time_zone("received_at"))
+                .col(date("due_date"))
+                .col(big_integer_null("assignee_id"))
+                .col(big_integer("fee_vnd"))
+                .col(timestamp_with_time_zone_null("paid_at"))
+                .col(string_null("payment_method"))
+                .col(big_integer_null("result_attachment_id"))
+                .col(text_null("result_note"))
+                .col(text_null("last_note"))
+                .col(integer_null("rating"))
+                .col(text_null("rating_comment"))
+                .col(timestamp_with_time_zone_null("done_at"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("dossier", "commune_code")
+                        .to("commune", "code")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("dossier", "procedure_id")
+                        .to("procedure", "id")
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(idx(
+            "dossier",
+            "ux_dossier_receipt",
+            &["receipt_code"],
+            true,
+        ))
+        .await?;
+        m.create_index(idx(
+            "dossier",
+            "ix_dossier_inbox",
+            &["commune_code", "status", "due_date"],
+            false,
+        ))
+        .await?;
+        m.create_index(idx(
+            "dossier",
+            "ix_dossier_received",
+            &["commune_code", "received_at"],
+            false,
+        ))
+        .await?;
+        m.create_index(idx(
+            "dossier",
+            "ix_dossier_applicant",
+            &["applicant_user_id"],
+            false,
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("dossier_document")
+                .col(big_pk_auto("id"))
+                .col(big_integer("dossier_id"))
+                .col(string_len("commune_code", 5))
+                .col(big_integer("attachment_id"))
+                .col(string("document_name"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("dossier_document", "dossier_id")
+                        .to("dossier", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(idx(
+            "dossier_document",
+            "ix_dossier_document",
+            &["dossier_id"],
+            false,
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("dossier_event")
+                .col(big_pk_auto("id"))
+                .col(big_integer("dossier_id"))
+                .col(string_len("commune_code", 5))
+                .col(timestamp_with_time_zone("at"))
+                .col(big_integer_null("actor_user_id"))
+                .col(string("actor_name"))
+                .col(string("action"))
+                .col(string_null("from_status"))
+                .col(string("to_status"))
+                .col(text_null("note"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("dossier_event", "dossier_id")
+                        .to("dossier", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(idx(
+            "dossier_event",
+            "ix_dossier_event",
+            &["dossier_id"],
+            false,
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("payment_account")
+                .col(string_len("commune_code", 5).primary_key())
+                .col(string("bank_bin"))
+                .col(string("account_number"))
+                .col(string("account_name"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("payment_account", "commune_code")
+                        .to("commune", "code")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("holiday_override")
+                .col(date("day").primary_key())
+                .col(boolean("day_off"))
+                .col(string("name"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "holiday_override",
+            "payment_account",
+            "dossier_event",
+            "dossier_document",
+            "dossier",
+            "procedure",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! The rules of the one-stop shop: dossier states, the steps between them and who may take
+//! each step. Pure: no database, unit-tested on its own.
+
+use kernel::accounts::Role;
+use serde::{Deserialize, Serialize};
+
+/// Where a dossier stands. Stored as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Submitted online (or taken at the desk) and waiting for the desk to check it.
+    Received,
+    /// The applicant must add or fix documents; the clock stops.
+    SupplementRequested,
+    /// Refused with a reason; final.
+    Refused,
+    /// Checked and accepted by the desk.
+    Accepted,
+    /// Given to a handler.
+    Assigned,
+    /// The handler has done the work; waiting for the leader.
+    Processed,
+    /// Signed off by the commune leader.
+    Approved,
+    /// The result is with the applicant (downloaded or picked up).
+    Returned,
+    /// Done.
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Received,
+        Status::SupplementRequested,
+        Status::Refused,
+        Status::Accepted,
+        Status::Assigned,
+        Status::Processed,
+        Status::Approved,
+        Status::Returned,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::SupplementRequested => "supplement_requested",
+            Status::Refused => "refused",
+            Status::Accepted => "accepted",
+            Status::Assigned => "assigned",
+            Status::Processed => "processed",
+            Status::Approved => "approved",
+            Status::Returned => "returned",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// No more work to do: the deadline no longer applies.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Refused | Status::Closed)
+    }
+
+    /// The legal clock counts until the result is ready (approved or later).
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            Status::Refused | Status::Approved | Status::Returned | Status::Closed
+        )
+    }
+
+    pub fn label_key(self) -> String {
+        format!("dossier.status.{}", self.as_str())
+    }
+}
+
+/// A step an official (or the applicant) takes on a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Accept,
+    RequestSupplement,
+    Refuse,
+    /// The applicant sends the missing documents.
+    Supplement,
+    Assign,
+    Process,
+    /// The leader sends the work back to the handler.
+    SendBack,
+    Approve,
+    ReturnResult,
+    Close,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::Accept,
+        Action::RequestSupplement,
+        Action::Refuse,
+        Action::Supplement,
+        Action::Assign,
+        Action::Process,
+        Action::SendBack,
+        Action::Approve,
+        Action::ReturnResult,
+        Action::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::RequestSupplement => "request_supplement",
+            Action::Refuse => "refuse",
+            Action::Supplement => "supplement",
+            Action::Assign => "assign",
+            Action::Process => "process",
+            Action::SendBack => "send_back",
+            Action::Approve => "approve",
+            Action::ReturnResult => "return_result",
+            Action::Close => "close",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_key(self) -> String {
+        format!("dossier.action.{}", self.as_str())
+    }
+
+    /// From which state, to which state.
+    pub fn transition(self) -> (&'static [Status], Status) {
+        use Status::*;
+        match self {
+            Action::Accept => (&[Received], Accepted),
+            Action::RequestSupplement => (&[Received], SupplementRequested),
+            Action::Refuse => (&[Received, SupplementRequested], Refused),
+            Action::Supplement => (&[SupplementRequested], Received),
+            Action::Assign => (&[Accepted, Assigned], Assigned),
+            Action::Process => (&[Assigned], Processed),
+            Action::SendBack => (&[Processed], Assigned),
+            Action::Approve => (&[Processed], Approved),
+            Action::ReturnResult => (&[Approved], Returned),
+            Action::Close => (&[Returned], Closed),
+        }
+    }
+
+    /// A reason is part of the decision and is shown to the applicant.
+    pub fn needs_note(self) -> bool {
+        matches!(
+            self,
+            Action::RequestSupplement | Action::Refuse | Action::SendBack
+        )
+    }
+}
+
+/// Who is asking to take a step, as far as the rules care.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub roles: Vec<Role>,
+    pub is_applicant: bool,
+    pub is_assigned_handler: bool,
+}
+
+impl Actor {
+    fn has(&self, r: &[Role]) -> bool {
+        self.roles.iter().any(|x| r.contains(x))
+    }
+}
+
+/// The one-stop desk: officials and the commune's admins.
+const DESK: &[Role] = &[Role::Official, Role::CommuneAdmin, Role::Leader];
+const LEADER: &[Role] = &[Role::Leader];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The step does not start from the dossier's current state.
+    NotAllowedFromState,
+    /// The step is allowed, but not for this person.
+    NotPermitted,
+}
+
+/// Checks a step against the state machine and the permissions; returns the new state.
+pub fn apply(current: Status, action: Action, actor: &Actor) -> Result<Status, Refusal> {
+    let (from, to) = action.transition();
+    if !from.contains(&current) {
+        return Err(Refusal::NotAllowedFromState);
+    }
+    let permitted = match action {
+        Action::Accept
+        | Action::RequestSupplement
+        | Action::Refuse
+        | Action::Assign
+        | Action::ReturnResult => actor.has(DESK),
+        Action::Supplement => actor.is_applicant,
+        Action::Process => actor.is_assigned_handler,
+        Action::SendBack | Action::Approve => actor.has(LEADER),
+        Action::Close => actor.is_applicant || actor.has(DESK),
+    };
+    if permitted {
+        Ok(to)
+    } else {
+        Err(Refusal::NotPermitted)
+    }
+}
+
+/// The steps this person could take now, for the buttons on the dossier page.
+pub fn available(current: Status, actor: &Actor) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| apply(current, *a, actor).is_ok())
+        .collect()
+}
+
+/// How a procedure can be used online (the public-service "level").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineLevel {
+    /// Submitted, paid and returned online.
+    Full,
+    /// Submitted online; the result or originals are handled at the desk.
+    Partial,
+    /// Only at the desk.
+    Offline,
+}
+
+impl OnlineLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "full",
+            OnlineLevel::Partial => "partial",
+            OnlineLevel::Offline => "offline",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OnlineLevel> {
+        [
+            OnlineLevel::Full,
+            OnlineLevel::Partial,
+            OnlineLevel::Offline,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+    pub fn accepts_online(self) -> bool {
+        !matches!(self, OnlineLevel::Offline)
+    }
+}
+
+/// A document the applicant must (or may) attach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RequiredDocument {
+    pub name: String,
+    pub required: bool,
+    /// A blank form to download, when there is one (an attachment id).
+    #[serde(default)]
+    pub form_attachment_id: Option<i64>,
+}
+
+/// A field of the procedure's application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FormField {
+    pub key: String,
+    pub label: String,
+    pub required: bool,
+    /// `text`, `date` or `textarea`.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+}
+
+fn default_kind() -> String {
+    "text".into()
+}
+
+/// How payment was received.
+pub const PAYMENT_METHODS: [&str; 3] = ["cash", "transfer", "vietqr"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk() -> Actor {
+        Actor {
+            roles: vec![Role::Official],
+            ..Default::default()
+        }
+    }
+    fn leader() -> Actor {
+        Actor {
+            roles: vec![Role::Leader],
+            ..Default::default()
+        }
+    }
+    fn handler() -> Actor {
+        Actor {
+            roles: vec![Role::Official],
+            is_assigned_handler: true,
+            ..Default::default()
+        }
+    }
+    fn applicant() -> Actor {
+        Actor {
+            roles: vec![Role::Citizen],
+            is_applicant: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_whole_happy_path() {
+        let mut s = Status::Received;
+        for (a, who) in [
+            (Action::Accept, desk()),
+            (Action::Assign, desk()),
+            (Action::Process, handler()),
+            (Action::Approve, leader()),
+            (Action::ReturnResult, desk()),
+            (Action::Close, applicant()),
+        ] {
+            s = apply(s, a, &who).unwrap();
+        }
+        assert_eq!(s, Status::Closed);
+    }
+
+    #[test]
+    fn supplement_loop_and_refusal() {
+        let s = apply(Status::Received, Action::RequestSupplement, &desk()).unwrap();
+        assert_eq!(s, Status::SupplementRequested);
+        assert_eq!(
+            apply(s, Action::Supplement, &desk()),
+            Err(Refusal::NotPermitted),
+            "only the applicant supplements"
+        );
+        let s = apply(s, Action::Supplement, &applicant()).unwrap();
+        assert_eq!(s, Status::Received);
+        assert_eq!(apply(s, Action::Refuse, &desk()), Ok(Status::Refused));
+        assert!(Status::Refused.is_final());
+    }
+
+    #[test]
+    fn steps_out_of_order_are_refused() {
+        assert_eq!(
+            apply(Status::Received, Action::Approve, &leader()),
+            Err(Refusal::NotAllowedFromState)
+        );
+        assert_eq!(
+            apply(Status::Closed, Action::Accept, &desk()),
+            Err(Refusal::NotAllowedFromState)
+        );
+        assert_eq!(
+            apply(Status::Accepted, Action::Process, &handler()),
+            Err(Refusal::NotAllowedFromState)
+        );
+    }
+
+    #[test]
+    fn roles_are_enforced() {
+        assert_eq!(
+            apply(Status::Received, Action::Accept, &applicant()),
+            Err(Refusal::NotPermitted)
+        );
+        assert_eq!(
+            apply(Status::Assigned, Action::Process, &desk()),
+            Err(Refusal::NotPermitted),
+            "only the assigned handler"
+        );
+        assert_eq!(
+            apply(Status::Processed, Action::Approve, &desk()),
+            Err(Refusal::NotPermitted),
+            "only the leader"
+        );
+        assert_eq!(
+            apply(Status::Processed, Action::SendBack, &leader()),
+            Ok(Status::Assigned)
+        );
+    }
+
+    #[test]
+    fn available_actions_follow_the_rules() {
+        assert_eq!(
+            available(Status::Received, &desk()),
+            vec![Action::Accept, Action::RequestSupplement, Action::Refuse]
+        );
+        assert_eq!(
+            available(Status::Processed, &leader()),
+            vec![Action::SendBack, Action::Approve]
+        );
+        assert!(available(Status::Closed, &leader()).is_empty());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The daily reminder: handlers hear about their dossiers due soon or overdue, once a day.
+
+use chrono::Utc;
+use kernel::notify;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::calendar::WorkCalendar;
+use crate::entity::dossier;
+use crate::model::Status;
+
+pub const JOB: &str = "services.reminders";
+
+/// Sends each handler one message listing their open dossiers due within a working day or
+/// already late. Returns how many messages were queued.
+pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, String> {
+    let today = crate::web::vn_today();
+    let horizon = cal.add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 1);
+    let open = dossier::Entity::find()
+        .filter(dossier::Column::DoneAt.is_null())
+        .filter(dossier::Column::AssigneeId.is_not_null())
+        .filter(dossier::Column::DueDate.lte(horizon))
+        .filter(
+            dossier::Column::Status.is_not_in([Status::Refused.as_str(), Status::Closed.as_str()]),
+        )
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut by_handler: std::collections::BTreeMap<(i64, String), Vec<&dossier::Model>> =
+        Default::default();
+    for d in &open {
+        if let Some(h) = d.assignee_id {
+            by_handler
+                .entry((h, d.commune_code.clone()))
+                .or_default()
+                .push(d);
+        }
+    }
+    for ((handler, commune), ds) in &by_handler {
+        let late = ds.iter().filter(|d| d.due_date < today).count();
+        let title = format!("Nhắc việc: {} hồ sơ sắp đến hạn hoặc quá hạn", ds.len());
+        let body = ds
+            .iter()
+            .map(|d| format!("{} (hạn {})", d.receipt_code, d.due_date.format("%d/%m/%Y")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let body = if late > 0 {
+            format!("{late} hồ sơ đã quá hạn. {body}")
+        } else {
+            body
+        };
+        let link = format!("/c/{commune}/office/dossiers?mine=true&due=");
+        notify::notify(
+            db,
+            notify::Message {
+                commune_code: commune,
+                user_id: *handler,
+                title: &title,
+                body: &body,
+                link: Some(&link),
+            },
+            &[],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    tracing::info!(handlers = by_handler.len(), at = %Utc::now(), "dossier reminders queued");
+    Ok(by_handler.len())
+}

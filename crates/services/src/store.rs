@@ -1,0 +1,979 @@
+//! Every query of the services room: procedures, dossier submission, tracking, workflow steps,
+//! payments, ratings, the desk inbox.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use kernel::accounts::{self, CurrentUser, Role};
+use kernel::error::{AppError, AppResult};
+use kernel::tenancy::CommuneInfo;
+use kernel::{audit, notify};
+use rand::Rng;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+
+use crate::calendar::WorkCalendar;
+use crate::entity::{dossier, dossier_document, dossier_event, payment_account, procedure};
+use crate::model::{self, Action, FormField, OnlineLevel, RequiredDocument, Status};
+
+// ---- procedures ----
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProcedureInput {
+    pub code: String,
+    pub name: String,
+    pub field: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    #[serde(default)]
+    pub documents: Vec<RequiredDocument>,
+    #[serde(default)]
+    pub form_fields: Vec<FormField>,
+    pub fee_vnd: i64,
+    pub processing_days: i32,
+    /// `full`, `partial` or `offline`.
+    pub online_level: String,
+    /// One step per line.
+    #[serde(default)]
+    pub steps: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn check_text(s: &str, field: &'static str, max: usize) -> AppResult<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(AppError::invalid("name_required", field));
+    }
+    if s.chars().count() > max {
+        return Err(AppError::invalid("text_too_long", field));
+    }
+    Ok(s.to_owned())
+}
+
+fn validate_procedure(p: &ProcedureInput) -> AppResult<()> {
+    check_text(&p.code, "code", 30)?;
+    check_text(&p.name, "name", 300)?;
+    check_text(&p.field, "field", 100)?;
+    if p.legal_basis.chars().count() > 4000 || p.steps.chars().count() > 4000 {
+        return Err(AppError::invalid("text_too_long", "legal_basis"));
+    }
+    if !(0..=100_000_000).contains(&p.fee_vnd) {
+        return Err(AppError::invalid("fee_invalid", "fee_vnd"));
+    }
+    if !(0..=365).contains(&p.processing_days) {
+        return Err(AppError::invalid("days_invalid", "processing_days"));
+    }
+    if OnlineLevel::parse(&p.online_level).is_none() {
+        return Err(AppError::invalid("online_level_invalid", "online_level"));
+    }
+    for f in &p.form_fields {
+        let ok_key = !f.key.is_empty()
+            && f.key.len() <= 40
+            && f.key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok_key || f.label.trim().is_empty() {
+            return Err(AppError::invalid("form_field_invalid", "form_fields"));
+        }
+    }
+    if p.documents.iter().any(|d| d.name.trim().is_empty()) {
+        return Err(AppError::invalid("name_required", "documents"));
+    }
+    Ok(())
+}
+
+pub async fn create_procedure(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    p: &ProcedureInput,
+) -> AppResult<procedure::Model> {
+    validate_procedure(p)?;
+    let dup = procedure::Entity::find()
+        .filter(procedure::Column::CommuneCode.eq(commune))
+        .filter(procedure::Column::Code.eq(p.code.trim()))
+        .one(db)
+        .await?;
+    if dup.is_some() {
+        return Err(AppError {
+            field: Some("code"),
+            ..AppError::conflict("procedure_exists")
+        });
+    }
+    let now = Utc::now();
+    Ok(procedure::ActiveModel {
+        commune_code: Set(commune.into()),
+        code: Set(p.code.trim().into()),
+        name: Set(p.name.trim().into()),
+        folded_name: Set(kernel::text::fold_vi(&format!(
+            "{} {} {}",
+            p.name, p.field, p.code
+        ))),
+        field: Set(p.field.trim().into()),
+        legal_basis: Set(p.legal_basis.trim().into()),
+        documents: Set(serde_json::to_string(&p.documents).unwrap_or_else(|_| "[]".into())),
+        form_fields: Set(serde_json::to_string(&p.form_fields).unwrap_or_else(|_| "[]".into())),
+        fee_vnd: Set(p.fee_vnd),
+        processing_days: Set(p.processing_days),
+        online_level: Set(p.online_level.clone()),
+        steps: Set(p.steps.trim().into()),
+        active: Set(p.active),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn update_procedure(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    id: i64,
+    p: &ProcedureInput,
+) -> AppResult<procedure::Model> {
+    validate_procedure(p)?;
+    let existing = procedure_by_id(db, commune, id).await?;
+    let dup = procedure::Entity::find()
+        .filter(procedure::Column::CommuneCode.eq(commune))
+        .filter(procedure::Column::Code.eq(p.code.trim()))
+        .filter(procedure::Column::Id.ne(id))
+        .one(db)
+        .await?;
+    if dup.is_some() {
+        return Err(AppError {
+            field: Some("code"),
+            ..AppError::conflict("procedure_exists")
+        });
+    }
+    let mut am: procedure::ActiveModel = existing.into();
+    am.code = Set(p.code.trim().into());
+    am.name = Set(p.name.trim().into());
+    am.folded_name = Set(kernel::text::fold_vi(&format!(
+        "{} {} {}",
+        p.name, p.field, p.code
+    )));
+    am.field = Set(p.field.trim().into());
+    am.legal_basis = Set(p.legal_basis.trim().into());
+    am.documents = Set(serde_json::to_string(&p.documents).unwrap_or_else(|_| "[]".into()));
+    am.form_fields = Set(serde_json::to_string(&p.form_fields).unwrap_or_else(|_| "[]".into()));
+    am.fee_vnd = Set(p.fee_vnd);
+    am.processing_days = Set(p.processing_days);
+    am.online_level = Set(p.online_level.clone());
+    am.steps = Set(p.steps.trim().into());
+    am.active = Set(p.active);
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(db).await?)
+}
+
+pub async fn procedure_by_id(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    id: i64,
+) -> AppResult<procedure::Model> {
+    procedure::Entity::find_by_id(id)
+        .filter(procedure::Column::CommuneCode.eq(commune))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"))
+}
+
+/// The catalogue, searched without accents on name, field and code.
+pub async fn procedures(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    q: &str,
+    field: &str,
+    include_inactive: bool,
+) -> AppResult<Vec<procedure::Model>> {
+    let mut sel = procedure::Entity::find().filter(procedure::Column::CommuneCode.eq(commune));
+    if !include_inactive {
+        sel = sel.filter(procedure::Column::Active.eq(true));
+    }
+    if !field.trim().is_empty() {
+        sel = sel.filter(procedure::Column::Field.eq(field.trim()));
+    }
+    let rows = sel
+        .order_by_asc(procedure::Column::Field)
+        .order_by_asc(procedure::Column::Name)
+        .all(db)
+        .await?;
+    let q = kernel::text::fold_vi(q);
+    Ok(rows
+        .into_iter()
+        .filter(|p| q.is_empty() || kernel::text::folded_words_match(&p.folded_name, &q))
+        .collect())
+}
+
+pub fn documents_of(p: &procedure::Model) -> Vec<RequiredDocument> {
+    serde_json::from_str(&p.documents).unwrap_or_default()
+}
+
+pub fn fields_of(p: &procedure::Model) -> Vec<FormField> {
+    serde_json::from_str(&p.form_fields).unwrap_or_default()
+}
+
+// ---- submission ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Online,
+    /// Taken at the desk from a walk-in citizen.
+    Offline,
+}
+
+pub struct Submission {
+    pub procedure_id: i64,
+    pub applicant_user_id: Option<i64>,
+    pub applicant_name: String,
+    pub applicant_phone: String,
+    pub channel: Channel,
+    pub data: BTreeMap<String, String>,
+    /// (document name, attachment id) already stored in the attachment store.
+    pub documents: Vec<(String, i64)>,
+}
+
+const RECEIPT_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// `17071-261124-K7Q2X`: commune, date of receipt (Vietnam time), five random characters
+/// without look-alikes (0/O, 1/I) so it can be read out over the phone.
+pub fn new_receipt_code(commune: &str, at: chrono::DateTime<Utc>) -> String {
+    let local = at + chrono::Duration::hours(7);
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..5)
+        .map(|_| RECEIPT_ALPHABET[rng.gen_range(0..RECEIPT_ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}-{}", commune, local.format("%y%m%d"), tail)
+}
+
+pub fn vn_now_naive(at: chrono::DateTime<Utc>) -> chrono::NaiveDateTime {
+    (at + chrono::Duration::hours(7)).naive_utc()
+}
+
+/// Checks and records a dossier. Everything is validated before the first write.
+pub async fn submit<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    cal: &WorkCalendar,
+    commune: &CommuneInfo,
+    s: Submission,
+    actor: Option<&CurrentUser>,
+) -> AppResult<dossier::Model> {
+    let p = procedure_by_id(db, &commune.code, s.procedure_id).await?;
+    if !p.active {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
+    }
+    let level = OnlineLevel::parse(&p.online_level).unwrap_or(OnlineLevel::Offline);
+    if s.channel == Channel::Online && !level.accepts_online() {
+        return Err(AppError::invalid("procedure_offline", "procedure_id"));
+    }
+    let name = check_text(&s.applicant_name, "applicant_name", 100)?;
+    let phone = accounts::parse_phone(&s.applicant_phone)?;
+    let mut data = BTreeMap::new();
+    for f in fields_of(&p) {
+        let v = s
+            .data
+            .get(&f.key)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default();
+        if f.required && v.is_empty() {
+            return Err(AppError {
+                detail: Some(f.key.clone()),
+                ..AppError::invalid("field_required", "data")
+            });
+        }
+        if v.chars().count() > 2000 {
+            return Err(AppError::invalid("text_too_long", "data"));
+        }
+        if !v.is_empty() {
+            data.insert(f.key, v);
+        }
+    }
+    let docs = documents_of(&p);
+    // Online, the files are the documents. At the desk the official has seen the paper originals.
+    for d in docs
+        .iter()
+        .filter(|d| d.required && s.channel == Channel::Online)
+    {
+        if !s.documents.iter().any(|(n, _)| n == &d.name) {
+            return Err(AppError {
+                detail: Some(d.name.clone()),
+                ..AppError::invalid("document_missing", "documents")
+            });
+        }
+    }
+    for (n, att) in &s.documents {
+        if !docs.iter().any(|d| &d.name == n) {
+            return Err(AppError::invalid("document_unknown", "documents"));
+        }
+        let a = kernel::files::entity::Entity::find_by_id(*att)
+            .one(db)
+            .await?;
+        let mine = a.is_some_and(|a| {
+            a.commune_code == commune.code
+                && (actor.is_none_or(|u| a.uploaded_by == Some(u.id) || u.is_staff_of(commune)))
+        });
+        if !mine {
+            return Err(AppError::invalid("attachment_unknown", "documents"));
+        }
+    }
+
+    let now = Utc::now();
+    let due = cal.add_working_days(vn_now_naive(now), p.processing_days.max(0) as u32);
+    let txn = db.begin().await?;
+    let mut inserted = None;
+    for _ in 0..5 {
+        let am = dossier::ActiveModel {
+            commune_code: Set(commune.code.clone()),
+            receipt_code: Set(new_receipt_code(&commune.code, now)),
+            procedure_id: Set(p.id),
+            applicant_user_id: Set(s.applicant_user_id),
+            applicant_name: Set(name.clone()),
+            applicant_phone: Set(phone.clone()),
+            channel: Set(if s.channel == Channel::Online {
+                "online"
+            } else {
+                "offline"
+            }
+            .into()),
+            status: Set(Status::Received.as_str().into()),
+            data: Set(serde_json::to_string(&data).unwrap_or_else(|_| "{}".into())),
+            received_at: Set(now),
+            due_date: Set(due),
+            assignee_id: Set(None),
+            fee_vnd: Set(p.fee_vnd),
+            paid_at: Set(None),
+            payment_method: Set(None),
+            result_attachment_id: Set(None),
+            result_note: Set(None),
+            last_note: Set(None),
+            rating: Set(None),
+            rating_comment: Set(None),
+            done_at: Set(None),
+            version: Set(1),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        // A receipt-code collision is astronomically rare; a savepoint lets us just retry.
+        let sp = txn.begin().await?;
+        match am.insert(&sp).await {
+            Ok(m) => {
+                sp.commit().await?;
+                inserted = Some(m);
+                break;
+            }
+            Err(e) if e.to_string().to_lowercase().contains("unique") => sp.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let d = inserted.ok_or_else(|| AppError::internal("could not allocate a receipt code"))?;
+    for (n, att) in &s.documents {
+        dossier_document::ActiveModel {
+            dossier_id: Set(d.id),
+            commune_code: Set(commune.code.clone()),
+            attachment_id: Set(*att),
+            document_name: Set(n.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let actor_name = actor
+        .map(|u| u.full_name.clone())
+        .unwrap_or_else(|| name.clone());
+    event(
+        &txn,
+        &d,
+        actor.map(|u| u.id),
+        &actor_name,
+        "submit",
+        None,
+        Status::Received,
+        None,
+    )
+    .await?;
+    if s.channel == Channel::Offline
+        && let Some(u) = actor
+    {
+        audit::record(
+            &txn,
+            audit::Entry {
+                actor: u,
+                role: u.acting_role(commune),
+                unit_code: &commune.code,
+                action: "dossier.intake",
+                object_type: "dossier",
+                object_id: d.receipt_code.clone(),
+                summary: p.name.clone(),
+            },
+        )
+        .await?;
+    }
+    if let Some(uid) = d.applicant_user_id {
+        let title = format!("Đã tiếp nhận hồ sơ {}", d.receipt_code);
+        let body = format!(
+            "{} · Hẹn trả kết quả: {}",
+            p.name,
+            d.due_date.format("%d/%m/%Y")
+        );
+        let link = format!("/c/{}/dossiers/{}", d.commune_code, d.receipt_code);
+        notify::notify(
+            &txn,
+            notify::Message {
+                commune_code: &d.commune_code,
+                user_id: uid,
+                title: &title,
+                body: &body,
+                link: Some(&link),
+            },
+            &[],
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(d)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    db: &impl ConnectionTrait,
+    d: &dossier::Model,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    note: Option<&str>,
+) -> AppResult<()> {
+    dossier_event::ActiveModel {
+        dossier_id: Set(d.id),
+        commune_code: Set(d.commune_code.clone()),
+        at: Set(Utc::now()),
+        actor_user_id: Set(actor_id),
+        actor_name: Set(actor_name.into()),
+        action: Set(action.into()),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().into()),
+        note: Set(note.map(str::to_owned)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+// ---- reading ----
+
+pub async fn by_receipt(db: &impl ConnectionTrait, receipt: &str) -> AppResult<dossier::Model> {
+    dossier::Entity::find()
+        .filter(dossier::Column::ReceiptCode.eq(receipt.trim().to_ascii_uppercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "receipt_unknown"))
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<dossier::Model> {
+    dossier::Entity::find_by_id(id)
+        .filter(dossier::Column::CommuneCode.eq(commune))
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// Tracking without an account: the receipt code and the applicant's phone must both match.
+pub async fn track(
+    db: &impl ConnectionTrait,
+    receipt: &str,
+    raw_phone: &str,
+) -> AppResult<dossier::Model> {
+    let d = by_receipt(db, receipt).await?;
+    let phone = accounts::phone::normalise_phone(raw_phone)
+        .ok_or_else(|| AppError::invalid("phone_invalid", "phone"))?;
+    if phone != d.applicant_phone {
+        return Err(AppError {
+            field: Some("phone"),
+            ..AppError::new(StatusCode::NOT_FOUND, "phone_mismatch")
+        });
+    }
+    Ok(d)
+}
+
+pub async fn events(
+    db: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<Vec<dossier_event::Model>> {
+    Ok(dossier_event::Entity::find()
+        .filter(dossier_event::Column::DossierId.eq(dossier_id))
+        .order_by_asc(dossier_event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn documents(
+    db: &impl ConnectionTrait,
+    dossier_id: i64,
+) -> AppResult<Vec<dossier_document::Model>> {
+    Ok(dossier_document::Entity::find()
+        .filter(dossier_document::Column::DossierId.eq(dossier_id))
+        .order_by_asc(dossier_document::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+pub struct InboxFilter {
+    /// Status name, e.g. `received`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub procedure_id: Option<i64>,
+    /// `online` or `offline`.
+    #[serde(default)]
+    pub channel: String,
+    /// `overdue`, `soon` (due within 2 working days) or empty.
+    #[serde(default)]
+    pub due: String,
+    /// Only dossiers assigned to me.
+    #[serde(default)]
+    pub mine: bool,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+pub const INBOX_PAGE: u64 = 50;
+
+/// The desk's inbox: open dossiers first by due date.
+pub async fn inbox(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    f: &InboxFilter,
+    me: i64,
+    today: NaiveDate,
+    soon_until: NaiveDate,
+) -> AppResult<Vec<dossier::Model>> {
+    let mut q = dossier::Entity::find().filter(dossier::Column::CommuneCode.eq(commune));
+    if let Some(s) = Status::parse(&f.status) {
+        q = q.filter(dossier::Column::Status.eq(s.as_str()));
+    } else {
+        q = q.filter(
+            dossier::Column::Status.is_not_in([Status::Closed.as_str(), Status::Refused.as_str()]),
+        );
+    }
+    if let Some(p) = f.procedure_id {
+        q = q.filter(dossier::Column::ProcedureId.eq(p));
+    }
+    if f.channel == "online" || f.channel == "offline" {
+        q = q.filter(dossier::Column::Channel.eq(f.channel.as_str()));
+    }
+    match f.due.as_str() {
+        "overdue" => {
+            q = q
+                .filter(dossier::Column::DueDate.lt(today))
+                .filter(dossier::Column::DoneAt.is_null())
+        }
+        "soon" => {
+            q = q
+                .filter(dossier::Column::DueDate.gte(today))
+                .filter(dossier::Column::DueDate.lte(soon_until))
+                .filter(dossier::Column::DoneAt.is_null())
+        }
+        _ => {}
+    }
+    if f.mine {
+        q = q.filter(dossier::Column::AssigneeId.eq(me));
+    }
+    let page = f.page.unwrap_or(1).max(1);
+    Ok(q.order_by_asc(dossier::Column::DueDate)
+        .order_by_asc(dossier::Column::Id)
+        .offset((page - 1) * INBOX_PAGE)
+        .limit(INBOX_PAGE)
+        .all(db)
+        .await?)
+}
+
+// ---- workflow ----
+
+pub struct Step<'a> {
+    pub action: Action,
+    pub version: i32,
+    pub note: Option<&'a str>,
+    pub assignee_id: Option<i64>,
+    pub result_attachment_id: Option<i64>,
+}
+
+fn refusal_error(r: model::Refusal) -> AppError {
+    match r {
+        model::Refusal::NotAllowedFromState => AppError::conflict("transition_invalid"),
+        model::Refusal::NotPermitted => AppError::new(StatusCode::FORBIDDEN, "step_forbidden"),
+    }
+}
+
+pub fn actor_for(u: &CurrentUser, c: &CommuneInfo, d: &dossier::Model) -> model::Actor {
+    model::Actor {
+        roles: u.roles_in(c).collect(),
+        is_applicant: d.applicant_user_id == Some(u.id),
+        is_assigned_handler: d.assignee_id == Some(u.id),
+    }
+}
+
+/// Takes one workflow step. Two officials acting on the same version: the first wins, the
+/// second gets `dossier_conflict` and nothing of theirs is written.
+pub async fn act<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    c: &CommuneInfo,
+    id: i64,
+    u: &CurrentUser,
+    step: Step<'_>,
+) -> AppResult<dossier::Model> {
+    let d = by_id(db, &c.code, id).await?;
+    if d.version != step.version {
+        return Err(AppError::conflict("dossier_conflict"));
+    }
+    let current = Status::parse(&d.status).ok_or_else(|| AppError::internal("unknown status"))?;
+    let next = model::apply(current, step.action, &actor_for(u, c, &d)).map_err(refusal_error)?;
+    let note = step.note.map(str::trim).filter(|n| !n.is_empty());
+    if step.action.needs_note() && note.is_none() {
+        return Err(AppError::invalid("note_required", "note"));
+    }
+    if note.is_some_and(|n| n.chars().count() > 2000) {
+        return Err(AppError::invalid("text_too_long", "note"));
+    }
+    let now = Utc::now();
+    let mut upd = dossier::Entity::update_many()
+        .col_expr(dossier::Column::Status, Expr::value(next.as_str()))
+        .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now));
+    match step.action {
+        Action::Assign => {
+            let who = step
+                .assignee_id
+                .ok_or_else(|| AppError::invalid("assignee_invalid", "assignee_id"))?;
+            let grants = accounts::grants_of(db, who).await?;
+            if !grants.iter().any(|g| {
+                g.unit_code == c.code
+                    && matches!(g.role, Role::Official | Role::Leader | Role::CommuneAdmin)
+            }) {
+                return Err(AppError::invalid("assignee_invalid", "assignee_id"));
+            }
+            upd = upd.col_expr(dossier::Column::AssigneeId, Expr::value(Some(who)));
+        }
+        Action::RequestSupplement | Action::Refuse => {
+            upd = upd.col_expr(
+                dossier::Column::LastNote,
+                Expr::value(note.map(str::to_owned)),
+            );
+        }
+        Action::ReturnResult => {
+            if let Some(att) = step.result_attachment_id {
+                kernel::files::entity::Entity::find_by_id(att)
+                    .filter(kernel::files::entity::Column::CommuneCode.eq(&c.code))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("attachment_unknown", "result"))?;
+            }
+            upd = upd
+                .col_expr(
+                    dossier::Column::ResultAttachmentId,
+                    Expr::value(step.result_attachment_id),
+                )
+                .col_expr(
+                    dossier::Column::ResultNote,
+                    Expr::value(note.map(str::to_owned)),
+                );
+        }
+        _ => {}
+    }
+    if next.is_done() && d.done_at.is_none() {
+        upd = upd.col_expr(dossier::Column::DoneAt, Expr::value(Some(now)));
+    }
+    let txn = db.begin().await?;
+    let res = upd
+        .filter(dossier::Column::Id.eq(d.id))
+        .filter(dossier::Column::Version.eq(d.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::conflict("dossier_conflict"));
+    }
+    let updated = by_id(&txn, &c.code, id).await?;
+    event(
+        &txn,
+        &updated,
+        Some(u.id),
+        &u.full_name,
+        step.action.as_str(),
+        Some(current),
+        next,
+        note,
+    )
+    .await?;
+    if u.is_staff_of(c) && d.applicant_user_id != Some(u.id) {
+        let summary = format!(
+            "{} → {}{}",
+            current.as_str(),
+            next.as_str(),
+            note.map(|n| format!(": {n}")).unwrap_or_default()
+        );
+        audit::record(
+            &txn,
+            audit::Entry {
+                actor: u,
+                role: u.acting_role(c),
+                unit_code: &c.code,
+                action: &format!("dossier.{}", step.action.as_str()),
+                object_type: "dossier",
+                object_id: d.receipt_code.clone(),
+                summary,
+            },
+        )
+        .await?;
+    }
+    tell_applicant(&txn, &updated, next, note).await?;
+    if step.action == Action::Assign
+        && let Some(who) = step.assignee_id
+    {
+        let title = format!("Hồ sơ {} được giao cho bạn", updated.receipt_code);
+        let body = format!("Hạn giải quyết: {}", updated.due_date.format("%d/%m/%Y"));
+        let link = format!("/c/{}/office/dossiers/{}", c.code, updated.id);
+        notify::notify(
+            &txn,
+            notify::Message {
+                commune_code: &c.code,
+                user_id: who,
+                title: &title,
+                body: &body,
+                link: Some(&link),
+            },
+            &[],
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Every status change reaches the applicant's inbox (other channels come with notices).
+async fn tell_applicant(
+    db: &impl ConnectionTrait,
+    d: &dossier::Model,
+    status: Status,
+    note: Option<&str>,
+) -> AppResult<()> {
+    let Some(uid) = d.applicant_user_id else {
+        return Ok(());
+    };
+    let label = kernel::i18n::t(kernel::i18n::Locale::Vi, &status.label_key());
+    let title = format!("Hồ sơ {}: {}", d.receipt_code, label);
+    let body = note.unwrap_or(label);
+    let link = format!("/c/{}/dossiers/{}", d.commune_code, d.receipt_code);
+    notify::notify(
+        db,
+        notify::Message {
+            commune_code: &d.commune_code,
+            user_id: uid,
+            title: &title,
+            body,
+            link: Some(&link),
+        },
+        &[],
+    )
+    .await
+}
+
+/// Records how the fee was paid; an official's act, audited.
+pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    c: &CommuneInfo,
+    id: i64,
+    u: &CurrentUser,
+    method: &str,
+    version: i32,
+) -> AppResult<dossier::Model> {
+    if !u.has_role_in(c, &[Role::Official, Role::CommuneAdmin, Role::Leader]) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "step_forbidden"));
+    }
+    if !model::PAYMENT_METHODS.contains(&method) {
+        return Err(AppError::invalid("payment_method_invalid", "method"));
+    }
+    let d = by_id(db, &c.code, id).await?;
+    if d.version != version {
+        return Err(AppError::conflict("dossier_conflict"));
+    }
+    if d.fee_vnd == 0 || d.paid_at.is_some() {
+        return Err(AppError::conflict("payment_not_due"));
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let res = dossier::Entity::update_many()
+        .col_expr(dossier::Column::PaidAt, Expr::value(Some(now)))
+        .col_expr(
+            dossier::Column::PaymentMethod,
+            Expr::value(Some(method.to_owned())),
+        )
+        .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::Id.eq(id))
+        .filter(dossier::Column::Version.eq(d.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::conflict("dossier_conflict"));
+    }
+    let status = Status::parse(&d.status).unwrap_or(Status::Received);
+    let updated = by_id(&txn, &c.code, id).await?;
+    event(
+        &txn,
+        &updated,
+        Some(u.id),
+        &u.full_name,
+        "payment",
+        Some(status),
+        status,
+        Some(method),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            actor: u,
+            role: u.acting_role(c),
+            unit_code: &c.code,
+            action: "dossier.payment",
+            object_type: "dossier",
+            object_id: d.receipt_code.clone(),
+            summary: format!("{} VND · {method}", d.fee_vnd),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// The applicant rates the service once the result is back (indicator 1.2); rating closes it.
+pub async fn rate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    d: &dossier::Model,
+    u: &CurrentUser,
+    stars: i32,
+    comment: &str,
+) -> AppResult<dossier::Model> {
+    if d.applicant_user_id != Some(u.id) {
+        return Err(AppError::forbidden());
+    }
+    if !(1..=5).contains(&stars) {
+        return Err(AppError::invalid("rating_invalid", "rating"));
+    }
+    if comment.chars().count() > 1000 {
+        return Err(AppError::invalid("text_too_long", "comment"));
+    }
+    let status = Status::parse(&d.status).unwrap_or(Status::Received);
+    if !matches!(status, Status::Returned | Status::Closed) || d.rating.is_some() {
+        return Err(AppError::conflict("rating_not_open"));
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let comment = Some(comment.trim().to_owned()).filter(|c| !c.is_empty());
+    let res = dossier::Entity::update_many()
+        .col_expr(dossier::Column::Rating, Expr::value(Some(stars)))
+        .col_expr(dossier::Column::RatingComment, Expr::value(comment.clone()))
+        .col_expr(
+            dossier::Column::Status,
+            Expr::value(Status::Closed.as_str()),
+        )
+        .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::Id.eq(d.id))
+        .filter(dossier::Column::Rating.is_null())
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::conflict("rating_not_open"));
+    }
+    let updated = by_id(&txn, &d.commune_code, d.id).await?;
+    event(
+        &txn,
+        &updated,
+        Some(u.id),
+        &u.full_name,
+        "rate",
+        Some(status),
+        Status::Closed,
+        Some(&format!(
+            "{stars}/5{}",
+            comment.map(|c| format!(" · {c}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+// ---- payment account ----
+
+pub async fn payment_account(
+    db: &impl ConnectionTrait,
+    commune: &str,
+) -> AppResult<Option<payment_account::Model>> {
+    Ok(payment_account::Entity::find_by_id(commune.to_owned())
+        .one(db)
+        .await?)
+}
+
+pub async fn set_payment_account(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    bin: &str,
+    number: &str,
+    name: &str,
+) -> AppResult<payment_account::Model> {
+    let acct = crate::vietqr::BankAccount {
+        bin: bin.trim().into(),
+        account_number: number.trim().into(),
+        account_name: name.trim().into(),
+    };
+    crate::vietqr::payload(&acct, Some(1000), "check")
+        .map_err(|_| AppError::invalid("bank_account_invalid", "account_number"))?;
+    if acct.account_name.is_empty() || acct.account_name.chars().count() > 100 {
+        return Err(AppError::invalid("name_required", "account_name"));
+    }
+    payment_account::Entity::delete_by_id(commune.to_owned())
+        .exec(db)
+        .await?;
+    Ok(payment_account::ActiveModel {
+        commune_code: Set(commune.into()),
+        bank_bin: Set(acct.bin),
+        account_number: Set(acct.account_number),
+        account_name: Set(acct.account_name),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Officials of the commune who can be given dossiers.
+pub async fn handlers(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec<(i64, String)>> {
+    let mut out: Vec<(i64, String)> = accounts::staff_of(db, commune)
+        .await?
+        .into_iter()
+        .filter(|(g, _)| matches!(g.role.as_str(), "official" | "leader" | "commune_admin"))
+        .map(|(g, u)| {
+            (
+                u.id,
+                format!(
+                    "{}{}",
+                    u.full_name,
+                    g.department.map(|d| format!(" · {d}")).unwrap_or_default()
+                ),
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup_by_key(|x| x.0);
+    Ok(out)
+}
