@@ -2,6 +2,7 @@
 //! electronic one-stop desk that runs them (requirements B1, B2; Appendix I indicators 1.1, 1.2).
 
 pub mod api;
+pub mod benchdata;
 pub mod calendar;
 pub mod demo;
 pub mod entity;

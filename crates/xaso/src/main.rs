@@ -52,6 +52,14 @@ enum Command {
     Backup { file: PathBuf },
     /// Print the OpenAPI 3.1 description of the JSON API.
     Openapi,
+    /// Load synthetic dossiers for load tests (seeds the demo commune first if needed).
+    BenchData {
+        #[arg(long, default_value_t = 100_000)]
+        dossiers: u64,
+        /// Password of the load-test applicant (0900000001) and official (0900000002).
+        #[arg(long, env = "XASO_BENCH_PASSWORD")]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +152,28 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let p = xaso::build(config).await?;
             create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await
+        }
+        Command::BenchData { dossiers, password } => {
+            let p = xaso::build(config).await?;
+            print_demo(&xaso::demo::seed(&p.state.db).await?);
+            let started = std::time::Instant::now();
+            let cal = p.rooms.services.calendar();
+            services::benchdata::seed(
+                &p.state.db,
+                &cal,
+                xaso::demo::DEMO_COMMUNE,
+                dossiers,
+                &password,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{dossiers} dossiers ready in {} ms (receipts {} …, phone {})",
+                started.elapsed().as_millis(),
+                services::benchdata::receipt(xaso::demo::DEMO_COMMUNE, 1),
+                services::benchdata::APPLICANT_PHONE
+            );
+            Ok(())
         }
         Command::Openapi => {
             println!("{}", xaso::openapi().to_pretty_json()?);
