@@ -456,7 +456,7 @@ async fn rating(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_procedures, get_procedure, create_procedure, submit, track, inbox, step, payment, payment_code, rating, crate::stats::api_figures),
+    paths(list_procedures, get_procedure, create_procedure, submit, track, inbox, step, payment, payment_code, rating, crate::stats::api_figures, crate::holidays::api_list, crate::holidays::api_set),
     components(schemas(Status, Action, crate::stats::Figures)),
     tags((name = "services", description = "Online public services and the one-stop desk"))
 )]
@@ -484,5 +484,9 @@ pub fn router() -> Router<AppState> {
             get(crate::stats::api_figures),
         )
         .route("/api/v1/track", get(track))
+        .route(
+            "/api/v1/holidays",
+            get(crate::holidays::api_list).post(crate::holidays::api_set),
+        )
         .route("/api/v1/payment-code", get(payment_code))
 }

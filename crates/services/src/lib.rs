@@ -6,6 +6,7 @@ pub mod benchdata;
 pub mod calendar;
 pub mod demo;
 pub mod entity;
+pub mod holidays;
 pub mod migration;
 pub mod model;
 pub mod reminders;
@@ -73,6 +74,7 @@ pub fn register() {
             ("room.link.procedures", "procedures"),
             ("room.link.stats", "services-stats"),
         ],
+        admin: &[("svc.holidays", "/admin/holidays")],
     });
 }
 

@@ -64,6 +64,10 @@ pub fn router() -> Router<AppState> {
             "/c/{code}/office/services-stats.xlsx",
             get(crate::stats::export),
         )
+        .route(
+            "/admin/holidays",
+            get(crate::holidays::page).post(crate::holidays::save),
+        )
 }
 
 // ---- helpers ----

@@ -807,3 +807,89 @@ async fn commune_admin_edits_the_catalogue() {
         assert_eq!(audit["total"], 1);
     });
 }
+
+#[tokio::test]
+async fn the_system_admin_adjusts_the_days_off_and_due_dates_follow() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut anon = app.client();
+        let days = anon.get("/api/v1/holidays?year=2026").await.json();
+        let names: Vec<&str> = days
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.contains("Tết Nguyên đán"))
+                && names.iter().any(|n| n.contains("Hùng")),
+            "{names:?}"
+        );
+        assert!(
+            days.as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["date"] == "2026-02-17"),
+            "Tết 2026 is 17 February"
+        );
+
+        let mut sys = app.login(common::ADMIN).await;
+        let page = sys.get("/admin/holidays?year=2026").await;
+        assert!(
+            page.body.contains("17/02/2026"),
+            "{} {}",
+            page.status,
+            &page.body[page.body.len().saturating_sub(1500)..]
+        );
+        let cal = app.platform.rooms.services.calendar();
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert!(cal.is_working_day(monday));
+        let r = sys
+            .post_form(
+                "/admin/holidays",
+                &[
+                    ("date", "2026-12-07"),
+                    ("kind", "day_off"),
+                    ("name", "Nghỉ thử"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(
+            !app.platform
+                .rooms
+                .services
+                .calendar()
+                .is_working_day(monday),
+            "the calendar follows at once"
+        );
+        let r = sys
+            .post_form(
+                "/admin/holidays",
+                &[("date", "2026-13-07"), ("kind", "day_off"), ("name", "x")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let r = admin
+            .post_form(
+                "/admin/holidays",
+                &[("date", "2026-12-08"), ("kind", "day_off"), ("name", "x")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "the calendar is national");
+        let r = sys
+            .post_json_csrf(
+                "/api/v1/holidays",
+                json!({"date": "2026-12-07", "kind": "remove"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert!(
+            app.platform
+                .rooms
+                .services
+                .calendar()
+                .is_working_day(monday)
+        );
+    });
+}

@@ -98,6 +98,15 @@ impl Shell {
         office_links()
     }
 
+    pub fn admin_links(&self) -> Vec<(&'static str, &'static str)> {
+        room_links()
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flat_map(|l| l.admin.iter().copied())
+            .collect()
+    }
+
     pub fn office_href(&self) -> String {
         match &self.commune {
             Some(c) => format!("/c/{}/office", c.code),
@@ -115,6 +124,8 @@ pub struct RoomLink {
     pub public_path: &'static str,
     /// Officials' entry in the back office, relative to `/c/{code}/office/`, with its label key.
     pub office: &'static [(&'static str, &'static str)],
+    /// System-admin pages of the room: (label key, absolute path).
+    pub admin: &'static [(&'static str, &'static str)],
 }
 
 fn room_links() -> &'static std::sync::RwLock<Vec<RoomLink>> {

@@ -70,7 +70,7 @@ impl TestApp {
         let platform = xaso::build(config).await.expect("platform builds");
         let seeded = xaso::demo::seed(&platform.state.db)
             .await
-            .expect("demo seed");
+            .unwrap_or_else(|e| panic!("[{backend}] demo seed: {e:#}"));
         platform
             .state
             .communes
