@@ -213,6 +213,26 @@ pub async fn procedures(
         .collect())
 }
 
+/// Attaches a blank form (a PDF) to one of the procedure's documents, for citizens to download.
+pub async fn set_document_form(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    id: i64,
+    index: usize,
+    attachment_id: i64,
+) -> AppResult<procedure::Model> {
+    let p = procedure_by_id(db, commune, id).await?;
+    let mut docs = documents_of(&p);
+    let d = docs
+        .get_mut(index)
+        .ok_or_else(|| AppError::invalid("document_unknown", "document"))?;
+    d.form_attachment_id = Some(attachment_id);
+    let mut am: procedure::ActiveModel = p.into();
+    am.documents = Set(serde_json::to_string(&docs).unwrap_or_else(|_| "[]".into()));
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(db).await?)
+}
+
 pub fn documents_of(p: &procedure::Model) -> Vec<RequiredDocument> {
     serde_json::from_str(&p.documents).unwrap_or_default()
 }

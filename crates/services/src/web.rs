@@ -68,6 +68,8 @@ pub fn router() -> Router<AppState> {
             "/admin/holidays",
             get(crate::holidays::page).post(crate::holidays::save),
         )
+        .route("/c/{code}/services/{id}/forms/{index}", get(blank_form))
+        .route("/c/{code}/office/procedures/{id}/forms", post(upload_form))
 }
 
 // ---- helpers ----
@@ -1248,6 +1250,8 @@ struct ProcedureForm {
     active: &'static str,
     code: String,
     id: Option<i64>,
+    /// (index, document name, has a blank form)
+    docs: Vec<(usize, String, bool)>,
     f: ProcedureFormData,
     error: Option<String>,
 }
@@ -1377,10 +1381,19 @@ async fn procedure_form_page(
     f: ProcedureFormData,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
+    let docs = match id {
+        Some(i) => store::documents_of(&store::procedure_by_id(&state.db, &c.code, i).await?)
+            .into_iter()
+            .enumerate()
+            .map(|(n, d)| (n, d.name, d.form_attachment_id.is_some()))
+            .collect(),
+        None => vec![],
+    };
     let page = ProcedureForm {
         active: "procedures",
         code: c.code.clone(),
         id,
+        docs,
         f,
         error: err.map(|e| e.message(ctx.locale).to_owned()),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("svc.procedure_edit")).await,
@@ -1591,6 +1604,103 @@ async fn payment_account_save(
                     error: Some(e.message(ctx.locale).to_owned()),
                 },
             ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A procedure's blank form, public: citizens print and fill it before coming or submitting.
+async fn blank_form(
+    State(state): State<AppState>,
+    Path((code, id, index)): Path<(String, i64, usize)>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let p = store::procedure_by_id(&state.db, &c.code, id).await?;
+    let att = store::documents_of(&p)
+        .get(index)
+        .and_then(|d| d.form_attachment_id)
+        .ok_or_else(AppError::not_found)?;
+    let f = state.files.find(&state.db, &c.code, att).await?;
+    let bytes = state.files.read(&f).await?;
+    let name = format!("mau-{}-{}.pdf", p.code.to_ascii_lowercase(), index + 1);
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.mime),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn upload_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    Query(q): Query<CsrfQuery>,
+    mp: Multipart,
+) -> AppResult<Response> {
+    use sea_orm::TransactionTrait;
+    check_csrf(&ctx, &q.csrf)?;
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, ADMINS)?;
+    let parts = read_multipart(mp).await?;
+    let res: AppResult<()> = async {
+        let index: usize = parts
+            .fields
+            .get("document")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| AppError::invalid("document_unknown", "document"))?;
+        let (_, name, bytes) = parts
+            .files
+            .into_iter()
+            .find(|(f, _, _)| f == "form")
+            .ok_or_else(|| AppError::invalid("file_missing", "form"))?;
+        let txn = state.db.begin().await?;
+        let a = state
+            .files
+            .store(&txn, &c.code, Some(u.id), &name, bytes, &[files::Kind::Pdf])
+            .await?;
+        let p = store::set_document_form(&txn, &c.code, id, index, a.id).await?;
+        kernel::audit::record(
+            &txn,
+            kernel::audit::Entry {
+                actor: u,
+                role: u.acting_role(&c),
+                unit_code: &c.code,
+                action: "procedure.form",
+                object_type: "procedure",
+                object_id: p.id.to_string(),
+                summary: format!("{} · {}", p.code, name),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+    .await;
+    match res {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/c/{}/office/procedures/{id}", c.code)).into_response())
+        }
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::FORBIDDEN
+                && e.status != StatusCode::NOT_FOUND =>
+        {
+            let p = store::procedure_by_id(&state.db, &c.code, id).await?;
+            procedure_form_page(
+                &state,
+                &ctx,
+                c,
+                Some(id),
+                ProcedureFormData::from_model(&p),
+                Some(&e),
+            )
+            .await
         }
         Err(e) => Err(e),
     }

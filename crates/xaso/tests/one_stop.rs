@@ -893,3 +893,69 @@ async fn the_system_admin_adjusts_the_days_off_and_due_dates_follow() {
         );
     });
 }
+
+#[tokio::test]
+async fn blank_forms_are_published_for_download() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let mut anon = app.client();
+        let pid = procedure_id(&mut anon, "HT-01").await;
+        let token = admin.csrf().await;
+        let pdf = b"%PDF-1.4\n% to khai dang ky khai sinh\n";
+        let r = admin
+            .post_multipart(
+                &format!("/c/17071/office/procedures/{pid}/forms?csrf={token}"),
+                "form",
+                "to-khai.pdf",
+                "application/pdf",
+                pdf,
+                &[("document", "0")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = anon.get(&format!("/c/17071/services/{pid}")).await;
+        assert!(
+            page.body
+                .contains(&format!("/c/17071/services/{pid}/forms/0"))
+        );
+        let f = anon.get(&format!("/c/17071/services/{pid}/forms/0")).await;
+        assert_eq!(
+            (f.status, f.headers["content-type"].to_str().unwrap()),
+            (StatusCode::OK, "application/pdf")
+        );
+        assert_eq!(
+            anon.get(&format!("/c/17071/services/{pid}/forms/1"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        let r = admin
+            .post_multipart(
+                &format!("/c/17071/office/procedures/{pid}/forms?csrf={token}"),
+                "form",
+                "to-khai.pdf",
+                "application/pdf",
+                &png(),
+                &[("document", "0")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a picture named .pdf is refused"
+        );
+        let mut official = app.login(common::OFFICIAL).await;
+        let t = official.csrf().await;
+        let r = official
+            .post_multipart(
+                &format!("/c/17071/office/procedures/{pid}/forms?csrf={t}"),
+                "form",
+                "x.pdf",
+                "application/pdf",
+                pdf,
+                &[("document", "1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    });
+}
