@@ -1,18 +1,90 @@
-//! Hand-written HTTP/1.1 client over one keep-alive TCP connection: just enough to time GETs.
+//! Hand-written HTTP/1.1 client over one keep-alive TCP connection: just enough to time
+//! GETs and JSON POSTs.
 //!
 //! No HTTP library on purpose: the load generator should cost as little CPU as
 //! possible on the machine it shares with the server, and we never send
 //! `Accept-Encoding`, so bodies arrive uncompressed, as most clients see them.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result, bail};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// The bytes of a `GET` request, built once and written for every request.
+/// One request to send: method, path with query, extra headers and body.
+///
+/// `Host` is added when encoding, and `Content-Length` whenever there is a body or the
+/// method is not `GET`/`HEAD`, so keep-alive framing stays right.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    pub method: &'static str,
+    pub path: String,
+    /// Header names and values, written as given (no CR or LF inside).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RequestSpec {
+    pub fn get(path: impl Into<String>) -> Self {
+        RequestSpec {
+            method: "GET",
+            path: path.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A `POST` with a JSON body.
+    pub fn post_json(path: impl Into<String>, json: &str) -> Self {
+        RequestSpec {
+            method: "POST",
+            path: path.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: json.as_bytes().to_vec(),
+        }
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The request's bytes, for a server reached under `host`.
+    pub fn encode(&self, host: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128 + self.body.len());
+        self.encode_into(host, &mut out);
+        out
+    }
+
+    /// Replaces the contents of `out` with the request's bytes (reuses its allocation).
+    pub fn encode_into(&self, host: &str, out: &mut Vec<u8>) {
+        out.clear();
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            out,
+            "{} {} HTTP/1.1\r\nHost: {host}\r\n",
+            self.method, self.path
+        );
+        for (name, value) in &self.headers {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+        if !self.body.is_empty() || !matches!(self.method, "GET" | "HEAD") {
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+    }
+}
+
+/// The bytes of a plain `GET` request, built once and written for every request.
 pub fn get_request(host: &str, path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
+    RequestSpec::get(path).encode(host)
 }
 
 /// What the load generator needs to know about one response.
@@ -218,5 +290,23 @@ mod tests {
         assert_eq!(conn.body(), b"hello world");
         let r = conn.send(&req).await.unwrap();
         assert_eq!((r.status, r.body_len, r.keep_alive), (404, 0, false));
+    }
+
+    #[test]
+    fn encodes_headers_and_body_with_length() {
+        assert_eq!(
+            get_request("h:1", "/x?a=1"),
+            b"GET /x?a=1 HTTP/1.1\r\nHost: h:1\r\n\r\n"
+        );
+        let post = RequestSpec::post_json("/api", r#"{"n":"Ngư"}"#).bearer("xaso_t");
+        let text = String::from_utf8(post.encode("h")).unwrap();
+        assert_eq!(
+            text,
+            "POST /api HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer xaso_t\r\nContent-Length: 12\r\n\r\n{\"n\":\"Ngư\"}"
+        );
+        let mut buf = b"old bytes".to_vec();
+        RequestSpec::get("/").encode_into("h", &mut buf);
+        assert_eq!(buf, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     }
 }

@@ -1,9 +1,11 @@
-//! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput) in one run.
+//! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput, and the
+//! services room on a large database) in one run.
 
 mod http;
 mod load;
 mod report;
 mod server;
+mod services;
 mod stats;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -15,8 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use crate::http::{Conn, get_request};
-use crate::load::{Outcome, Plan};
-use crate::report::{Figures, Startup};
+use crate::load::{Load, Outcome, Plan};
+use crate::report::{Figures, ServicesRun, Startup};
 use crate::server::Server;
 
 /// The commune whose home page the demo seeds.
@@ -27,7 +29,7 @@ const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
 #[derive(Parser)]
 #[command(
     name = "xaso-bench",
-    about = "Measure Xã Số's startup, idle memory and throughput targets in one run"
+    about = "Measure Xã Số's startup, idle memory, throughput and services-room targets in one run"
 )]
 struct Args {
     /// The xaso binary to start [default: `xaso` next to this binary, i.e. target/release/xaso].
@@ -45,6 +47,12 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Skip the services-room part (bulk data load, tracking, submission, desk inbox).
+    #[arg(long)]
+    skip_services: bool,
+    /// Synthetic dossiers loaded for the services-room part.
+    #[arg(long, default_value_t = 100_000)]
+    dossiers: u64,
 }
 
 /// Where the load goes: a socket address and the Host header that names it.
@@ -92,6 +100,11 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
     println!("Benchmarking the running server at {url}");
     preflight(&target).await?;
     let (healthz, home, root) = throughput(args, &target).await?;
+    if !args.skip_services {
+        println!(
+            "\nServices room skipped: it loads its own data with `xaso bench-data`, so it needs a server this run starts (drop --url)"
+        );
+    }
     let figures = Figures {
         startup: None,
         idle_rss_bytes: None,
@@ -99,13 +112,22 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
         healthz,
         home,
         root,
+        services: ServicesRun::Skipped(if args.skip_services {
+            "--skip-services"
+        } else {
+            "--url"
+        }),
     };
     report::print_summary(&figures, bench_command, None);
     Ok(())
 }
 
-/// Default: start the server twice on a temporary data directory, then load the second one.
+/// Default: start the server twice on a temporary data directory, then load the second one;
+/// then bulk-load dossiers into the same directory, restart and load the services room.
 async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
+    if !args.skip_services && args.dossiers == 0 {
+        bail!("--dossiers must be at least 1 (or pass --skip-services)");
+    }
     let xaso = xaso_binary(args)?;
     let dir = tempfile::Builder::new()
         .prefix("xaso-bench-")
@@ -143,6 +165,15 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     let server_command = server.command.clone();
     server.stop().await?;
 
+    let services = if args.skip_services {
+        ServicesRun::Skipped("--skip-services")
+    } else {
+        let base = plan(args, &target)?;
+        ServicesRun::Measured(Box::new(
+            services::run(&xaso, &data, dir.path(), args.dossiers, &base).await?,
+        ))
+    };
+
     let figures = Figures {
         startup: Some(Startup { fresh, restart }),
         idle_rss_bytes: Some(idle_rss),
@@ -150,6 +181,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
         healthz,
         home,
         root,
+        services,
     };
     report::print_summary(&figures, bench_command, Some(&server_command));
     Ok(())
@@ -158,10 +190,10 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
 /// Loads /healthz, the commune home page and / in turn, and prints their table.
 async fn throughput(args: &Args, target: &Target) -> Result<(Outcome, Outcome, Outcome)> {
     let plan = plan(args, target)?;
-    let healthz = load::run(&plan, "/healthz").await;
-    let home = load::run(&plan, HOME_PATH).await;
-    let root = load::run(&plan, "/").await;
-    report::print_throughput(&plan, &[&healthz, &home, &root]);
+    let healthz = load::run(&plan, &Load::get("/healthz")).await;
+    let home = load::run(&plan, &Load::get(HOME_PATH)).await;
+    let root = load::run(&plan, &Load::get("/")).await;
+    report::print_throughput("Throughput", &plan, &[&healthz, &home, &root]);
     Ok((healthz, home, root))
 }
 

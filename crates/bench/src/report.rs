@@ -22,6 +22,27 @@ pub struct Figures {
     pub healthz: Outcome,
     pub home: Outcome,
     pub root: Outcome,
+    pub services: ServicesRun,
+}
+
+/// The services-room part: measured, or why not.
+pub enum ServicesRun {
+    Measured(Box<Services>),
+    Skipped(&'static str),
+}
+
+/// The services room under load, on a database of `dossiers` synthetic dossiers.
+pub struct Services {
+    pub dossiers: u64,
+    /// `xaso bench-data …` and how long it took.
+    pub seed_command: String,
+    pub seed_time: Duration,
+    /// The server that was loaded, and its startup time on the big database.
+    pub server_command: String,
+    pub startup: Duration,
+    pub track: Outcome,
+    pub submit: Outcome,
+    pub inbox: Outcome,
 }
 
 /// The platform's speed targets.
@@ -30,46 +51,66 @@ const RESTART_MAX: Duration = Duration::from_secs(1);
 const IDLE_RSS_MAX_BYTES: u64 = 40_000_000;
 const HOME_RATIO_MIN: f64 = 0.40;
 const HOME_P99_MAX_US: u32 = 20_000;
+const TRACK_RPS_MIN: f64 = 10_000.0;
+const TRACK_P99_MAX_US: u32 = 20_000;
+const SUBMIT_RPS_MIN: f64 = 500.0;
+const INBOX_P99_MAX_US: u32 = 50_000;
 
 enum Verdict {
     Pass,
     Fail,
     /// The value may meet the goal, but some requests failed, so it proves nothing.
     Errors,
-    Skipped,
+    /// Not measured in this run, and why.
+    Skipped(&'static str),
 }
 
 struct Check {
-    name: &'static str,
+    name: String,
     measured: String,
     goal: &'static str,
     verdict: Verdict,
 }
 
-pub fn print_throughput(plan: &Plan, outcomes: &[&Outcome]) {
+/// One table of loads; `title` says what they are.
+pub fn print_throughput(title: &str, plan: &Plan, outcomes: &[&Outcome]) {
     println!(
-        "\nThroughput: {} keep-alive connections, {:.1} s warm-up, {:.1} s measured per path",
+        "\n{title}: {} keep-alive connections, {:.1} s warm-up, {:.1} s measured each",
         plan.connections,
         plan.warmup.as_secs_f64(),
         plan.duration.as_secs_f64()
     );
+    let w = outcomes
+        .iter()
+        .map(|o| o.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     println!(
-        "  {:<10} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}",
-        "path", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "body B", "non-200", "io-err"
+        "  {:<w$} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}",
+        "load", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "body B", "bad-st", "io-err"
     );
     for o in outcomes {
         println!(
-            "  {:<10} {:>9} {:>10.1} {:>8} {:>8} {:>8} {:>8.0} {:>7} {:>6}",
-            o.path,
+            "  {:<w$} {:>9} {:>10.1} {:>8} {:>8} {:>8} {:>8.0} {:>7} {:>6}",
+            o.label,
             o.requests,
             o.rps,
             ms(o.latency.p50_us),
             ms(o.latency.p99_us),
             ms(o.latency.max_us),
             o.mean_body_bytes,
-            o.non_200,
+            o.unexpected,
             o.io_errors
         );
+    }
+    println!(
+        "  (bad-st: responses with another status than expected: 201 for submissions, else 200)"
+    );
+    for o in outcomes {
+        if let Some(first) = &o.first_unexpected {
+            println!("  warning: {}: first unexpected response: {first}", o.label);
+        }
     }
 }
 
@@ -78,31 +119,40 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
     let root_ratio = ratio(&f.root, &f.healthz);
     println!(
         "\nRatios: {} ÷ /healthz = {home_ratio:.3}   / ÷ /healthz = {root_ratio:.3}",
-        f.home.path
+        f.home.label
     );
     if let Some(rss) = f.loaded_rss_bytes {
         println!("Resident memory right after the load: {}", mb(rss));
     }
     println!("\nSummary");
     println!(
-        "  {:<46} {:>14}  {:<10} Result",
+        "  {:<50} {:>14}  {:<10} Result",
         "Target", "Measured", "Goal"
     );
     for c in checks(f, home_ratio) {
         let verdict = match c.verdict {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Errors => "FAIL (request errors)",
-            Verdict::Skipped => "skipped (--url)",
+            Verdict::Pass => "PASS".to_owned(),
+            Verdict::Fail => "FAIL".to_owned(),
+            Verdict::Errors => "FAIL (request errors)".to_owned(),
+            Verdict::Skipped(why) => format!("skipped ({why})"),
         };
         println!(
-            "  {:<46} {:>14}  {:<10} {verdict}",
+            "  {:<50} {:>14}  {:<10} {verdict}",
             c.name, c.measured, c.goal
         );
     }
     println!("\nCommand: {bench_command}");
     if let Some(cmd) = server_command {
         println!("Server:  {cmd}");
+    }
+    if let ServicesRun::Measured(s) = &f.services {
+        println!(
+            "Data:    {}\n         ({} ms; then restarted on it in {} ms)",
+            s.seed_command,
+            s.seed_time.as_millis(),
+            s.startup.as_millis()
+        );
+        println!("Server:  {} (services room)", s.server_command);
     }
     println!(
         "Machine: {} CPU(s) shared by server and load generator",
@@ -111,9 +161,10 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
 }
 
 fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
-    let startup = |name, pick: fn(&Startup) -> Duration, max: Duration, goal| match &f.startup {
+    let startup = |name: &str, pick: fn(&Startup) -> Duration, max: Duration, goal| match &f.startup
+    {
         Some(s) => Check {
-            name,
+            name: name.to_owned(),
             measured: format!("{} ms", pick(s).as_millis()),
             goal,
             verdict: verdict(pick(s) < max, 0),
@@ -121,7 +172,7 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
         None => skipped(name, goal),
     };
     let home_errors = f.home.errors() + f.healthz.errors();
-    vec![
+    let mut checks = vec![
         startup(
             "startup, fresh data dir (migrate + demo seed)",
             |s| s.fresh,
@@ -136,7 +187,7 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
         ),
         match f.idle_rss_bytes {
             Some(rss) => Check {
-                name: "idle resident memory (VmRSS)",
+                name: "idle resident memory (VmRSS)".into(),
                 measured: mb(rss),
                 goal: "< 40 MB",
                 verdict: verdict(rss < IDLE_RSS_MAX_BYTES, 0),
@@ -144,16 +195,69 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
             None => skipped("idle resident memory (VmRSS)", "< 40 MB"),
         },
         Check {
-            name: "home req/s ÷ /healthz req/s",
+            name: "home req/s ÷ /healthz req/s".into(),
             measured: format!("{home_ratio:.3}"),
             goal: ">= 0.40",
             verdict: verdict(home_ratio >= HOME_RATIO_MIN, home_errors),
         },
         Check {
-            name: "home p99 latency",
+            name: "home p99 latency".into(),
             measured: format!("{} ms", ms(f.home.latency.p99_us)),
             goal: "< 20 ms",
             verdict: verdict(f.home.latency.p99_us < HOME_P99_MAX_US, f.home.errors()),
+        },
+    ];
+    checks.extend(service_checks(&f.services));
+    checks
+}
+
+/// The services room's rows, in the order they were measured.
+fn service_checks(run: &ServicesRun) -> Vec<Check> {
+    const NAMES: [(&str, &str); 4] = [
+        ("tracking req/s (random receipt)", ">= 10000"),
+        ("tracking p99 latency", "< 20 ms"),
+        ("submissions/s (201, synchronous=FULL)", ">= 500"),
+        ("desk inbox page p99 latency", "< 50 ms"),
+    ];
+    let s = match run {
+        ServicesRun::Measured(s) => s,
+        ServicesRun::Skipped(why) => {
+            return NAMES
+                .iter()
+                .map(|&(name, goal)| Check {
+                    name: name.to_owned(),
+                    measured: "-".into(),
+                    goal,
+                    verdict: Verdict::Skipped(why),
+                })
+                .collect();
+        }
+    };
+    let with_n = |name: &str| format!("{name}, {} dossiers", s.dossiers);
+    vec![
+        Check {
+            name: with_n(NAMES[0].0),
+            measured: format!("{:.0}", s.track.rps),
+            goal: NAMES[0].1,
+            verdict: verdict(s.track.rps >= TRACK_RPS_MIN, s.track.errors()),
+        },
+        Check {
+            name: with_n(NAMES[1].0),
+            measured: format!("{} ms", ms(s.track.latency.p99_us)),
+            goal: NAMES[1].1,
+            verdict: verdict(s.track.latency.p99_us < TRACK_P99_MAX_US, s.track.errors()),
+        },
+        Check {
+            name: NAMES[2].0.to_owned(),
+            measured: format!("{:.0}", s.submit.rps),
+            goal: NAMES[2].1,
+            verdict: verdict(s.submit.rps >= SUBMIT_RPS_MIN, s.submit.errors()),
+        },
+        Check {
+            name: NAMES[3].0.to_owned(),
+            measured: format!("{} ms", ms(s.inbox.latency.p99_us)),
+            goal: NAMES[3].1,
+            verdict: verdict(s.inbox.latency.p99_us < INBOX_P99_MAX_US, s.inbox.errors()),
         },
     ]
 }
@@ -166,12 +270,12 @@ fn verdict(met: bool, errors: u64) -> Verdict {
     }
 }
 
-fn skipped(name: &'static str, goal: &'static str) -> Check {
+fn skipped(name: &str, goal: &'static str) -> Check {
     Check {
-        name,
+        name: name.to_owned(),
         measured: "-".into(),
         goal,
-        verdict: Verdict::Skipped,
+        verdict: Verdict::Skipped("--url"),
     }
 }
 

@@ -32,16 +32,8 @@ impl Server {
     pub fn spawn(xaso: &Path, data: &Path, log: &Path) -> Result<Self> {
         let addr = free_local_addr()?;
         let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
-        let mut cmd = Command::new(xaso);
-        cmd.arg("--data")
-            .arg(data)
-            .args(["serve", "--demo", "--listen", &addr.to_string()])
-            // The flags above must be the whole configuration, whatever the caller's shell holds.
-            .env_remove("XASO_CONFIG")
-            .env_remove("XASO_DATA")
-            .env_remove("XASO_DATABASE_URL")
-            .env_remove("XASO_LISTEN")
-            .env_remove("XASO_LOG")
+        let mut cmd = xaso_command(xaso, data);
+        cmd.args(["serve", "--demo", "--listen", &addr.to_string()])
             .stdin(Stdio::null())
             // The server logs a JSON line per request: a file never fills up and blocks it like a pipe would.
             .stdout(out.try_clone()?)
@@ -136,6 +128,73 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// `xaso --data DIR` with nothing else configuring it.
+fn xaso_command(xaso: &Path, data: &Path) -> Command {
+    let mut cmd = Command::new(xaso);
+    cmd.arg("--data")
+        .arg(data)
+        // The flags must be the whole configuration, whatever the caller's shell holds.
+        .env_remove("XASO_CONFIG")
+        .env_remove("XASO_DATA")
+        .env_remove("XASO_DATABASE_URL")
+        .env_remove("XASO_LISTEN")
+        .env_remove("XASO_LOG")
+        .env_remove("XASO_BENCH_PASSWORD");
+    cmd
+}
+
+/// A finished `xaso bench-data` run.
+pub struct BenchData {
+    /// Wall-clock time of the whole command (start-up, demo check, accounts, dossiers).
+    pub took: Duration,
+    /// What it printed, trimmed.
+    pub output: String,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// Runs `xaso --data DIR bench-data --dossiers N --password P` to completion.
+/// The server must not be running on `data`: the bulk load wants the database to itself.
+pub fn bench_data(xaso: &Path, data: &Path, dossiers: u64, password: &str) -> Result<BenchData> {
+    let mut cmd = xaso_command(xaso, data);
+    cmd.args([
+        "bench-data",
+        "--dossiers",
+        &dossiers.to_string(),
+        "--password",
+        password,
+    ])
+    .stdin(Stdio::null());
+    let command = format!(
+        "{} --data {} bench-data --dossiers {dossiers} --password {password}",
+        xaso.display(),
+        data.display()
+    );
+    let started = Instant::now();
+    // Blocking is fine: nothing else runs meanwhile, and the timing should be the command's.
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot start {}", xaso.display()))?;
+    let took = started.elapsed();
+    let mut output = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!(
+            "`{command}` failed ({}):\n  {output}\n  {}",
+            out.status,
+            stderr.trim()
+        );
+    }
+    // Keep only the last lines: the demo seed may print its accounts first.
+    let lines: Vec<&str> = output.lines().collect();
+    output = lines[lines.len().saturating_sub(1)..].join("\n");
+    Ok(BenchData {
+        took,
+        output,
+        command,
+    })
 }
 
 /// One readiness probe on a fresh connection, as a load balancer would do it.
