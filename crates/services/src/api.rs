@@ -271,10 +271,9 @@ async fn track(
     State(state): State<AppState>,
     Query(q): Query<TrackQuery>,
 ) -> AppResult<Json<Tracked>> {
-    let d = store::track(&state.db, &q.receipt, &q.phone).await?;
-    let p = store::procedure_by_id(&state.db, &d.commune_code, d.procedure_id).await?;
-    let history = store::events(&state.db, d.id)
-        .await?
+    let t = store::track_full(&state.db, &q.receipt, &q.phone).await?;
+    let history = t
+        .events
         .into_iter()
         .map(|e| HistoryEntry {
             at: e.at.to_rfc3339(),
@@ -284,8 +283,8 @@ async fn track(
         })
         .collect();
     Ok(Json(Tracked {
-        dossier: Dossier::from(&d),
-        procedure: p.name,
+        dossier: Dossier::from(&t.dossier),
+        procedure: t.procedure,
         history,
     }))
 }

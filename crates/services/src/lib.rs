@@ -89,7 +89,10 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 }
 
 pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    vec![Box::new(migration::Migration)]
+    vec![
+        Box::new(migration::Migration),
+        Box::new(migration::InboxIndex),
+    ]
 }
 
 #[cfg(test)]

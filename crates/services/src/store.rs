@@ -997,3 +997,56 @@ pub async fn handlers(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec
     out.dedup_by_key(|x| x.0);
     Ok(out)
 }
+
+/// A dossier as tracking shows it: the dossier, its procedure's name and its history.
+pub struct Tracked {
+    pub dossier: dossier::Model,
+    pub procedure: String,
+    pub events: Vec<dossier_event::Model>,
+}
+
+/// Tracking in one round trip (dossier, procedure name and history joined): tracking is the
+/// most frequent request of the room, and on a small server each query's overhead counts.
+pub async fn track_full(
+    db: &impl ConnectionTrait,
+    receipt: &str,
+    raw_phone: &str,
+) -> AppResult<Tracked> {
+    use sea_orm::{FromQueryResult, Statement};
+    let sql = r#"SELECT d.*, p."name" AS p_name, e."id" AS e_id, e."dossier_id" AS e_dossier_id, e."commune_code" AS e_commune_code,
+        e."at" AS e_at, e."actor_user_id" AS e_actor_user_id, e."actor_name" AS e_actor_name, e."action" AS e_action,
+        e."from_status" AS e_from_status, e."to_status" AS e_to_status, e."note" AS e_note
+        FROM "dossier" d JOIN "procedure" p ON p."id" = d."procedure_id"
+        LEFT JOIN "dossier_event" e ON e."dossier_id" = d."id"
+        WHERE d."receipt_code" = $1 ORDER BY e."id""#;
+    let stmt = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [receipt.trim().to_ascii_uppercase().into()],
+    );
+    let rows = db.query_all_raw(stmt).await?;
+    let first = rows
+        .first()
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "receipt_unknown"))?;
+    let dossier = dossier::Model::from_query_result(first, "")?;
+    let phone = accounts::phone::normalise_phone(raw_phone)
+        .ok_or_else(|| AppError::invalid("phone_invalid", "phone"))?;
+    if phone != dossier.applicant_phone {
+        return Err(AppError {
+            field: Some("phone"),
+            ..AppError::new(StatusCode::NOT_FOUND, "phone_mismatch")
+        });
+    }
+    let procedure: String = first.try_get("", "p_name")?;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if r.try_get::<Option<i64>>("", "e_id")?.is_some() {
+            events.push(dossier_event::Model::from_query_result(r, "e_")?);
+        }
+    }
+    Ok(Tracked {
+        dossier,
+        procedure,
+        events,
+    })
+}

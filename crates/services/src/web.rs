@@ -484,18 +484,35 @@ pub struct DossierView {
     pub data: Vec<(String, String)>,
 }
 
+/// The commune's procedures by id, loaded once for a list of dossiers.
+async fn procedure_map(
+    state: &AppState,
+    commune: &str,
+) -> AppResult<BTreeMap<i64, procedure::Model>> {
+    Ok(store::procedures(&state.db, commune, "", "", true)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
 pub async fn view_of(state: &AppState, ctx: &Ctx, d: &dossier::Model) -> AppResult<DossierView> {
     let p = store::procedure_by_id(&state.db, &d.commune_code, d.procedure_id).await?;
-    let labels: BTreeMap<String, String> = store::fields_of(&p)
+    Ok(view_with(ctx, d, &p))
+}
+
+/// The view of a dossier when its procedure is already at hand (lists load them once).
+pub fn view_with(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> DossierView {
+    let labels: BTreeMap<String, String> = store::fields_of(p)
         .into_iter()
         .map(|f| (f.key, f.label))
         .collect();
     let data: BTreeMap<String, String> = serde_json::from_str(&d.data).unwrap_or_default();
     let status = Status::parse(&d.status).unwrap_or(Status::Received);
-    Ok(DossierView {
+    DossierView {
         id: d.id,
         receipt: d.receipt_code.clone(),
-        procedure: p.name,
+        procedure: p.name.clone(),
         status: status_label(ctx, &d.status),
         status_code: d.status.clone(),
         received: kernel::web::pages::vn_time(d.received_at),
@@ -531,7 +548,7 @@ pub async fn view_of(state: &AppState, ctx: &Ctx, d: &dossier::Model) -> AppResu
             .into_iter()
             .map(|(k, v)| (labels.get(&k).cloned().unwrap_or(k), v))
             .collect(),
-    })
+    }
 }
 
 #[derive(Template)]
@@ -880,10 +897,11 @@ async fn my_dossiers(
         .limit(100)
         .all(&state.db)
         .await?;
-    let mut rows = vec![];
-    for d in &ds {
-        rows.push(view_of(&state, &ctx, d).await?);
-    }
+    let procs = procedure_map(&state, &c.code).await?;
+    let rows = ds
+        .iter()
+        .filter_map(|d| procs.get(&d.procedure_id).map(|p| view_with(&ctx, d, p)))
+        .collect();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("svc.mine")).await;
     Ok(render(&MinePage {
         shell,
@@ -924,11 +942,16 @@ async fn desk_inbox(
         .calendar()
         .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
     let ds = store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?;
-    let mut rows = vec![];
-    for d in &ds {
-        let due_soon = d.done_at.is_none() && d.due_date >= today && d.due_date <= soon;
-        rows.push((view_of(&state, &ctx, d).await?, due_soon));
-    }
+    let procs = procedure_map(&state, &c.code).await?;
+    let rows = ds
+        .iter()
+        .filter_map(|d| {
+            let due_soon = d.done_at.is_none() && d.due_date >= today && d.due_date <= soon;
+            procs
+                .get(&d.procedure_id)
+                .map(|p| (view_with(&ctx, d, p), due_soon))
+        })
+        .collect();
     let procedures = store::procedures(&state.db, &c.code, "", "", true)
         .await?
         .into_iter()
