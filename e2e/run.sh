@@ -21,16 +21,18 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -x "$CHROMIUM_PATH" ]; then
 fi
 log "$("$CHROMIUM_PATH" --version 2>/dev/null | tail -n1)"
 
-# --- Node packages (playwright-core, axe-core) ---------------------------------------------
+# --- Node packages: playwright-core, axe-core; and e2e/vietqr's vietnam-qr-pay, jsqr, pngjs --
 command -v node >/dev/null || { log "node is required"; exit 1; }
-(
-  cd "$E2E_DIR"
-  if [ -f package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-  else
-    npm install --no-audit --no-fund --loglevel=error
-  fi
-) 2> >(grep -v 'Unknown user config' >&2)
+for dir in "$E2E_DIR" "$E2E_DIR/vietqr"; do
+  (
+    cd "$dir"
+    if [ -f package-lock.json ]; then
+      npm ci --no-audit --no-fund --loglevel=error
+    else
+      npm install --no-audit --no-fund --loglevel=error
+    fi
+  ) 2> >(grep -v 'Unknown user config' >&2)
+done
 
 # --- The server --------------------------------------------------------------------------
 log "building xaso (release)"
@@ -71,8 +73,37 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "starting demo server on $BASE_URL (data: $DATA_DIR)"
-"$BIN" --data "$DATA_DIR" serve --demo --listen "127.0.0.1:$PORT" >"$SERVER_LOG" 2>&1 &
+# --- Known accounts ------------------------------------------------------------------------
+# The demo seed prints its officials' random passwords once; the tests need accounts they know,
+# so seed first, then add an official and a leader of the demo commune with fresh passwords.
+log "seeding the demo commune 17071 (data: $DATA_DIR)"
+"$BIN" --data "$DATA_DIR" demo >"$DATA_DIR/demo.log" 2>&1 || { cat "$DATA_DIR/demo.log" >&2; exit 1; }
+
+rand_digits() { local n="" i; for i in $(seq 1 "$1"); do n+=$((RANDOM % 10)); done; echo "$n"; }
+rand_password() {
+  local letters=abcdefghjkmnpqrstuvwxyz s="" i
+  for i in 1 2 3 4 5 6; do s+="${letters:$((RANDOM % ${#letters})):1}"; done
+  printf 'E2e-%s-%s' "$s" "$(rand_digits 4)"
+}
+
+create_user() { # phone name role
+  XASO_PASSWORD="$4" "$BIN" --data "$DATA_DIR" user create \
+    --phone "$1" --name "$2" --role "$3" --commune 17071 >>"$DATA_DIR/users.log" 2>&1 \
+    || { log "could not create the $3 account"; cat "$DATA_DIR/users.log" >&2; exit 1; }
+}
+
+export E2E_OFFICIAL_PHONE="0988$(rand_digits 6)"
+export E2E_OFFICIAL_NAME="Cán Bộ Kiểm Thử Một Cửa"
+export E2E_OFFICIAL_PASSWORD="$(rand_password)"
+export E2E_LEADER_PHONE="0977$(rand_digits 6)"
+export E2E_LEADER_NAME="Lãnh Đạo Kiểm Thử"
+export E2E_LEADER_PASSWORD="$(rand_password)"
+create_user "$E2E_OFFICIAL_PHONE" "$E2E_OFFICIAL_NAME" official "$E2E_OFFICIAL_PASSWORD"
+create_user "$E2E_LEADER_PHONE" "$E2E_LEADER_NAME" leader "$E2E_LEADER_PASSWORD"
+log "accounts: official $E2E_OFFICIAL_PHONE, leader $E2E_LEADER_PHONE (commune 17071)"
+
+log "starting the server on $BASE_URL"
+"$BIN" --data "$DATA_DIR" serve --listen "127.0.0.1:$PORT" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=""
@@ -98,4 +129,17 @@ node --test "$@" tests/*.test.mjs
 status=$?
 set -e
 log "screenshots in $E2E_DIR/artifacts"
-exit "$status"
+
+# --- VietQR sample: the Rust encoder's sample code through the independent validator --------
+# (the live server's codes are checked by tests/vietqr-live.test.mjs above)
+log "VietQR sample check (e2e/vietqr/run.sh)"
+set +e
+VIETQR_NPM_CI=0 bash "$E2E_DIR/vietqr/run.sh"
+qr_status=$?
+set -e
+
+if [ "$status" -ne 0 ] || [ "$qr_status" -ne 0 ]; then
+  log "FAILED: browser tests exit $status, VietQR sample check exit $qr_status"
+  exit 1
+fi
+log "all passed: browser tests and VietQR sample check"

@@ -1,6 +1,8 @@
 // Shared helpers for the Xã Số browser tests: one Debian Chromium, the server's URL,
 // fresh citizens, artifacts. Not a test file itself (no ".test." in its name).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +84,10 @@ export function watchPage(page) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+    if (m.type() === 'error') {
+      const where = m.location()?.url;
+      problems.push(`console.error: ${m.text()}${where ? ` (${where})` : ''}`);
+    }
   });
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
   return problems;
@@ -98,4 +103,120 @@ export function axeSourceText() {
 export async function waitForPath(page, path, timeout = 10_000) {
   await page.waitForURL((u) => new URL(u).pathname === path, { timeout });
   await page.waitForLoadState('load');
+}
+
+// ---- accounts ------------------------------------------------------------------------------
+
+/** The official and the leader e2e/run.sh creates in the demo commune (phones, passwords). */
+export function staffAccount(kind) {
+  const k = kind.toUpperCase();
+  const phone = process.env[`E2E_${k}_PHONE`];
+  const password = process.env[`E2E_${k}_PASSWORD`];
+  const name = process.env[`E2E_${k}_NAME`];
+  if (!phone || !password) {
+    throw new Error(`E2E_${k}_PHONE / E2E_${k}_PASSWORD not set: run the tests through e2e/run.sh`);
+  }
+  return { phone, password, name };
+}
+
+/** Signs in through /login and waits until the browser has left the login page. */
+export async function signIn(page, phone, password) {
+  await page.goto('/login');
+  await page.fill('#phone', phone);
+  await page.fill('#password', password);
+  const [post] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/login' && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Đăng nhập' }).click(),
+  ]);
+  if (post.status() >= 400) throw new Error(`POST /login answered ${post.status()} for ${phone}`);
+  await page.waitForURL((u) => new URL(u).pathname !== '/login', { timeout: 10_000 });
+  await page.waitForLoadState('load');
+  await page.locator('header a[href="/me"]').waitFor();
+  await page.waitForLoadState('networkidle');
+}
+
+/** Registers a fresh citizen of the demo commune through /register; returns who they are. */
+export async function registerCitizen(page) {
+  const who = { phone: freshPhone(), password: freshPassword(), name: freshName() };
+  await page.goto('/register');
+  const villages = await page.locator('#village_id option').evaluateAll((os) =>
+    os.map((o) => o.value).filter(Boolean));
+  if (villages.length) await page.selectOption('#village_id', villages[0]);
+  await page.fill('#full_name', who.name);
+  await page.fill('#phone', who.phone);
+  await page.fill('#password', who.password);
+  const [post] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/register' && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Đăng ký' }).click(),
+  ]);
+  if (post.status() >= 400) throw new Error(`POST /register answered ${post.status()}`);
+  await waitForPath(page, `/c/${COMMUNE_CODE}`);
+  await page.locator('header a[href="/me"]').waitFor();
+  // htmx pushes the new URL before the browser has closed the boosted request: let it finish,
+  // or the next page.goto aborts it (and watchPage reports a failed request).
+  await page.waitForLoadState('networkidle');
+  return who;
+}
+
+// ---- files ---------------------------------------------------------------------------------
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+
+/** A small valid RGB PNG (a "photo" of a paper: a coloured page with a few dark lines). */
+export function pngBytes(width = 64, height = 80, rgb = [240, 236, 220]) {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    raw[row] = 0; // filter: none
+    const line = y % 10 === 5 && y > 8 && y < height - 8;
+    for (let x = 0; x < width; x++) {
+      const dark = line && x > 6 && x < width - 6;
+      const o = row + 1 + x * 3;
+      raw[o] = dark ? 40 : rgb[0];
+      raw[o + 1] = dark ? 40 : rgb[1];
+      raw[o + 2] = dark ? 60 : rgb[2];
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A fresh temporary directory for files a test uploads. */
+export function tempDir(prefix = 'xaso-e2e-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes a small PNG into dir and returns its path. */
+export function writePng(dir, name, rgb) {
+  const path = join(dir, name);
+  writeFileSync(path, pngBytes(64, 80, rgb));
+  return path;
 }

@@ -11,8 +11,12 @@ ROOT="$(cd "$DIR/../.." && pwd)"
 log() { printf '[vietqr] %s\n' "$*" >&2; }
 
 command -v node >/dev/null || { log "node is required"; exit 1; }
-log "npm ci (vietnam-qr-pay, jsqr, pngjs)"
-(cd "$DIR" && npm ci --no-audit --no-fund --loglevel=error) 2> >(grep -v 'Unknown user config' >&2)
+# e2e/run.sh installs these itself (the live VietQR browser test needs them too) and sets
+# VIETQR_NPM_CI=0 so they are not installed twice.
+if [ "${VIETQR_NPM_CI:-1}" != 0 ] || [ ! -d "$DIR/node_modules/jsqr" ]; then
+  log "npm ci (vietnam-qr-pay, jsqr, pngjs)"
+  (cd "$DIR" && npm ci --no-audit --no-fund --loglevel=error) 2> >(grep -v 'Unknown user config' >&2)
+fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
