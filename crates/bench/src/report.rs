@@ -43,6 +43,8 @@ pub struct Services {
     pub track: Outcome,
     pub submit: Outcome,
     pub inbox: Outcome,
+    /// The same page with 8 connections: a commune desk's officials, not a crowd.
+    pub inbox_desk: Outcome,
 }
 
 /// The platform's speed targets.
@@ -213,11 +215,12 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
 
 /// The services room's rows, in the order they were measured.
 fn service_checks(run: &ServicesRun) -> Vec<Check> {
-    const NAMES: [(&str, &str); 4] = [
+    const NAMES: [(&str, &str); 5] = [
         ("tracking req/s (random receipt)", ">= 10000"),
         ("tracking p99 latency", "< 20 ms"),
         ("submissions/s (201, synchronous=FULL)", ">= 500"),
-        ("desk inbox page p99 latency", "< 50 ms"),
+        ("desk inbox page p99 latency, 64 connections", "< 50 ms"),
+        ("desk inbox page p99 latency, 8 connections", "< 50 ms"),
     ];
     let s = match run {
         ServicesRun::Measured(s) => s,
@@ -258,6 +261,15 @@ fn service_checks(run: &ServicesRun) -> Vec<Check> {
             measured: format!("{} ms", ms(s.inbox.latency.p99_us)),
             goal: NAMES[3].1,
             verdict: verdict(s.inbox.latency.p99_us < INBOX_P99_MAX_US, s.inbox.errors()),
+        },
+        Check {
+            name: NAMES[4].0.to_owned(),
+            measured: format!("{} ms", ms(s.inbox_desk.latency.p99_us)),
+            goal: NAMES[4].1,
+            verdict: verdict(
+                s.inbox_desk.latency.p99_us < INBOX_P99_MAX_US,
+                s.inbox_desk.errors(),
+            ),
         },
     ]
 }

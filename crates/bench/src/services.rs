@@ -63,7 +63,18 @@ pub async fn run(
     let [track, submit, inbox] = &loads;
     let track = load::run(&plan, track).await;
     let submit = load::run(&plan, submit).await;
-    let inbox = load::run(&plan, inbox).await;
+    let inbox_load = inbox;
+    let inbox = load::run(&plan, inbox_load).await;
+    let desk_plan = Plan {
+        connections: 8,
+        ..plan.clone()
+    };
+    let inbox_desk = load::run(&desk_plan, inbox_load).await;
+    report::print_throughput(
+        &format!("Desk inbox with {} connections", desk_plan.connections),
+        &desk_plan,
+        &[&inbox_desk],
+    );
     report::print_throughput(
         &format!(
             "Services room, {dossiers} dossiers (submissions are writes: SQLite WAL, synchronous=FULL)"
@@ -87,6 +98,7 @@ pub async fn run(
         track,
         submit,
         inbox,
+        inbox_desk,
     })
 }
 

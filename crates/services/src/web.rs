@@ -952,11 +952,7 @@ async fn desk_inbox(
                 .map(|p| (view_with(&ctx, d, p), due_soon))
         })
         .collect();
-    let procedures = store::procedures(&state.db, &c.code, "", "", true)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let procedures = procs.values().map(|p| (p.id, p.name.clone())).collect();
     let statuses = Status::ALL
         .iter()
         .map(|s| (s.as_str(), ctx.tr().get(&s.label_key()).to_owned()))

@@ -166,7 +166,7 @@ pub async fn context_layer(
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
-        .unwrap_or_else(|| accounts::random_token(8));
+        .unwrap_or_else(next_request_id);
 
     let (user, via_token, auth_error) = match resolve_user(&state, &headers).await {
         Ok((u, t)) => (u, t, None),
@@ -199,7 +199,11 @@ pub async fn context_layer(
             cookie(&headers, SESSION_COOKIE).map(str::to_owned)
         },
         user,
-        csrf_token: csrf::token_for(&state.secret, &nonce),
+        csrf_token: if nonce.is_empty() {
+            String::new()
+        } else {
+            csrf::token_for(&state.secret, &nonce)
+        },
         csrf_nonce: nonce,
         secret: state.secret.clone(),
         host,
@@ -277,6 +281,16 @@ async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     super::pages::error_page(state, ctx, &err).await
+}
+
+/// Request ids: a random per-process prefix and a counter, unique without a syscall per request.
+fn next_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| accounts::random_token(4));
+    format!("{prefix}{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 pub fn urlencode(s: &str) -> String {
