@@ -201,6 +201,7 @@ impl From<&dossier::Model> for Dossier {
             due_date: d.due_date.to_string(),
             overdue: d.done_at.is_none()
                 && !status.is_final()
+                && status != Status::SupplementRequested
                 && d.due_date < crate::web::vn_today(),
             fee_vnd: d.fee_vnd,
             paid: d.paid_at.is_some(),
@@ -269,9 +270,12 @@ pub struct HistoryEntry {
     responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn track(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
     Query(q): Query<TrackQuery>,
 ) -> AppResult<Json<Tracked>> {
-    let t = store::track_full(&state.db, &q.receipt, &q.phone).await?;
+    let ip = kernel::web::ops::client_ip(&ext);
+    let t = store::track_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone).await?;
     let history = t
         .events
         .into_iter()
@@ -330,6 +334,7 @@ pub struct StepRequest {
     responses((status = 200, body = Dossier), (status = 403, description = "`step_forbidden`", body = ErrorBody), (status = 409, description = "`transition_invalid` or `dossier_conflict`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn step(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     ApiJson(r): ApiJson<StepRequest>,
@@ -347,6 +352,8 @@ async fn step(
             note: r.note.as_deref(),
             assignee_id: r.assignee_id,
             result_attachment_id: r.result_attachment_id,
+            documents: vec![],
+            calendar: Some(&svc.calendar()),
         },
     )
     .await?;

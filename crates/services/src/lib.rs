@@ -30,12 +30,18 @@ pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 #[derive(Clone)]
 pub struct Services {
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+    /// Failed tracking look-ups per address: guessing receipt codes and phones gets slow.
+    pub track_failures: Arc<kernel::web::ops::IpLimiter>,
 }
 
 impl Services {
     pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
         let s = Services {
             calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::vietnam()))),
+            track_failures: Arc::new(kernel::web::ops::IpLimiter::new(
+                60,
+                std::time::Duration::from_secs(300),
+            )),
         };
         s.reload_calendar(db).await?;
         Ok(s)

@@ -197,7 +197,8 @@ pub fn apply(current: Status, action: Action, actor: &Actor) -> Result<Status, R
         | Action::Assign
         | Action::ReturnResult => actor.has(DESK),
         Action::Supplement => actor.is_applicant,
-        Action::Process => actor.is_assigned_handler,
+        // Assigned, and still working for the commune.
+        Action::Process => actor.is_assigned_handler && actor.has(DESK),
         Action::SendBack | Action::Approve => actor.has(LEADER),
         Action::Close => actor.is_applicant || actor.has(DESK),
     };

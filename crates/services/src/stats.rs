@@ -138,7 +138,12 @@ pub async fn figures(
 ) -> AppResult<Figures> {
     let start =
         from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(7);
-    let end = to.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc() - chrono::Duration::hours(7);
+    // Up to the start of the next day, so nothing received in the last second is lost.
+    let end = (to + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        - chrono::Duration::hours(7);
     // Only the columns the figures need: a year of a busy commune stays a few megabytes.
     let rows: Vec<Slim> = dossier::Entity::find()
         .select_only()
@@ -153,7 +158,7 @@ pub async fn figures(
         ])
         .filter(dossier::Column::CommuneCode.eq(commune))
         .filter(dossier::Column::ReceivedAt.gte(start))
-        .filter(dossier::Column::ReceivedAt.lte(end))
+        .filter(dossier::Column::ReceivedAt.lt(end))
         .into_model::<Slim>()
         .all(db)
         .await?;
@@ -225,7 +230,8 @@ impl Period {
             NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
         )?;
         let to = parse(&self.to, today)?;
-        if to < from || (to - from).num_days() > 3660 {
+        let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
+        if to < from || (to - from).num_days() > 3660 || !sane(from) || !sane(to) {
             return Err(AppError::invalid("period_invalid", "to"));
         }
         Ok((from, to))

@@ -154,6 +154,22 @@ pub async fn update_procedure(
             ..AppError::conflict("procedure_exists")
         });
     }
+    // The editor does not carry blank forms: keep each document's form by its name.
+    let old_forms: std::collections::HashMap<String, Option<i64>> = documents_of(&existing)
+        .into_iter()
+        .map(|d| (d.name, d.form_attachment_id))
+        .collect();
+    let documents: Vec<RequiredDocument> = p
+        .documents
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            if d.form_attachment_id.is_none() {
+                d.form_attachment_id = old_forms.get(&d.name).copied().flatten();
+            }
+            d
+        })
+        .collect();
     let mut am: procedure::ActiveModel = existing.into();
     am.code = Set(p.code.trim().into());
     am.name = Set(p.name.trim().into());
@@ -163,7 +179,7 @@ pub async fn update_procedure(
     )));
     am.field = Set(p.field.trim().into());
     am.legal_basis = Set(p.legal_basis.trim().into());
-    am.documents = Set(serde_json::to_string(&p.documents).unwrap_or_else(|_| "[]".into()));
+    am.documents = Set(serde_json::to_string(&documents).unwrap_or_else(|_| "[]".into()));
     am.form_fields = Set(serde_json::to_string(&p.form_fields).unwrap_or_else(|_| "[]".into()));
     am.fee_vnd = Set(p.fee_vnd);
     am.processing_days = Set(p.processing_days);
@@ -287,35 +303,13 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     actor: Option<&CurrentUser>,
 ) -> AppResult<dossier::Model> {
     let p = procedure_by_id(db, &commune.code, s.procedure_id).await?;
-    if !p.active {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
-    }
-    let level = OnlineLevel::parse(&p.online_level).unwrap_or(OnlineLevel::Offline);
-    if s.channel == Channel::Online && !level.accepts_online() {
-        return Err(AppError::invalid("procedure_offline", "procedure_id"));
-    }
-    let name = check_text(&s.applicant_name, "applicant_name", 100)?;
-    let phone = accounts::parse_phone(&s.applicant_phone)?;
-    let mut data = BTreeMap::new();
-    for f in fields_of(&p) {
-        let v = s
-            .data
-            .get(&f.key)
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default();
-        if f.required && v.is_empty() {
-            return Err(AppError {
-                detail: Some(f.key.clone()),
-                ..AppError::invalid("field_required", "data")
-            });
-        }
-        if v.chars().count() > 2000 {
-            return Err(AppError::invalid("text_too_long", "data"));
-        }
-        if !v.is_empty() {
-            data.insert(f.key, v);
-        }
-    }
+    let (name, phone, data) = check_form(
+        &p,
+        s.channel,
+        &s.applicant_name,
+        &s.applicant_phone,
+        &s.data,
+    )?;
     let docs = documents_of(&p);
     // Online, the files are the documents. At the desk the official has seen the paper originals.
     for d in docs
@@ -336,9 +330,14 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         let a = kernel::files::entity::Entity::find_by_id(*att)
             .one(db)
             .await?;
+        // Online, only files the applicant uploaded; at the desk, files the desk scanned.
         let mine = a.is_some_and(|a| {
             a.commune_code == commune.code
-                && (actor.is_none_or(|u| a.uploaded_by == Some(u.id) || u.is_staff_of(commune)))
+                && actor.is_some_and(|u| {
+                    a.uploaded_by == Some(u.id)
+                        || (s.channel == Channel::Offline
+                            && u.has_role_in(commune, crate::web::DESK))
+                })
         });
         if !mine {
             return Err(AppError::invalid("attachment_unknown", "documents"));
@@ -459,6 +458,46 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     }
     txn.commit().await?;
     Ok(d)
+}
+
+/// Everything about a submission that needs no database beyond its procedure, checked before
+/// any file is stored: the procedure is open to this channel, the applicant and the form.
+pub fn check_form(
+    p: &procedure::Model,
+    channel: Channel,
+    applicant_name: &str,
+    applicant_phone: &str,
+    data_in: &BTreeMap<String, String>,
+) -> AppResult<(String, String, BTreeMap<String, String>)> {
+    if !p.active {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
+    }
+    let level = OnlineLevel::parse(&p.online_level).unwrap_or(OnlineLevel::Offline);
+    if channel == Channel::Online && !level.accepts_online() {
+        return Err(AppError::invalid("procedure_offline", "procedure_id"));
+    }
+    let name = check_text(applicant_name, "applicant_name", 100)?;
+    let phone = accounts::parse_phone(applicant_phone)?;
+    let mut data = BTreeMap::new();
+    for f in fields_of(p) {
+        let v = data_in
+            .get(&f.key)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default();
+        if f.required && v.is_empty() {
+            return Err(AppError {
+                detail: Some(f.key.clone()),
+                ..AppError::invalid("field_required", "data")
+            });
+        }
+        if v.chars().count() > 2000 {
+            return Err(AppError::invalid("text_too_long", "data"));
+        }
+        if !v.is_empty() {
+            data.insert(f.key, v);
+        }
+    }
+    Ok((name, phone, data))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -609,7 +648,7 @@ pub async fn inbox(
     if f.mine {
         q = q.filter(dossier::Column::AssigneeId.eq(me));
     }
-    let page = f.page.unwrap_or(1).max(1);
+    let page = f.page.unwrap_or(1).clamp(1, 10_000);
     Ok(q.order_by_asc(dossier::Column::DueDate)
         .order_by_asc(dossier::Column::Id)
         .offset((page - 1) * INBOX_PAGE)
@@ -626,6 +665,10 @@ pub struct Step<'a> {
     pub note: Option<&'a str>,
     pub assignee_id: Option<i64>,
     pub result_attachment_id: Option<i64>,
+    /// For `supplement`: the added documents, recorded with the step.
+    pub documents: Vec<(String, i64)>,
+    /// For `supplement`: the calendar to restart the legal clock with.
+    pub calendar: Option<&'a WorkCalendar>,
 }
 
 fn refusal_error(r: model::Refusal) -> AppError {
@@ -684,6 +727,25 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
             }
             upd = upd.col_expr(dossier::Column::AssigneeId, Expr::value(Some(who)));
         }
+        Action::Supplement => {
+            // The legal time runs again from the day the dossier is complete.
+            if let Some(cal) = step.calendar {
+                let p = procedure_by_id(db, &c.code, d.procedure_id).await?;
+                let due = cal.add_working_days(vn_now_naive(now), p.processing_days.max(0) as u32);
+                upd = upd.col_expr(dossier::Column::DueDate, Expr::value(due));
+            }
+            for (n, att) in &step.documents {
+                let ok = kernel::files::entity::Entity::find_by_id(*att)
+                    .filter(kernel::files::entity::Column::CommuneCode.eq(&c.code))
+                    .filter(kernel::files::entity::Column::UploadedBy.eq(u.id))
+                    .one(db)
+                    .await?
+                    .is_some();
+                if !ok || n.is_empty() {
+                    return Err(AppError::invalid("attachment_unknown", "documents"));
+                }
+            }
+        }
         Action::RequestSupplement | Action::Refuse => {
             upd = upd.col_expr(
                 dossier::Column::LastNote,
@@ -692,8 +754,10 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         }
         Action::ReturnResult => {
             if let Some(att) = step.result_attachment_id {
+                // Only a file this official uploaded: never another citizen's document.
                 kernel::files::entity::Entity::find_by_id(att)
                     .filter(kernel::files::entity::Column::CommuneCode.eq(&c.code))
+                    .filter(kernel::files::entity::Column::UploadedBy.eq(u.id))
                     .one(db)
                     .await?
                     .ok_or_else(|| AppError::invalid("attachment_unknown", "result"))?;
@@ -722,6 +786,17 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     if res.rows_affected != 1 {
         return Err(AppError::conflict("dossier_conflict"));
     }
+    for (n, att) in &step.documents {
+        dossier_document::ActiveModel {
+            dossier_id: Set(d.id),
+            commune_code: Set(c.code.clone()),
+            attachment_id: Set(*att),
+            document_name: Set(n.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     let updated = by_id(&txn, &c.code, id).await?;
     event(
         &txn,
@@ -734,7 +809,9 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         note,
     )
     .await?;
-    if u.is_staff_of(c) && d.applicant_user_id != Some(u.id) {
+    let applicants_own = d.applicant_user_id == Some(u.id)
+        && matches!(step.action, Action::Supplement | Action::Close);
+    if u.has_role_in(c, crate::web::DESK) && !applicants_own {
         let summary = format!(
             "{} → {}{}",
             current.as_str(),
@@ -826,7 +903,10 @@ pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
     if d.version != version {
         return Err(AppError::conflict("dossier_conflict"));
     }
-    if d.fee_vnd == 0 || d.paid_at.is_some() {
+    if d.fee_vnd == 0
+        || d.paid_at.is_some()
+        || Status::parse(&d.status).is_some_and(|s| s.is_final())
+    {
         return Err(AppError::conflict("payment_not_due"));
     }
     let now = Utc::now();
@@ -911,6 +991,7 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Rating.is_null())
+        .filter(dossier::Column::Version.eq(d.version))
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
@@ -1007,6 +1088,30 @@ pub struct Tracked {
 
 /// Tracking in one round trip (dossier, procedure name and history joined): tracking is the
 /// most frequent request of the room, and on a small server each query's overhead counts.
+/// Tracking guarded against guessing: an address with too many failed look-ups waits.
+pub async fn track_guarded(
+    db: &impl ConnectionTrait,
+    limiter: &kernel::web::ops::IpLimiter,
+    ip: std::net::IpAddr,
+    receipt: &str,
+    raw_phone: &str,
+) -> AppResult<Tracked> {
+    if limiter.exceeded(ip) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "track_throttled",
+        ));
+    }
+    let res = track_full(db, receipt, raw_phone).await;
+    if res
+        .as_ref()
+        .is_err_and(|e| e.status == StatusCode::NOT_FOUND)
+    {
+        limiter.allow(ip);
+    }
+    res
+}
+
 pub async fn track_full(
     db: &impl ConnectionTrait,
     receipt: &str,

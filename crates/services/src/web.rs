@@ -392,6 +392,18 @@ async fn submit(
     let parts = read_multipart(mp).await?;
     let res = async {
         let p = store::procedure_by_id(&state.db, &c.code, id).await?;
+        let data = form_data(&parts.fields);
+        let name = parts
+            .fields
+            .get("applicant_name")
+            .cloned()
+            .unwrap_or_default();
+        let phone = parts
+            .fields
+            .get("applicant_phone")
+            .cloned()
+            .unwrap_or_default();
+        store::check_form(&p, Channel::Online, &name, &phone, &data)?;
         let documents = store_documents(&state, &c, &p, u, parts.files).await?;
         let sub = Submission {
             procedure_id: id,
@@ -517,7 +529,10 @@ pub fn view_with(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> Dossier
         status_code: d.status.clone(),
         received: kernel::web::pages::vn_time(d.received_at),
         due: vn_date(d.due_date),
-        overdue: d.done_at.is_none() && !status.is_final() && d.due_date < vn_today(),
+        overdue: d.done_at.is_none()
+            && !status.is_final()
+            && status != Status::SupplementRequested
+            && d.due_date < vn_today(),
         channel: ctx
             .tr()
             .get(&format!("svc.channel.{}", d.channel))
@@ -573,6 +588,8 @@ pub struct TrackQuery {
 
 async fn track(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(tq): Query<TrackQuery>,
@@ -580,8 +597,10 @@ async fn track(
     let c = state.communes.active(&code)?;
     let (mut found, mut events, mut error, mut status) = (None, vec![], None, StatusCode::OK);
     if !tq.receipt.trim().is_empty() {
-        match store::track(&state.db, &tq.receipt, &tq.phone)
+        let ip = kernel::web::ops::client_ip(&ext);
+        match store::track_guarded(&state.db, &svc.track_failures, ip, &tq.receipt, &tq.phone)
             .await
+            .map(|t| t.dossier)
             .and_then(|d| {
                 if d.commune_code == c.code {
                     Ok(d)
@@ -643,7 +662,7 @@ async fn dossier_page(
         return Err(AppError::new(StatusCode::NOT_FOUND, "receipt_unknown"));
     }
     let is_applicant = d.applicant_user_id == Some(u.id);
-    if !is_applicant && !u.is_staff_of(&c) {
+    if !is_applicant && !u.has_role_in(&c, DESK) {
         return Err(AppError::forbidden());
     }
     let view = view_of(&state, &ctx, &d).await?;
@@ -670,7 +689,7 @@ async fn dossier_page(
     let p = store::procedure_by_id(&state.db, &c.code, d.procedure_id).await?;
     let page = DossierPage {
         code: c.code.clone(),
-        events: event_rows(&state, &ctx, &d, u.is_staff_of(&c)).await?,
+        events: event_rows(&state, &ctx, &d, u.has_role_in(&c, DESK)).await?,
         documents: store::documents(&state.db, d.id)
             .await?
             .into_iter()
@@ -705,7 +724,7 @@ async fn qr_payload(
     let d = match ctx.user.as_deref() {
         Some(u) => {
             let d = store::by_receipt(&state.db, receipt).await?;
-            if d.applicant_user_id != Some(u.id) && !u.is_staff_of(&c) {
+            if d.applicant_user_id != Some(u.id) && !u.has_role_in(&c, DESK) {
                 return Err(AppError::forbidden());
             }
             d
@@ -784,6 +803,7 @@ async fn rate(
 
 async fn supplement(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     Query(q): Query<CsrfQuery>,
@@ -796,41 +816,38 @@ async fn supplement(
     if d.commune_code != c.code {
         return Err(AppError::new(StatusCode::NOT_FOUND, "receipt_unknown"));
     }
+    // Check who and when before storing a single file.
+    let status = Status::parse(&d.status).unwrap_or(Status::Received);
+    model::apply(status, Action::Supplement, &store::actor_for(u, &c, &d)).map_err(
+        |r| match r {
+            model::Refusal::NotAllowedFromState => AppError::conflict("transition_invalid"),
+            model::Refusal::NotPermitted => AppError::new(StatusCode::FORBIDDEN, "step_forbidden"),
+        },
+    )?;
     let parts = read_multipart(mp).await?;
-    let p = store::procedure_by_id(&state.db, &c.code, d.procedure_id).await?;
-    let docs = store_documents(&state, &c, &p, u, parts.files).await?;
     let version = parts
         .fields
         .get("version")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(d.version);
-    let note = parts.fields.get("note").cloned();
-    let updated = store::act(
-        &state.db,
-        &c,
-        d.id,
-        u,
-        Step {
-            action: Action::Supplement,
-            version,
-            note: note.as_deref(),
-            assignee_id: None,
-            result_attachment_id: None,
-        },
-    )
-    .await?;
-    for (name, att) in docs {
-        use sea_orm::ActiveModelTrait;
-        crate::entity::dossier_document::ActiveModel {
-            dossier_id: sea_orm::Set(updated.id),
-            commune_code: sea_orm::Set(c.code.clone()),
-            attachment_id: sea_orm::Set(att),
-            document_name: sea_orm::Set(name),
-            ..Default::default()
-        }
-        .insert(&state.db)
-        .await?;
+        .ok_or_else(|| AppError::bad_request("form_invalid"))?;
+    if version != d.version {
+        return Err(AppError::conflict("dossier_conflict"));
     }
+    let p = store::procedure_by_id(&state.db, &c.code, d.procedure_id).await?;
+    let documents = store_documents(&state, &c, &p, u, parts.files).await?;
+    let note = parts.fields.get("note").cloned();
+    let cal = svc.calendar();
+    let step = Step {
+        action: Action::Supplement,
+        version,
+        note: note.as_deref(),
+        assignee_id: None,
+        result_attachment_id: None,
+        documents,
+        calendar: Some(&cal),
+    };
+    store::act(&state.db, &c, d.id, u, step).await?;
+    state.dispatcher.wake();
     Ok(Redirect::to(&format!("/c/{}/dossiers/{}", c.code, d.receipt_code)).into_response())
 }
 
@@ -843,7 +860,7 @@ async fn download(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     let d = store::by_receipt(&state.db, &receipt).await?;
-    if d.commune_code != c.code || (d.applicant_user_id != Some(u.id) && !u.is_staff_of(&c)) {
+    if d.commune_code != c.code || (d.applicant_user_id != Some(u.id) && !u.has_role_in(&c, DESK)) {
         return Err(AppError::forbidden());
     }
     let belongs = d.result_attachment_id == Some(att)
@@ -1062,7 +1079,12 @@ async fn desk_step(
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| AppError::bad_request("form_invalid"))?;
         let assignee_id = parts.fields.get("assignee_id").and_then(|v| v.parse().ok());
-        let result_attachment_id = match parts.files.into_iter().find(|(f, _, _)| f == "result") {
+        let result_file = parts
+            .files
+            .into_iter()
+            .find(|(f, _, _)| f == "result")
+            .filter(|_| action == Action::ReturnResult);
+        let result_attachment_id = match result_file {
             Some((_, name, bytes)) => Some(
                 state
                     .files
@@ -1091,6 +1113,8 @@ async fn desk_step(
                 note,
                 assignee_id,
                 result_attachment_id,
+                documents: vec![],
+                calendar: None,
             },
         )
         .await

@@ -959,3 +959,158 @@ async fn blank_forms_are_published_for_download() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     });
 }
+
+#[tokio::test]
+async fn other_staff_and_strangers_cannot_reach_a_citizens_documents() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = citizen_api(app).await;
+        let d = submit_birth(&mut citizen).await;
+        let receipt = d["receipt_code"].as_str().unwrap().to_owned();
+        let id = d["id"].as_i64().unwrap();
+        let mine = upload(&mut citizen, "cccd.png").await;
+        // The village head is staff, but not the one-stop desk.
+        let mut head = app.client();
+        let pw = app.passwords["0912000004"].clone();
+        head.post_form("/login", &[("phone", "0912000004"), ("password", &pw)])
+            .await;
+        assert_eq!(
+            head.get(&format!("/c/17071/dossiers/{receipt}"))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let pid = procedure_id(&mut head, "HT-04").await;
+        let r = head
+            .post_json_csrf("/api/v1/communes/17071/dossiers", json!({"procedure_id": pid, "applicant_name": "Phạm Thị Dung", "applicant_phone": "0912000004", "data": {"purpose": "x"}, "documents": [{"name": "Tờ khai cấp giấy xác nhận tình trạng hôn nhân", "attachment_id": mine}]}))
+            .await;
+        assert_eq!(
+            r.error_code(),
+            "attachment_unknown",
+            "cannot borrow a citizen's upload"
+        );
+
+        // A refused dossier takes no payment; the result must be the official's own upload.
+        let mut official = staff_api(app, common::OFFICIAL).await;
+        let r = step(
+            &mut official,
+            id,
+            json!({"action": "refuse", "version": 1, "note": "Sai thẩm quyền"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let d2 = submit_birth(&mut citizen).await;
+        let id2 = d2["id"].as_i64().unwrap();
+        let me = official.get("/api/v1/me").await.json()["id"]
+            .as_i64()
+            .unwrap();
+        for (action, v) in [("accept", 1), ("assign", 2)] {
+            step(
+                &mut official,
+                id2,
+                json!({"action": action, "version": v, "assignee_id": me}),
+            )
+            .await;
+        }
+        step(
+            &mut official,
+            id2,
+            json!({"action": "process", "version": 3}),
+        )
+        .await;
+        let mut leader = staff_api(app, common::LEADER).await;
+        step(&mut leader, id2, json!({"action": "approve", "version": 4})).await;
+        let r = step(
+            &mut official,
+            id2,
+            json!({"action": "return_result", "version": 5, "result_attachment_id": mine}),
+        )
+        .await;
+        assert_eq!(
+            r.error_code(),
+            "attachment_unknown",
+            "a citizen's document is not a result"
+        );
+
+        // Supplement: only the applicant, with the version they saw; the clock restarts.
+        let d3 = submit_birth(&mut citizen).await;
+        let (id3, receipt3) = (
+            d3["id"].as_i64().unwrap(),
+            d3["receipt_code"].as_str().unwrap().to_owned(),
+        );
+        step(&mut official, id3, json!({"action": "request_supplement", "version": 1, "note": "Ảnh giấy chứng sinh bị mờ"})).await;
+        let mut web = app.login(common::CITIZEN).await;
+        let token = web.csrf().await;
+        let r = web
+            .post_multipart(
+                &format!("/c/17071/dossiers/{receipt3}/supplement?csrf={token}"),
+                "doc_1",
+                "chung-sinh.png",
+                "image/png",
+                &png(),
+                &[("version", "1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "stale version");
+        let files_before = app.count("attachment").await;
+        let r = web
+            .post_multipart(
+                &format!("/c/17071/dossiers/{receipt3}/supplement?csrf={token}"),
+                "doc_1",
+                "chung-sinh.png",
+                "image/png",
+                &png(),
+                &[("version", "2")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.count("attachment").await, files_before + 1);
+        let t = app
+            .client()
+            .get(&format!(
+                "/api/v1/track?receipt={receipt3}&phone=0912000011"
+            ))
+            .await
+            .json();
+        assert_eq!(t["dossier"]["status"], "received");
+        assert_eq!(t["history"].as_array().unwrap().len(), 3);
+        let r = web
+            .post_multipart(
+                &format!("/c/17071/dossiers/{receipt3}/supplement?csrf={token}"),
+                "doc_1",
+                "x.png",
+                "image/png",
+                &png(),
+                &[("version", "3")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "not waiting for documents any more"
+        );
+        assert_eq!(
+            app.count("attachment").await,
+            files_before + 1,
+            "no file stored for a refused step"
+        );
+
+        // Guessing receipt codes gets slow.
+        let mut guesser = app.client();
+        for i in 0..60 {
+            guesser
+                .get(&format!(
+                    "/api/v1/track?receipt=17071-000000-{i:05}&phone=0912000011"
+                ))
+                .await;
+        }
+        let r = guesser
+            .get(&format!(
+                "/api/v1/track?receipt={receipt3}&phone=0912000011"
+            ))
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, "track_throttled")
+        );
+    });
+}

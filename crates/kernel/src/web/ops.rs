@@ -171,6 +171,13 @@ impl IpLimiter {
         }
     }
 
+    /// True when the address has used up its window, without counting an attempt.
+    pub fn exceeded(&self, ip: IpAddr) -> bool {
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        hits.get(&ip)
+            .is_some_and(|(t, n)| t.elapsed() < self.window && *n >= self.max)
+    }
+
     /// Records an attempt; false when the address has used up its window.
     pub fn allow(&self, ip: IpAddr) -> bool {
         let now = Instant::now();
