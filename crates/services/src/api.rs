@@ -295,7 +295,7 @@ async fn track(
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/dossiers", tag = "services", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), InboxFilter),
     responses((status = 200, description = "The desk's inbox", body = [Dossier]), (status = 403, body = ErrorBody)))]
-async fn inbox(
+async fn dossier_inbox(
     State(state): State<AppState>,
     Extension(svc): Extension<Services>,
     ctx: Ctx,
@@ -462,7 +462,7 @@ async fn rating(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_procedures, get_procedure, create_procedure, submit, track, inbox, step, payment, payment_code, rating, crate::stats::api_figures, crate::holidays::api_list, crate::holidays::api_set),
+    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, crate::stats::api_figures, crate::holidays::api_list, crate::holidays::api_set),
     components(schemas(Status, Action, crate::stats::Figures)),
     tags((name = "services", description = "Online public services and the one-stop desk"))
 )]
@@ -478,7 +478,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communes/{code}/procedures/{id}",
             get(get_procedure),
         )
-        .route("/api/v1/communes/{code}/dossiers", get(inbox).post(submit))
+        .route(
+            "/api/v1/communes/{code}/dossiers",
+            get(dossier_inbox).post(submit),
+        )
         .route("/api/v1/communes/{code}/dossiers/{id}/steps", post(step))
         .route(
             "/api/v1/communes/{code}/dossiers/{id}/payment",

@@ -33,6 +33,17 @@ async fn health_metrics_and_openapi() {
             assert!(spec["paths"].get(p).is_some(), "spec lacks {p}");
         }
         assert!(spec["components"]["schemas"].get("ErrorBody").is_some());
+        let mut ids: Vec<&str> = spec["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|op| op["operationId"].as_str())
+            .collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids are unique across rooms");
         let docs = c.get("/api/docs").await;
         assert_eq!(docs.status, StatusCode::OK);
         assert!(docs.body.contains("/api/v1/auth/register"));
