@@ -515,11 +515,21 @@ pub async fn view_of(state: &AppState, ctx: &Ctx, d: &dossier::Model) -> AppResu
 
 /// The view of a dossier when its procedure is already at hand (lists load them once).
 pub fn view_with(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> DossierView {
+    let mut v = list_view(ctx, d, p);
     let labels: BTreeMap<String, String> = store::fields_of(p)
         .into_iter()
         .map(|f| (f.key, f.label))
         .collect();
     let data: BTreeMap<String, String> = serde_json::from_str(&d.data).unwrap_or_default();
+    v.data = data
+        .into_iter()
+        .map(|(k, val)| (labels.get(&k).cloned().unwrap_or(k), val))
+        .collect();
+    v
+}
+
+/// The view for lists: everything but the form's answers, which lists never show.
+pub fn list_view(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> DossierView {
     let status = Status::parse(&d.status).unwrap_or(Status::Received);
     DossierView {
         id: d.id,
@@ -559,10 +569,7 @@ pub fn view_with(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> Dossier
         version: d.version,
         applicant: d.applicant_name.clone(),
         phone: kernel::accounts::phone::display_phone(&d.applicant_phone),
-        data: data
-            .into_iter()
-            .map(|(k, v)| (labels.get(&k).cloned().unwrap_or(k), v))
-            .collect(),
+        data: vec![],
     }
 }
 
@@ -917,7 +924,7 @@ async fn my_dossiers(
     let procs = procedure_map(&state, &c.code).await?;
     let rows = ds
         .iter()
-        .filter_map(|d| procs.get(&d.procedure_id).map(|p| view_with(&ctx, d, p)))
+        .filter_map(|d| procs.get(&d.procedure_id).map(|p| list_view(&ctx, d, p)))
         .collect();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("svc.mine")).await;
     Ok(render(&MinePage {
@@ -966,7 +973,7 @@ async fn desk_inbox(
             let due_soon = d.done_at.is_none() && d.due_date >= today && d.due_date <= soon;
             procs
                 .get(&d.procedure_id)
-                .map(|p| (view_with(&ctx, d, p), due_soon))
+                .map(|p| (list_view(&ctx, d, p), due_soon))
         })
         .collect();
     let procedures = procs.values().map(|p| (p.id, p.name.clone())).collect();

@@ -93,8 +93,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let elapsed = start.elapsed();
     state.metrics.observe(res.status(), elapsed);
-    // Health checks and static files would drown the log.
-    if path != "/healthz" && path != "/metrics" && !path.starts_with("/static/") {
+    // Every write, every error and every slow request is logged with its request id; fast
+    // successful reads are only counted in /metrics, or tracking and home-page traffic would
+    // drown the log (and cost a formatted line each at thousands of requests a second).
+    let quiet_read = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD)
+        && res.status().as_u16() < 400
+        && elapsed < Duration::from_millis(250);
+    if !quiet_read && path != "/healthz" && path != "/metrics" && !path.starts_with("/static/") {
         let rid = res
             .headers()
             .get("x-request-id")
