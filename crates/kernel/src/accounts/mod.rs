@@ -281,14 +281,40 @@ pub async fn staff_of(
         .collect())
 }
 
+/// The signed-in user with their grants, in one round trip: it runs on every signed-in request.
 pub async fn load_user(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<CurrentUser>> {
-    let Some(u) = user::Entity::find_by_id(id).one(db).await? else {
+    use sea_orm::{FromQueryResult, Statement};
+    let sql = r#"SELECT u.*, g."role" AS g_role, g."unit_code" AS g_unit_code, g."village_id" AS g_village_id, g."department" AS g_department
+        FROM "app_user" u LEFT JOIN "role_grant" g ON g."user_id" = u."id" WHERE u."id" = $1 ORDER BY g."id""#;
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [id.into()],
+        ))
+        .await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
+    let u = user::Model::from_query_result(first, "")?;
     if u.disabled {
         return Ok(None);
     }
-    let grants = grants_of(db, id).await?;
+    let mut grants = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(role) = r.try_get::<Option<String>>("", "g_role")? else {
+            continue;
+        };
+        let Some(role) = Role::parse(&role) else {
+            continue;
+        };
+        grants.push(Grant {
+            role,
+            unit_code: r.try_get("", "g_unit_code")?,
+            village_id: r.try_get("", "g_village_id")?,
+            department: r.try_get("", "g_department")?,
+        });
+    }
     Ok(Some(CurrentUser {
         id: u.id,
         full_name: u.full_name,
