@@ -52,6 +52,28 @@ pub struct Entry<'a> {
     pub summary: String,
 }
 
+impl<'a> Entry<'a> {
+    /// An action taken in a commune, recorded under the strongest role the actor holds there.
+    pub fn in_commune(
+        actor: &'a CurrentUser,
+        commune: &'a crate::tenancy::CommuneInfo,
+        action: &'a str,
+        object_type: &'a str,
+        object_id: impl ToString,
+        summary: String,
+    ) -> Self {
+        Entry {
+            actor,
+            role: actor.acting_role(commune),
+            unit_code: &commune.code,
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            summary,
+        }
+    }
+}
+
 /// Writes an entry; call it inside the same transaction as the change it records.
 pub async fn record(db: &impl ConnectionTrait, e: Entry<'_>) -> AppResult<()> {
     entity::ActiveModel {

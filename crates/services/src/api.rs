@@ -127,15 +127,14 @@ async fn create_procedure(
     let p = store::create_procedure(&txn, &c.code, &input).await?;
     kernel::audit::record(
         &txn,
-        kernel::audit::Entry {
-            actor: u,
-            role: u.acting_role(&c),
-            unit_code: &c.code,
-            action: "procedure.create",
-            object_type: "procedure",
-            object_id: p.id.to_string(),
-            summary: format!("{} · {}", p.code, p.name),
-        },
+        kernel::audit::Entry::in_commune(
+            u,
+            &c,
+            "procedure.create",
+            "procedure",
+            p.id,
+            format!("{} · {}", p.code, p.name),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -12,7 +12,7 @@ use kernel::web::AppState;
 use kernel::web::api::ApiJson;
 use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
-use kernel::web::shell::{Shell, render, render_status};
+use kernel::web::shell::{Shell, render_for};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 
@@ -211,10 +211,7 @@ async fn holidays_page(
         error: err.map(|e| e.message(ctx.locale).to_owned()),
         shell: Shell::new(state, ctx, None, ctx.tr().get("svc.holidays")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn page(

@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use kernel::migration::index as idx;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -43,23 +45,6 @@ impl MigrationTrait for InboxIndex {
         )
         .await
     }
-}
-
-fn idx(
-    table: &'static str,
-    name: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -423,15 +423,14 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     {
         audit::record(
             &txn,
-            audit::Entry {
-                actor: u,
-                role: u.acting_role(commune),
-                unit_code: &commune.code,
-                action: "dossier.intake",
-                object_type: "dossier",
-                object_id: d.receipt_code.clone(),
-                summary: p.name.clone(),
-            },
+            audit::Entry::in_commune(
+                u,
+                commune,
+                "dossier.intake",
+                "dossier",
+                &d.receipt_code,
+                p.name.clone(),
+            ),
         )
         .await?;
     }
@@ -820,15 +819,14 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         );
         audit::record(
             &txn,
-            audit::Entry {
-                actor: u,
-                role: u.acting_role(c),
-                unit_code: &c.code,
-                action: &format!("dossier.{}", step.action.as_str()),
-                object_type: "dossier",
-                object_id: d.receipt_code.clone(),
+            audit::Entry::in_commune(
+                u,
+                c,
+                &format!("dossier.{}", step.action.as_str()),
+                "dossier",
+                &d.receipt_code,
                 summary,
-            },
+            ),
         )
         .await?;
     }
@@ -941,15 +939,14 @@ pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
     .await?;
     audit::record(
         &txn,
-        audit::Entry {
-            actor: u,
-            role: u.acting_role(c),
-            unit_code: &c.code,
-            action: "dossier.payment",
-            object_type: "dossier",
-            object_id: d.receipt_code.clone(),
-            summary: format!("{} VND · {method}", d.fee_vnd),
-        },
+        audit::Entry::in_commune(
+            u,
+            c,
+            "dossier.payment",
+            "dossier",
+            &d.receipt_code,
+            format!("{} VND · {method}", d.fee_vnd),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -18,7 +18,7 @@ use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
 use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
-use kernel::web::shell::{Shell, render, render_status};
+use kernel::web::shell::{Shell, render, render_for, render_status};
 use serde::Deserialize;
 
 use crate::Services;
@@ -320,10 +320,7 @@ async fn procedure_view(
         due_preview: vn_date(due),
         shell: Shell::new(state, ctx, Some(c), &p.name).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 async fn procedure_page(
@@ -408,18 +405,10 @@ async fn submit(
         let sub = Submission {
             procedure_id: id,
             applicant_user_id: Some(u.id),
-            applicant_name: parts
-                .fields
-                .get("applicant_name")
-                .cloned()
-                .unwrap_or_default(),
-            applicant_phone: parts
-                .fields
-                .get("applicant_phone")
-                .cloned()
-                .unwrap_or_default(),
+            applicant_name: name,
+            applicant_phone: phone,
             channel: Channel::Online,
-            data: form_data(&parts.fields),
+            data,
             documents,
         };
         store::submit(&state.db, &svc.calendar(), &c, sub, Some(u)).await
@@ -1047,10 +1036,7 @@ async fn desk_view(
         d: view_of(state, ctx, &d).await?,
         shell: Shell::new(state, ctx, Some(c), &d.receipt_code).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 async fn desk_dossier(
@@ -1188,10 +1174,7 @@ async fn intake_page(
         error: err.map(|e| e.message(ctx.locale).to_owned()),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("svc.intake")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 async fn intake_form(
@@ -1448,10 +1431,7 @@ async fn procedure_form_page(
         error: err.map(|e| e.message(ctx.locale).to_owned()),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("svc.procedure_edit")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 async fn procedure_form_new(
@@ -1513,15 +1493,14 @@ async fn save_procedure(
         };
         kernel::audit::record(
             &txn,
-            kernel::audit::Entry {
-                actor: u,
-                role: u.acting_role(&c),
-                unit_code: &c.code,
+            kernel::audit::Entry::in_commune(
+                u,
+                &c,
                 action,
-                object_type: "procedure",
-                object_id: p.id.to_string(),
-                summary: format!("{} · {}", p.code, p.name),
-            },
+                "procedure",
+                p.id,
+                format!("{} · {}", p.code, p.name),
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -1621,15 +1600,14 @@ async fn payment_account_save(
         .await?;
         kernel::audit::record(
             &txn,
-            kernel::audit::Entry {
-                actor: u,
-                role: u.acting_role(&c),
-                unit_code: &c.code,
-                action: "payment_account.set",
-                object_type: "commune",
-                object_id: c.code.clone(),
-                summary: format!("{} · {}", a.bank_bin, a.account_number),
-            },
+            kernel::audit::Entry::in_commune(
+                u,
+                &c,
+                "payment_account.set",
+                "commune",
+                &c.code,
+                format!("{} · {}", a.bank_bin, a.account_number),
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -1717,15 +1695,14 @@ async fn upload_form(
         let p = store::set_document_form(&txn, &c.code, id, index, a.id).await?;
         kernel::audit::record(
             &txn,
-            kernel::audit::Entry {
-                actor: u,
-                role: u.acting_role(&c),
-                unit_code: &c.code,
-                action: "procedure.form",
-                object_type: "procedure",
-                object_id: p.id.to_string(),
-                summary: format!("{} · {}", p.code, name),
-            },
+            kernel::audit::Entry::in_commune(
+                u,
+                &c,
+                "procedure.form",
+                "procedure",
+                p.id,
+                format!("{} · {}", p.code, name),
+            ),
         )
         .await?;
         txn.commit().await?;

@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use super::index;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -21,23 +23,6 @@ fn fk(
         .to(to.0, to.1)
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
-}
-
-fn index(
-    table: &'static str,
-    name: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -147,25 +147,6 @@ pub struct NewVillage {
     kind: String,
 }
 
-fn audit_entry<'a>(
-    u: &'a CurrentUser,
-    c: &'a CommuneInfo,
-    action: &'a str,
-    object_type: &'a str,
-    object_id: String,
-    summary: String,
-) -> audit::Entry<'a> {
-    audit::Entry {
-        actor: u,
-        role: u.acting_role(c),
-        unit_code: &c.code,
-        action,
-        object_type,
-        object_id,
-        summary,
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/communes/{code}/villages", tag = "communes", request_body = NewVillage, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 201, body = Village), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -181,7 +162,7 @@ async fn create_village(
     let v = tenancy::create_village(&txn, &c.code, &r.name, &r.kind).await?;
     audit::record(
         &txn,
-        audit_entry(
+        audit::Entry::in_commune(
             u,
             &c,
             "village.create",

@@ -166,6 +166,14 @@ pub fn render<T: Template>(t: &T) -> Response {
     render_status(StatusCode::OK, t)
 }
 
+/// A form page: plain, or re-shown with the status of the error it explains.
+pub fn render_for<T: Template>(err: Option<&crate::error::AppError>, t: &T) -> Response {
+    match err {
+        Some(e) => render_status(e.status, t),
+        None => render(t),
+    }
+}
+
 pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),

@@ -19,7 +19,7 @@ use crate::units::catalogue;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
-use crate::web::shell::{Shell, render, render_status};
+use crate::web::shell::{Shell, render_for};
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -46,10 +46,7 @@ async fn admin_page(state: &AppState, ctx: &Ctx, err: Option<&AppError>) -> AppR
         error: err.map(|e| form_error(ctx, e)),
         shell: Shell::new(state, ctx, None, ctx.tr().get("admin.title")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {

@@ -18,7 +18,7 @@ use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::{Ctx, SESSION_COOKIE, set_cookie};
 use crate::web::ops::client_ip;
-use crate::web::shell::{Shell, render, render_status};
+use crate::web::shell::{Shell, render, render_for, render_status};
 
 #[derive(Template)]
 #[template(path = "register.html")]
@@ -97,10 +97,7 @@ async fn register_page(
         error: err.map(|e| form_error(ctx, e)),
         field: err.and_then(|e| e.field).unwrap_or_default().to_owned(),
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn register_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {

@@ -13,7 +13,7 @@ use crate::tenancy;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
-use crate::web::shell::{Shell, render, render_status};
+use crate::web::shell::{Shell, render, render_for};
 
 pub struct TokenRow {
     id: i64,
@@ -86,10 +86,7 @@ async fn me_page(
         notice: notice.map(|k| ctx.tr().get(k).to_owned()),
         error: err.map(|e| form_error(ctx, e)),
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {

@@ -20,29 +20,10 @@ use crate::tenancy::{self, CommuneInfo, VILLAGE_KINDS};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
-use crate::web::shell::{Shell, render, render_status};
+use crate::web::shell::{Shell, render, render_for, render_status};
 
 /// Who may change the commune's setup: its admins, and system admins.
 pub const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
-
-fn entry<'a>(
-    u: &'a CurrentUser,
-    c: &'a CommuneInfo,
-    action: &'a str,
-    object_type: &'a str,
-    object_id: impl ToString,
-    summary: String,
-) -> Entry<'a> {
-    Entry {
-        actor: u,
-        role: u.acting_role(c),
-        unit_code: &c.code,
-        action,
-        object_type,
-        object_id: object_id.to_string(),
-        summary,
-    }
-}
 
 #[derive(Template)]
 #[template(path = "office.html")]
@@ -113,10 +94,7 @@ async fn villages_page(
         error: err.map(|e| form_error(ctx, e)),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("office.villages")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn villages(
@@ -186,7 +164,7 @@ pub async fn add_village(
         let v = tenancy::create_village(&txn, &c.code, &f.name, &f.kind).await?;
         audit::record(
             &txn,
-            entry(u, &c, "village.create", "village", v.id, v.name.clone()),
+            Entry::in_commune(u, &c, "village.create", "village", v.id, v.name.clone()),
         )
         .await?;
         txn.commit().await?;
@@ -218,7 +196,7 @@ pub async fn edit_village(
         let v = tenancy::rename_village(&txn, &c.code, id, &f.name, &f.kind).await?;
         audit::record(
             &txn,
-            entry(
+            Entry::in_commune(
                 u,
                 &c,
                 "village.update",
@@ -255,7 +233,7 @@ pub async fn delete_village(
     let v = tenancy::delete_village(&txn, &c.code, id).await?;
     audit::record(
         &txn,
-        entry(u, &c, "village.delete", "village", v.id, v.name.clone()),
+        Entry::in_commune(u, &c, "village.delete", "village", v.id, v.name.clone()),
     )
     .await?;
     txn.commit().await?;
@@ -319,10 +297,7 @@ async fn staff_page(
         error: err.map(|e| form_error(ctx, e)),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("office.staff")).await,
     };
-    Ok(match err {
-        Some(e) => render_status(e.status, &page),
-        None => render(&page),
-    })
+    Ok(render_for(err, &page))
 }
 
 pub async fn staff(
@@ -403,7 +378,7 @@ pub async fn add_staff_member(
     };
     audit::record(
         &txn,
-        entry(
+        Entry::in_commune(
             u,
             c,
             action,
@@ -448,7 +423,7 @@ pub async fn revoke_staff(
     let g = accounts::revoke_grant(&txn, grant, &c.code).await?;
     audit::record(
         &txn,
-        entry(u, &c, "staff.revoke", "user", g.user_id, g.role.clone()),
+        Entry::in_commune(u, &c, "staff.revoke", "user", g.user_id, g.role.clone()),
     )
     .await?;
     txn.commit().await?;
@@ -619,7 +594,7 @@ pub async fn save_branding(
         let m = tenancy::update_branding(&txn, &c.code, &color, tagline, logo_id).await?;
         audit::record(
             &txn,
-            entry(
+            Entry::in_commune(
                 u,
                 &c,
                 "commune.branding",
