@@ -110,6 +110,7 @@ async fn get_procedure(
     responses((status = 201, body = Procedure), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_procedure(
     State(state): State<AppState>,
+    Extension(svc): Extension<crate::Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     ApiJson(input): ApiJson<ProcedureInput>,
@@ -138,6 +139,7 @@ async fn create_procedure(
     )
     .await?;
     txn.commit().await?;
+    svc.forget_catalogue(&c.code);
     Ok((StatusCode::CREATED, Json(Procedure::from(p))).into_response())
 }
 

@@ -15,13 +15,22 @@ pub mod store;
 pub mod vietqr;
 mod web;
 
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::{Extension, Router};
 use kernel::web::AppState;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::calendar::WorkCalendar;
+use crate::entity::procedure;
+
+/// A commune's procedures by id, as the desk's lists need them.
+pub type ProcedureMap = Arc<BTreeMap<i64, procedure::Model>>;
+/// How long this process trusts its copy of a catalogue; edits here forget it at once, edits
+/// made through another process of the deployment show after at most this long.
+const CATALOGUE_TTL: Duration = Duration::from_secs(30);
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
@@ -32,6 +41,8 @@ pub struct Services {
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     /// Failed tracking look-ups per address: guessing receipt codes and phones gets slow.
     pub track_failures: Arc<kernel::web::ops::IpLimiter>,
+    /// Each commune's catalogue (active and withdrawn procedures), read on every desk list.
+    catalogues: Arc<Mutex<HashMap<String, (Instant, ProcedureMap)>>>,
 }
 
 impl Services {
@@ -42,6 +53,7 @@ impl Services {
                 60,
                 std::time::Duration::from_secs(300),
             )),
+            catalogues: Default::default(),
         };
         s.reload_calendar(db).await?;
         Ok(s)
@@ -59,6 +71,37 @@ impl Services {
         }
         *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
         Ok(())
+    }
+
+    /// The commune's whole catalogue, from memory when this process read it recently.
+    pub async fn catalogue(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        commune: &str,
+    ) -> kernel::error::AppResult<ProcedureMap> {
+        let lock = || self.catalogues.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, map)) = lock().get(commune)
+            && at.elapsed() < CATALOGUE_TTL
+        {
+            return Ok(map.clone());
+        }
+        let map: ProcedureMap = Arc::new(
+            store::procedures(db, commune, "", "", true)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect(),
+        );
+        lock().insert(commune.to_owned(), (Instant::now(), map.clone()));
+        Ok(map)
+    }
+
+    /// Call after a commune's catalogue changed (and the change committed).
+    pub fn forget_catalogue(&self, commune: &str) {
+        self.catalogues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(commune);
     }
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {

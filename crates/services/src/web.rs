@@ -486,17 +486,6 @@ pub struct DossierView {
 }
 
 /// The commune's procedures by id, loaded once for a list of dossiers.
-async fn procedure_map(
-    state: &AppState,
-    commune: &str,
-) -> AppResult<BTreeMap<i64, procedure::Model>> {
-    Ok(store::procedures(&state.db, commune, "", "", true)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
-}
-
 pub async fn view_of(state: &AppState, ctx: &Ctx, d: &dossier::Model) -> AppResult<DossierView> {
     let p = store::procedure_by_id(&state.db, &d.commune_code, d.procedure_id).await?;
     Ok(view_with(ctx, d, &p))
@@ -897,6 +886,7 @@ struct MinePage {
 
 async fn my_dossiers(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
@@ -910,7 +900,7 @@ async fn my_dossiers(
         .limit(100)
         .all(&state.db)
         .await?;
-    let procs = procedure_map(&state, &c.code).await?;
+    let procs = svc.catalogue(&state.db, &c.code).await?;
     let rows = ds
         .iter()
         .filter_map(|d| procs.get(&d.procedure_id).map(|p| list_view(&ctx, d, p)))
@@ -955,7 +945,7 @@ async fn desk_inbox(
         .calendar()
         .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
     let ds = store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?;
-    let procs = procedure_map(&state, &c.code).await?;
+    let procs = svc.catalogue(&state.db, &c.code).await?;
     let rows = ds
         .iter()
         .filter_map(|d| {
@@ -1472,6 +1462,7 @@ async fn procedure_form_edit(
 
 async fn save_procedure(
     state: &AppState,
+    svc: &Services,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     id: Option<i64>,
@@ -1504,6 +1495,7 @@ async fn save_procedure(
         )
         .await?;
         txn.commit().await?;
+        svc.forget_catalogue(&c.code);
         Ok(p)
     }
     .await;
@@ -1518,22 +1510,24 @@ async fn save_procedure(
 
 async fn procedure_create(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<ProcedureFormData>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    save_procedure(&state, &ctx, c, None, f).await
+    save_procedure(&state, &svc, &ctx, c, None, f).await
 }
 
 async fn procedure_update(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(f): CsrfForm<ProcedureFormData>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    save_procedure(&state, &ctx, c, Some(id), f).await
+    save_procedure(&state, &svc, &ctx, c, Some(id), f).await
 }
 
 #[derive(Template)]
@@ -1666,6 +1660,7 @@ async fn blank_form(
 
 async fn upload_form(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     Query(q): Query<CsrfQuery>,
@@ -1706,6 +1701,7 @@ async fn upload_form(
         )
         .await?;
         txn.commit().await?;
+        svc.forget_catalogue(&c.code);
         Ok(())
     }
     .await;

@@ -28,6 +28,12 @@ async fn citizen_registers_logs_in_and_sees_welcome() {
         let me = c.get("/api/v1/me").await.json();
         assert_eq!(me["phone"], "+84987654321", "one canonical form");
         assert_eq!(me["grants"][0]["role"], "citizen");
+        // The unread count is remembered between pages, but a delivery shows at once.
+        let before = c.get("/c/17071").await;
+        assert!(
+            !before.body.contains("class=\"badge\""),
+            "nothing delivered yet"
+        );
         app.deliver().await;
         let home = c.get("/c/17071").await;
         assert!(
@@ -37,9 +43,15 @@ async fn citizen_registers_logs_in_and_sees_welcome() {
         let inbox = c.get("/inbox").await;
         assert!(inbox.body.contains("Chào mừng bạn đến với Xã Minh Hợp"));
 
+        let mut kept_cookie = c.clone();
         let r = c.post_form("/logout", &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            kept_cookie.get("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED,
+            "a signed-out session is dead at once, even for a copy of its cookie"
+        );
 
         for spelling in ["0987654321", "+84987654321"] {
             let mut c2 = app.client();

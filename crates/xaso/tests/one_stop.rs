@@ -749,6 +749,8 @@ async fn counter_intake_statistics_and_reminders() {
 async fn commune_admin_edits_the_catalogue() {
     on_each_backend!(async |app: &TestApp| {
         let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let inbox = admin.get("/c/17071/office/dossiers").await;
+        assert!(!inbox.body.contains("Xác nhận hợp đồng thuê đất"));
         let form = [
             ("code", "DD-01"),
             ("name", "Xác nhận hợp đồng thuê đất"),
@@ -766,6 +768,11 @@ async fn commune_admin_edits_the_catalogue() {
             .post_form("/c/17071/office/procedures/new", &form)
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let inbox = admin.get("/c/17071/office/dossiers").await;
+        assert!(
+            inbox.body.contains("Xác nhận hợp đồng thuê đất"),
+            "the desk's procedure filter sees a new procedure at once"
+        );
         let list = admin
             .get("/api/v1/communes/17071/procedures?q=hop%20dong%20thue%20dat")
             .await

@@ -1,5 +1,6 @@
 //! Accounts: citizens and officials, role grants, sessions and personal API tokens.
 
+pub mod cache;
 pub mod entity;
 pub mod password;
 pub mod phone;
@@ -471,8 +472,11 @@ pub async fn create_session(
     Ok(token)
 }
 
-/// The user behind a session cookie, if the session is alive.
-pub async fn session_user(db: &impl ConnectionTrait, token: &str) -> AppResult<Option<i64>> {
+/// The user behind a session cookie and when the session ends, if it is alive.
+pub async fn session_user(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> AppResult<Option<(i64, chrono::DateTime<Utc>)>> {
     let Some(s) = session::Entity::find_by_id(sha256_hex(token))
         .one(db)
         .await?
@@ -490,7 +494,7 @@ pub async fn session_user(db: &impl ConnectionTrait, token: &str) -> AppResult<O
         am.last_seen_at = Set(now);
         am.update(db).await?;
     }
-    Ok(Some(s.user_id))
+    Ok(Some((s.user_id, s.expires_at)))
 }
 
 pub async fn delete_session(db: &impl ConnectionTrait, token: &str) -> AppResult<()> {

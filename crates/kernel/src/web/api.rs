@@ -423,7 +423,7 @@ pub struct Inbox {
 async fn inbox(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Inbox>> {
     let u = ctx.user()?;
     Ok(Json(Inbox {
-        unread: notify::unread_count(&state.db, u.id).await?,
+        unread: state.unread.get(&state.db, u.id).await?,
         items: notify::inbox(&state.db, u.id, 100).await?,
     }))
 }

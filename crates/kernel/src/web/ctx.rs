@@ -135,20 +135,34 @@ async fn resolve_user(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let (user_id, via_token) = if let Some(tok) = bearer {
-        match accounts::token_user(&state.db, tok).await? {
-            Some(id) => (Some(id), true),
+    let (secret, via_token) = match (bearer, cookie(headers, SESSION_COOKIE)) {
+        (Some(tok), _) => (tok, true),
+        (None, Some(tok)) => (tok, false),
+        (None, None) => return Ok((None, false)),
+    };
+    if let Some(u) = state.auth_cache.get(secret, via_token) {
+        return Ok((Some(u), via_token));
+    }
+    let (user_id, valid_for) = if via_token {
+        match accounts::token_user(&state.db, secret).await? {
+            Some(id) => (Some(id), None),
             None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "token_invalid")),
         }
-    } else if let Some(tok) = cookie(headers, SESSION_COOKIE) {
-        (accounts::session_user(&state.db, tok).await?, false)
     } else {
-        (None, false)
+        match accounts::session_user(&state.db, secret).await? {
+            Some((id, expires)) => (Some(id), (expires - chrono::Utc::now()).to_std().ok()),
+            None => (None, None),
+        }
     };
     let user = match user_id {
         Some(id) => accounts::load_user(&state.db, id).await?.map(Arc::new),
         None => None,
     };
+    if let Some(u) = &user {
+        state
+            .auth_cache
+            .put(secret, via_token, u.clone(), valid_for);
+    }
     Ok((user, via_token))
 }
 

@@ -42,6 +42,9 @@ pub struct Inner {
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,
     pub login_limiter: ops::IpLimiter,
+    /// Who is behind a credential, remembered for a few seconds; clear it on account changes.
+    pub auth_cache: crate::accounts::cache::AuthCache,
+    pub unread: crate::notify::unread::UnreadCounts,
 }
 
 #[derive(Clone)]
@@ -84,6 +87,8 @@ impl AppState {
             metrics: ops::Metrics::default(),
             dispatcher,
             login_limiter,
+            auth_cache: Default::default(),
+            unread: Default::default(),
         })))
     }
 

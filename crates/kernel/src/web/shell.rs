@@ -35,9 +35,7 @@ impl Shell {
         title: &str,
     ) -> Shell {
         let unread = match &ctx.user {
-            Some(u) => crate::notify::unread_count(&state.db, u.id)
-                .await
-                .unwrap_or(0),
+            Some(u) => state.unread.get(&state.db, u.id).await.unwrap_or(0),
             None => 0,
         };
         // Pages outside a commune (profile, inbox) still wear the user's own commune's colours.

@@ -200,6 +200,7 @@ impl Resp {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     router: axum::Router,
     pub cookies: HashMap<String, String>,

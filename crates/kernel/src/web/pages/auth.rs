@@ -313,6 +313,7 @@ pub async fn logout(
 ) -> AppResult<Response> {
     if let Some(tok) = &ctx.session_token {
         accounts::delete_session(&state.db, tok).await?;
+        state.auth_cache.clear();
     }
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(

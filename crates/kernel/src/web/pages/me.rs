@@ -122,7 +122,7 @@ pub async fn update_profile(
         Ok(v) => {
             accounts::update_profile(&state.db, u.id, &f.full_name, Some(&f.email), &f.locale, v)
                 .await
-                .map(|_| ())
+                .map(|_| state.auth_cache.clear())
         }
         Err(e) => Err(e),
     };
@@ -148,7 +148,10 @@ pub async fn change_password(
 ) -> AppResult<Response> {
     let u = ctx.user()?;
     match accounts::change_password(&state.db, u.id, &f.current_password, &f.new_password).await {
-        Ok(()) => me_page(&state, &ctx, Some("me.password_changed"), None, None).await,
+        Ok(()) => {
+            state.auth_cache.clear();
+            me_page(&state, &ctx, Some("me.password_changed"), None, None).await
+        }
         Err(e) if e.status.is_client_error() => me_page(&state, &ctx, None, Some(&e), None).await,
         Err(e) => Err(e),
     }
@@ -181,6 +184,7 @@ pub async fn revoke_token(
 ) -> AppResult<Response> {
     let u = ctx.user()?;
     accounts::revoke_api_token(&state.db, u.id, id).await?;
+    state.auth_cache.clear();
     me_page(&state, &ctx, Some("me.token_revoked_notice"), None, None).await
 }
 

@@ -389,6 +389,7 @@ pub async fn add_staff_member(
     )
     .await?;
     txn.commit().await?;
+    state.auth_cache.clear();
     Ok((user_id, role))
 }
 
@@ -427,6 +428,7 @@ pub async fn revoke_staff(
     )
     .await?;
     txn.commit().await?;
+    state.auth_cache.clear();
     Ok(axum::response::IntoResponse::into_response(Redirect::to(
         &format!("/c/{}/office/staff", c.code),
     )))

@@ -6,6 +6,8 @@
 //! repeated failures, so a message is never lost and never shown twice. More channels
 //! (Web Push, email, SMS, Zalo) plug in as [`Channel`] implementations.
 
+pub mod unread;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -153,7 +155,7 @@ impl Channel for InboxChannel {
         }
         .insert(db)
         .await
-        .map(|_| ())
+        .map(|_| unread::changed(msg.user_id))
         .map_err(|e| e.to_string())
     }
 }
@@ -266,6 +268,7 @@ pub async fn mark_read(db: &impl ConnectionTrait, user_id: i64, id: i64) -> AppR
         .filter(inbox_item::Column::ReadAt.is_null())
         .exec(db)
         .await?;
+    unread::changed(user_id);
     if res.rows_affected == 0 {
         // Either not this user's, or already read: only the first is an error.
         let mine = inbox_item::Entity::find_by_id(id)
@@ -280,13 +283,15 @@ pub async fn mark_read(db: &impl ConnectionTrait, user_id: i64, id: i64) -> AppR
 }
 
 pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
-    Ok(inbox_item::Entity::update_many()
+    let n = inbox_item::Entity::update_many()
         .col_expr(inbox_item::Column::ReadAt, Expr::value(Some(Utc::now())))
         .filter(inbox_item::Column::UserId.eq(user_id))
         .filter(inbox_item::Column::ReadAt.is_null())
         .exec(db)
         .await?
-        .rows_affected)
+        .rows_affected;
+    unread::changed(user_id);
+    Ok(n)
 }
 
 /// Messages that could not be delivered, for officials to see and retry.
