@@ -49,6 +49,11 @@ pub struct Config {
     pub session_days: i64,
     /// Sign-in and sign-up attempts allowed from one address per five minutes.
     pub login_ip_limit: u32,
+    /// Map tile URL template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`. Empty (the
+    /// default) draws maps without tiles, so pages load nothing from outside the deployment.
+    pub map_tiles: String,
+    /// Attribution the tile provider requires, shown on every map.
+    pub map_attribution: String,
 }
 
 impl Default for Config {
@@ -70,6 +75,8 @@ impl Default for Config {
             login_lockout_minutes: 15,
             session_days: 30,
             login_ip_limit: 30,
+            map_tiles: String::new(),
+            map_attribution: String::new(),
         }
     }
 }

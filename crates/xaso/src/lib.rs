@@ -28,6 +28,7 @@ impl MigratorTrait for Migrations {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = kernel::migration::Migrator::migrations();
         all.extend(services::migrations());
+        all.extend(voice::migrations());
         all
     }
 }
@@ -40,6 +41,7 @@ pub struct Rooms {
 impl Rooms {
     async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
         services::register();
+        voice::register();
         Ok(Rooms {
             services: services::Services::load(db).await?,
         })
@@ -47,13 +49,15 @@ impl Rooms {
 
     /// Feature rooms' routers.
     fn routes(&self) -> Router<AppState> {
-        Router::new().merge(services::router(self.services.clone()))
+        Router::new()
+            .merge(services::router(self.services.clone()))
+            .merge(voice::router())
     }
 }
 
 /// Feature rooms' OpenAPI documents, merged into `/api/openapi.json`.
 fn feature_api_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![services::api_doc()]
+    vec![services::api_doc(), voice::api_doc()]
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {

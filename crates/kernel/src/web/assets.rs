@@ -31,6 +31,55 @@ const ASSETS: &[Asset] = &[
         mime: "text/plain; charset=utf-8",
         body: include_bytes!("../../static/htmx.LICENSE"),
     },
+    // Leaflet 1.9.4 from npm (leaflet), BSD-2-Clause licence: static/leaflet.LICENSE.
+    // Copied from the package's dist/ as is, except that leaflet.css points its
+    // url(images/...) at the flat names below (the router serves /static/{name}).
+    Asset {
+        name: "leaflet.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/leaflet.js"),
+    },
+    Asset {
+        name: "leaflet.css",
+        mime: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/leaflet.css"),
+    },
+    Asset {
+        name: "leaflet.LICENSE",
+        mime: "text/plain; charset=utf-8",
+        body: include_bytes!("../../static/leaflet.LICENSE"),
+    },
+    Asset {
+        name: "marker-icon.png",
+        mime: "image/png",
+        body: include_bytes!("../../static/marker-icon.png"),
+    },
+    Asset {
+        name: "marker-icon-2x.png",
+        mime: "image/png",
+        body: include_bytes!("../../static/marker-icon-2x.png"),
+    },
+    Asset {
+        name: "marker-shadow.png",
+        mime: "image/png",
+        body: include_bytes!("../../static/marker-shadow.png"),
+    },
+    Asset {
+        name: "layers.png",
+        mime: "image/png",
+        body: include_bytes!("../../static/layers.png"),
+    },
+    Asset {
+        name: "layers-2x.png",
+        mime: "image/png",
+        body: include_bytes!("../../static/layers-2x.png"),
+    },
+    // Our map widget over Leaflet (data-map="picker" | "points"); see the file's header.
+    Asset {
+        name: "map.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/map.js"),
+    },
     Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
@@ -57,4 +106,94 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         "/favicon.ico",
         get(|| async { asset(Path("favicon.svg".into())).await }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn get_static(path: &str) -> (StatusCode, String, Vec<u8>) {
+        let res = router::<()>()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let mime = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, mime, body)
+    }
+
+    #[tokio::test]
+    async fn serves_leaflet_and_the_map_widget() {
+        for (path, mime) in [
+            ("/static/leaflet.js", "text/javascript; charset=utf-8"),
+            ("/static/leaflet.css", "text/css; charset=utf-8"),
+            ("/static/leaflet.LICENSE", "text/plain; charset=utf-8"),
+            ("/static/map.js", "text/javascript; charset=utf-8"),
+            ("/static/marker-icon.png", "image/png"),
+            ("/static/marker-icon-2x.png", "image/png"),
+            ("/static/marker-shadow.png", "image/png"),
+            ("/static/layers.png", "image/png"),
+            ("/static/layers-2x.png", "image/png"),
+        ] {
+            let (status, got, body) = get_static(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(got, mime, "{path}");
+            assert!(!body.is_empty(), "{path}");
+            if mime == "image/png" {
+                assert!(body.starts_with(b"\x89PNG"), "{path} is not a PNG");
+            }
+        }
+        let (_, _, js) = get_static("/static/leaflet.js").await;
+        assert!(String::from_utf8_lossy(&js).contains("t.version=\"1.9.4\""));
+    }
+
+    #[tokio::test]
+    async fn unknown_asset_is_404() {
+        let (status, _, _) = get_static("/static/nope.js").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn every_image_leaflet_css_uses_is_served_flat() {
+        let css = std::str::from_utf8(include_bytes!("../../static/leaflet.css")).unwrap();
+        assert!(
+            !css.contains("url(images/"),
+            "leaflet.css still points at images/"
+        );
+        for img in ["layers.png", "layers-2x.png", "marker-icon.png"] {
+            assert!(css.contains(&format!("url({img})")), "{img}");
+            assert!(ASSETS.iter().any(|a| a.name == img), "{img}");
+        }
+    }
+
+    #[test]
+    fn map_widget_loads_markers_from_static_and_nothing_from_the_internet() {
+        let js = std::str::from_utf8(include_bytes!("../../static/map.js")).unwrap();
+        assert!(js.contains("L.Icon.Default.imagePath = '/static/'"));
+        assert!(
+            !js.contains("https://"),
+            "map.js must not hard-code a remote URL"
+        );
+        assert!(!js.contains("innerHTML"));
+    }
+
+    #[test]
+    fn asset_names_are_unique() {
+        for (i, a) in ASSETS.iter().enumerate() {
+            assert!(
+                ASSETS[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
+pub mod multipart;
 pub mod ops;
 pub mod pages;
 pub mod shell;

@@ -1,0 +1,292 @@
+/*
+ * Xã Số map widget: a thin layer over the vendored Leaflet (/static/leaflet.js).
+ * No build step, no dependency besides Leaflet, nothing loaded from the internet
+ * unless the server sets a tile URL.
+ *
+ * Any element with a data-map attribute becomes a map on DOMContentLoaded (and
+ * when htmx loads new content). Attributes, all set by the server:
+ *   data-map="picker" | "points"    the mode (see below)
+ *   data-tiles="<tile server>/{z}/{x}/{y}.png"  tile URL template; empty or
+ *                                   missing = no tile layer (offline): the
+ *                                   features are drawn on a plain background
+ *   data-attribution="..."          tile attribution (Leaflet renders it as HTML)
+ *   data-bounds="south,west,north,east"   initial view (fitBounds)
+ *   data-center="lat,lon"           initial view at zoom 14 when there are no bounds
+ * picker mode:
+ *   data-lat-input="id" data-lon-input="id"   inputs that receive the clicked
+ *                                   point (6 decimals); values already there
+ *                                   are shown as the marker at start
+ *   data-locate-label="..."         text of the "use my location" button
+ *   data-locate-error="..."         optional text shown when locating fails
+ * points mode:
+ *   data-geojson="/url"             FeatureCollection of Points with properties
+ *                                   title, url, status_label
+ *
+ * The element's own content is the fallback: it is replaced only when Leaflet
+ * is there; if Leaflet failed to load, the element is left as it is.
+ */
+(function () {
+  'use strict';
+
+  var DEFAULT_ZOOM = 14;
+  var MAX_ZOOM = 19;
+  var BRAND = '#0b6e4f';
+
+  /* "a,b,c" -> [a, b, c] as numbers, or null unless there are exactly n finite numbers. */
+  function numbers(text, n) {
+    if (!text) return null;
+    var parts = String(text).split(',');
+    if (parts.length !== n) return null;
+    var out = [];
+    for (var i = 0; i < n; i++) {
+      var v = parseFloat(parts[i]);
+      if (!isFinite(v)) return null;
+      out.push(v);
+    }
+    return out;
+  }
+
+  function validLatLon(lat, lon) {
+    return isFinite(lat) && isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
+  }
+
+  /* data-bounds as a Leaflet LatLngBounds, or null. */
+  function boundsOf(el) {
+    var b = numbers(el.getAttribute('data-bounds'), 4);
+    if (!b || !validLatLon(b[0], b[1]) || !validLatLon(b[2], b[3])) return null;
+    return L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
+  }
+
+  /* Only http(s) links (relative ones included) go into popups: no javascript: URLs. */
+  function safeHref(url) {
+    if (typeof url !== 'string' || !url) return null;
+    try {
+      var u = new URL(url, window.location.href);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* Sets the initial view; returns the commune bounds when given (or null). */
+  function initialView(map, el) {
+    var bounds = boundsOf(el);
+    var center = numbers(el.getAttribute('data-center'), 2);
+    if (bounds) {
+      map.fitBounds(bounds, { maxZoom: 17 });
+    } else if (center && validLatLon(center[0], center[1])) {
+      map.setView(center, DEFAULT_ZOOM);
+    } else {
+      map.setView([16.0, 106.0], 5); // Viet Nam, when the server gave nothing
+    }
+    return bounds;
+  }
+
+  function drawBounds(map, bounds) {
+    L.rectangle(bounds, { color: BRAND, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(map);
+  }
+
+  /* ---- picker: one marker whose position goes into two inputs ---- */
+  function picker(map, el, bounds) {
+    var latInput = document.getElementById(el.getAttribute('data-lat-input') || '');
+    var lonInput = document.getElementById(el.getAttribute('data-lon-input') || '');
+    var marker = null;
+
+    if (bounds) drawBounds(map, bounds);
+
+    function write(input, value) {
+      if (!input) return;
+      input.value = value;
+      // Let forms, htmx and validation see the change.
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+
+    function show(latlng) {
+      if (marker) {
+        marker.setLatLng(latlng);
+      } else {
+        marker = L.marker(latlng, { draggable: true, autoPan: true }).addTo(map);
+        marker.on('dragend', function () { place(marker.getLatLng()); });
+      }
+    }
+
+    function place(latlng) {
+      var ll = L.latLng(latlng).wrap();
+      show(ll);
+      write(latInput, ll.lat.toFixed(6));
+      write(lonInput, ll.lng.toFixed(6));
+    }
+
+    function fromInputs() {
+      if (!latInput || !lonInput) return null;
+      var lat = parseFloat(latInput.value);
+      var lon = parseFloat(lonInput.value);
+      return validLatLon(lat, lon) ? L.latLng(lat, lon) : null;
+    }
+
+    var start = fromInputs();
+    if (start) {
+      show(start);
+      if (!map.getBounds().contains(start)) map.setView(start, Math.max(map.getZoom(), 16));
+    }
+
+    map.on('click', function (e) { place(e.latlng); });
+
+    // Typing coordinates by hand moves the marker too.
+    [latInput, lonInput].forEach(function (input) {
+      if (!input) return;
+      input.addEventListener('change', function () {
+        var ll = fromInputs();
+        if (!ll) return;
+        show(ll);
+        if (!map.getBounds().contains(ll)) map.panTo(ll);
+      });
+    });
+
+    if (navigator.geolocation) {
+      var button = document.createElement('button');
+      button.type = 'button'; // never submits the surrounding form
+      button.className = 'button ghost map-locate';
+      button.textContent = el.getAttribute('data-locate-label') || 'Dùng vị trí của tôi';
+      var status = document.createElement('span');
+      status.className = 'map-status';
+      status.setAttribute('role', 'status');
+      button.addEventListener('click', function () {
+        button.disabled = true;
+        status.textContent = '';
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          button.disabled = false;
+          var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+          place(ll);
+          map.setView(ll, Math.max(map.getZoom(), 17));
+        }, function () {
+          button.disabled = false;
+          status.textContent = el.getAttribute('data-locate-error') || '';
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+      var bar = document.createElement('div');
+      bar.className = 'map-tools';
+      bar.appendChild(button);
+      bar.appendChild(status);
+      el.parentNode.insertBefore(bar, el.nextSibling);
+    }
+  }
+
+  /* ---- points: markers from a GeoJSON FeatureCollection ---- */
+  function popupContent(props) {
+    var box = document.createElement('div');
+    box.className = 'map-popup';
+    var title = props.title != null ? String(props.title) : '';
+    var href = safeHref(props.url);
+    var head;
+    if (href) {
+      head = document.createElement('a');
+      head.href = href;
+    } else {
+      head = document.createElement('strong');
+    }
+    head.textContent = title || href || '';
+    box.appendChild(head);
+    if (props.status_label != null && props.status_label !== '') {
+      box.appendChild(document.createElement('br'));
+      var pill = document.createElement('span');
+      pill.className = 'pill';
+      pill.textContent = String(props.status_label);
+      box.appendChild(pill);
+    }
+    return box;
+  }
+
+  function points(map, el, bounds, hasTiles) {
+    // Without tiles the commune outline is the only landmark there is.
+    if (bounds && !hasTiles) drawBounds(map, bounds);
+    var url = el.getAttribute('data-geojson');
+    if (!url || typeof window.fetch !== 'function') return;
+    window.fetch(url, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/geo+json, application/json' }
+    }).then(function (res) {
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      return res.json();
+    }).then(function (data) {
+      var features = data && Array.isArray(data.features) ? data.features : [];
+      var layer = L.featureGroup();
+      features.forEach(function (f) {
+        var g = f && f.geometry;
+        if (!g || g.type !== 'Point' || !Array.isArray(g.coordinates)) return;
+        var lon = Number(g.coordinates[0]);
+        var lat = Number(g.coordinates[1]);
+        if (!validLatLon(lat, lon)) return;
+        var props = f.properties || {};
+        var m = L.marker([lat, lon], { title: props.title != null ? String(props.title) : '' });
+        m.bindPopup(popupContent(props));
+        layer.addLayer(m);
+      });
+      layer.addTo(map);
+      if (layer.getLayers().length) {
+        // Room above each point for the 41px-tall marker icon.
+        map.fitBounds(layer.getBounds(), {
+          paddingTopLeft: [24, 48], paddingBottomRight: [24, 16], maxZoom: 17
+        });
+      }
+    }).catch(function (err) {
+      if (window.console) console.warn('map: cannot load ' + url, err);
+    });
+  }
+
+  var MODES = { picker: picker, points: points };
+
+  function setup(el) {
+    if (el.getAttribute('data-map-ready')) return;
+    var mode = MODES[el.getAttribute('data-map')];
+    if (!mode) return;
+    el.setAttribute('data-map-ready', '1');
+
+    // The fallback content goes only now that Leaflet is known to be there.
+    while (el.firstChild) el.removeChild(el.firstChild);
+
+    var map = L.map(el, { maxZoom: MAX_ZOOM, scrollWheelZoom: false });
+    var tiles = el.getAttribute('data-tiles') || '';
+    if (tiles) {
+      L.tileLayer(tiles, {
+        maxZoom: MAX_ZOOM,
+        attribution: el.getAttribute('data-attribution') || ''
+      }).addTo(map);
+    } else {
+      el.classList.add('map-blank'); // offline: plain light background
+    }
+    L.control.scale({ imperial: false }).addTo(map);
+
+    var bounds = initialView(map, el);
+    mode(map, el, bounds, !!tiles);
+  }
+
+  function initWithin(root) {
+    if (typeof L === 'undefined' || !L.map) return; // Leaflet missing: keep fallbacks
+    L.Icon.Default.imagePath = '/static/';
+    var found = [];
+    if (root.matches && root.matches('[data-map]')) found.push(root);
+    if (root.querySelectorAll) {
+      Array.prototype.push.apply(found, root.querySelectorAll('[data-map]'));
+    }
+    found.forEach(function (el) {
+      try {
+        setup(el);
+      } catch (err) {
+        if (window.console) console.warn('map: cannot set up', el, err);
+      }
+    });
+  }
+
+  // Exposed for pages that build map elements themselves.
+  window.XasoMap = { init: initWithin };
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', function () { initWithin(document); });
+  } else {
+    initWithin(document);
+  }
+  // Content swapped in by htmx.
+  document.addEventListener('htmx:load', function (e) { initWithin(e.target || document); });
+})();

@@ -1,0 +1,634 @@
+//! Open311 GeoReport v2 at `/open311/v2/`, in JSON and XML: discovery, services, service
+//! definitions, posting and reading requests, tokens. A request is a feedback record: the
+//! same row the web form writes, its receipt code the `service_request_id`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use kernel::error::AppError;
+use kernel::tenancy::CommuneInfo;
+use kernel::web::AppState;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::{Value, json};
+
+use crate::entity::{category, feedback};
+use crate::model::{self, Status};
+use crate::store::{self, NewFeedback};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{resource}", get(top).post(post_top))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+}
+
+/// The spec's default window for `GET requests` and its largest page.
+const DEFAULT_DAYS: i64 = 90;
+const MAX_REQUESTS: u64 = 1000;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+/// `services.json` → ("services", Json).
+fn split(file: &str) -> Option<(&str, Format)> {
+    let (name, ext) = file.rsplit_once('.')?;
+    let f = match ext {
+        "json" => Format::Json,
+        "xml" => Format::Xml,
+        _ => return None,
+    };
+    Some((name, f))
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Writes a JSON value as the spec's XML: arrays become repeated `item` elements.
+fn xml_value(out: &mut String, name: &str, v: &Value) {
+    match v {
+        Value::Null => {
+            let _ = write!(out, "<{name}/>");
+        }
+        Value::Array(items) => {
+            let _ = write!(out, "<{name}>");
+            let item = xml_item_name(name);
+            for i in items {
+                xml_value(out, item, i);
+            }
+            let _ = write!(out, "</{name}>");
+        }
+        Value::Object(map) => {
+            let _ = write!(out, "<{name}>");
+            for (k, v) in map {
+                xml_value(out, k, v);
+            }
+            let _ = write!(out, "</{name}>");
+        }
+        Value::String(s) => {
+            let _ = write!(out, "<{name}>{}</{name}>", xml_escape(s));
+        }
+        other => {
+            let _ = write!(out, "<{name}>{other}</{name}>");
+        }
+    }
+}
+
+/// The element names the spec uses inside its lists.
+fn xml_item_name(list: &str) -> &'static str {
+    match list {
+        "services" => "service",
+        "service_requests" => "request",
+        "attributes" => "attribute",
+        "values" => "value",
+        "endpoints" => "endpoint",
+        "formats" => "format",
+        "errors" => "error",
+        _ => "item",
+    }
+}
+
+/// A list (or object) answered in the asked format; `root` names the XML document element.
+fn respond(status: StatusCode, f: Format, root: &str, v: Value) -> Response {
+    match f {
+        Format::Json => (status, Json(v)).into_response(),
+        Format::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            xml_value(&mut out, root, &v);
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                out,
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The spec's error shape: a list of `{code, description}`.
+fn error(f: Format, status: StatusCode, description: &str) -> Response {
+    respond(
+        status,
+        f,
+        "errors",
+        json!([{"code": status.as_u16(), "description": description}]),
+    )
+}
+
+fn app_error(f: Format, e: &AppError) -> Response {
+    let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        e.status
+    };
+    let mut msg = e.message(kernel::i18n::Locale::Vi).to_owned();
+    if let Some(field) = e.field {
+        let _ = write!(msg, " ({field})");
+    }
+    error(f, status, &msg)
+}
+
+fn params(q: &str) -> BTreeMap<String, String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+/// The commune a call is about: `jurisdiction_id` when given; required when the deployment
+/// serves several communes.
+fn jurisdiction(
+    state: &AppState,
+    p: &BTreeMap<String, String>,
+) -> Result<std::sync::Arc<CommuneInfo>, (StatusCode, &'static str)> {
+    match p
+        .get("jurisdiction_id")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => state
+            .communes
+            .active(code)
+            .map_err(|_| (StatusCode::NOT_FOUND, "jurisdiction_id không tồn tại")),
+        None => {
+            let all = state.communes.all_active();
+            if all.len() == 1 {
+                Ok(all[0].clone())
+            } else {
+                Err((
+                    StatusCode::BAD_REQUEST,
+                    "Cần jurisdiction_id (mã xã) vì hệ thống phục vụ nhiều xã",
+                ))
+            }
+        }
+    }
+}
+
+macro_rules! commune_or_error {
+    ($state:expr, $p:expr, $f:expr) => {
+        match jurisdiction($state, $p) {
+            Ok(c) => c,
+            Err((s, m)) => return error($f, s, m),
+        }
+    };
+}
+
+fn service_json(c: &category::Model) -> Value {
+    json!({
+        "service_code": c.code,
+        "service_name": c.name,
+        "description": c.description,
+        "metadata": true,
+        "type": "realtime",
+        "keywords": "",
+        "group": if c.restricted { "Bảo mật" } else { "Phản ánh, kiến nghị" },
+    })
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn request_json(f: &feedback::Model, cats: &[category::Model], media_url: Option<String>) -> Value {
+    let cat = cats.iter().find(|c| c.id == f.category_id);
+    let status = Status::parse(&f.status).unwrap_or(Status::New);
+    json!({
+        "service_request_id": f.receipt_code,
+        "status": status.open311(),
+        "status_notes": f.answer,
+        "service_name": cat.map(|c| c.name.clone()),
+        "service_code": cat.map(|c| c.code.clone()),
+        "description": f.text,
+        "agency_responsible": f.department,
+        "service_notice": null,
+        "requested_datetime": rfc3339(f.created_at),
+        "updated_datetime": rfc3339(f.updated_at),
+        "expected_datetime": rfc3339(f.due_at),
+        "address": f.address,
+        "address_id": null,
+        "zipcode": null,
+        "lat": f.lat,
+        "long": f.lon,
+        "media_url": media_url,
+    })
+}
+
+/// `/open311/v2/{discovery|services|requests}.{json|xml}`.
+async fn top(
+    State(state): State<AppState>,
+    Path(resource): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Some((name, f)) = split(&resource) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Không có tài nguyên này",
+        );
+    };
+    let p = params(q.as_deref().unwrap_or(""));
+    match name {
+        "discovery" => discovery(&state, f),
+        "services" => {
+            let c = commune_or_error!(&state, &p, f);
+            match store::categories(&state.db, &c.code, false).await {
+                Ok(cats) => {
+                    let list: Vec<Value> = cats.iter().map(service_json).collect();
+                    respond(StatusCode::OK, f, "services", Value::Array(list))
+                }
+                Err(e) => app_error(f, &e),
+            }
+        }
+        "requests" => list_requests(&state, f, &p).await,
+        _ => error(f, StatusCode::NOT_FOUND, "Không có tài nguyên này"),
+    }
+}
+
+fn discovery(state: &AppState, f: Format) -> Response {
+    let base = state.config.public_url.trim_end_matches('/');
+    respond(
+        StatusCode::OK,
+        f,
+        "discovery",
+        json!({
+            "changeset": "2025-07-01T00:00:00Z",
+            "contact": "Ủy ban nhân dân xã, qua trang Phản ánh, kiến nghị",
+            "key_service": "Khóa API do quản trị xã cấp tại trang Cài đặt phản ánh",
+            "endpoints": [{
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": format!("{base}/open311/v2"),
+                "changeset": "2025-07-01T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }],
+        }),
+    )
+}
+
+async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Some((code, f)) = split(&file) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Không có tài nguyên này",
+        );
+    };
+    let p = params(q.as_deref().unwrap_or(""));
+    let c = commune_or_error!(&state, &p, f);
+    let cats = match store::categories(&state.db, &c.code, false).await {
+        Ok(x) => x,
+        Err(e) => return app_error(f, &e),
+    };
+    let Some(cat) = cats.iter().find(|x| x.code == code) else {
+        return error(f, StatusCode::NOT_FOUND, "service_code không tồn tại");
+    };
+    respond(
+        StatusCode::OK,
+        f,
+        "service_definition",
+        json!({
+            "service_code": cat.code,
+            "attributes": [{
+                "variable": true,
+                "code": "anonymous",
+                "datatype": "singlevaluelist",
+                "required": false,
+                "datatype_description": "Ẩn danh tính người phản ánh với cán bộ xã",
+                "order": 1,
+                "description": "Gửi ẩn danh?",
+                "values": [{"key": "false", "name": "Không"}, {"key": "true", "name": "Có"}],
+            }, {
+                "variable": true,
+                "code": "village_id",
+                "datatype": "number",
+                "required": false,
+                "datatype_description": "Mã thôn/bản trong xã",
+                "order": 2,
+                "description": "Thôn, bản",
+                "values": [],
+            }],
+        }),
+    )
+}
+
+/// The visible requests of the commune: never the restricted (security) categories.
+async fn list_requests(state: &AppState, f: Format, p: &BTreeMap<String, String>) -> Response {
+    let c = commune_or_error!(state, p, f);
+    let cats = match store::categories(&state.db, &c.code, true).await {
+        Ok(x) => x,
+        Err(e) => return app_error(f, &e),
+    };
+    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
+    let mut q = feedback::Entity::find()
+        .filter(feedback::Column::CommuneCode.eq(&c.code))
+        .filter(feedback::Column::CategoryId.is_not_in(restricted));
+    let parse_time = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
+        match p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => DateTime::parse_from_rfc3339(s)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| format!("{k} phải theo ISO 8601, ví dụ 2025-07-01T00:00:00+07:00")),
+        }
+    };
+    if let Some(ids) = p.get("service_request_id").filter(|s| !s.trim().is_empty()) {
+        // Asking by id ignores every other filter, as the spec says.
+        let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_owned()).collect();
+        q = q.filter(feedback::Column::ReceiptCode.is_in(ids));
+    } else {
+        let (start, end) = match (parse_time("start_date"), parse_time("end_date")) {
+            (Ok(s), Ok(e)) => (s, e),
+            (Err(m), _) | (_, Err(m)) => return error(f, StatusCode::BAD_REQUEST, &m),
+        };
+        let end = end.unwrap_or_else(Utc::now);
+        let start = start.unwrap_or(end - Duration::days(DEFAULT_DAYS));
+        q = q
+            .filter(feedback::Column::CreatedAt.gte(start))
+            .filter(feedback::Column::CreatedAt.lte(end));
+        if let Some(codes) = p.get("service_code").filter(|s| !s.trim().is_empty()) {
+            let ids: Vec<i64> = codes
+                .split(',')
+                .filter_map(|code| cats.iter().find(|c| c.code == code.trim()))
+                .map(|c| c.id)
+                .collect();
+            q = q.filter(feedback::Column::CategoryId.is_in(ids));
+        }
+        match p.get("status").map(|s| s.trim()).unwrap_or("") {
+            "" => {}
+            s => {
+                let mut wanted = vec![];
+                for one in s.split(',') {
+                    match one.trim() {
+                        "open" => wanted.extend([Status::New, Status::Assigned]),
+                        "closed" => wanted.extend([
+                            Status::Answered,
+                            Status::Closed,
+                            Status::Rejected,
+                            Status::Merged,
+                        ]),
+                        _ => {
+                            return error(
+                                f,
+                                StatusCode::BAD_REQUEST,
+                                "status phải là open hoặc closed",
+                            );
+                        }
+                    }
+                }
+                q = q
+                    .filter(feedback::Column::Status.is_in(wanted.into_iter().map(Status::as_str)));
+            }
+        }
+    }
+    let rows = match q
+        .order_by_desc(feedback::Column::CreatedAt)
+        .order_by_desc(feedback::Column::Id)
+        .limit(MAX_REQUESTS)
+        .all(&state.db)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return app_error(f, &AppError::from(e)),
+    };
+    let list: Vec<Value> = rows.iter().map(|x| request_json(x, &cats, None)).collect();
+    respond(StatusCode::OK, f, "service_requests", Value::Array(list))
+}
+
+async fn one_request(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Some((id, f)) = split(&file) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Không có tài nguyên này",
+        );
+    };
+    let p = params(q.as_deref().unwrap_or(""));
+    let c = commune_or_error!(&state, &p, f);
+    let cats = match store::categories(&state.db, &c.code, true).await {
+        Ok(x) => x,
+        Err(e) => return app_error(f, &e),
+    };
+    let found = store::by_receipt(&state.db, &c.code, id)
+        .await
+        .ok()
+        .filter(|x| {
+            cats.iter()
+                .find(|c| c.id == x.category_id)
+                .is_some_and(|c| !c.restricted)
+        });
+    let Some(fb) = found else {
+        return error(f, StatusCode::NOT_FOUND, "service_request_id không tồn tại");
+    };
+    let media = match store::photos(&state.db, fb.id).await {
+        Ok(ph) => ph.first().map(|a| {
+            format!(
+                "{}/c/{}/feedback/{}/photos/{a}",
+                state.config.public_url.trim_end_matches('/'),
+                c.code,
+                fb.receipt_code
+            )
+        }),
+        Err(e) => return app_error(f, &e),
+    };
+    respond(
+        StatusCode::OK,
+        f,
+        "service_requests",
+        json!([request_json(&fb, &cats, media)]),
+    )
+}
+
+/// Requests are created at once, so a token is the request's own receipt code.
+async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Some((tok, f)) = split(&file) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Không có tài nguyên này",
+        );
+    };
+    let p = params(q.as_deref().unwrap_or(""));
+    let c = commune_or_error!(&state, &p, f);
+    match store::by_receipt(&state.db, &c.code, tok).await {
+        Ok(fb) => respond(
+            StatusCode::OK,
+            f,
+            "service_requests",
+            json!([{"service_request_id": fb.receipt_code, "token": tok}]),
+        ),
+        Err(_) => error(f, StatusCode::NOT_FOUND, "token không tồn tại"),
+    }
+}
+
+/// `POST /open311/v2/requests.{json|xml}`, form-encoded, `api_key` required.
+async fn post_top(
+    State(state): State<AppState>,
+    Path(resource): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let Some((name, f)) = split(&resource) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Không có tài nguyên này",
+        );
+    };
+    if name != "requests" {
+        return error(f, StatusCode::METHOD_NOT_ALLOWED, "Chỉ POST requests");
+    }
+    // Parameters may come in the body (the spec) or, from lenient clients, the query string.
+    let mut p = params(q.as_deref().unwrap_or(""));
+    p.extend(params(std::str::from_utf8(&body).unwrap_or("")));
+    let c = commune_or_error!(&state, &p, f);
+    let key = p.get("api_key").map(String::as_str).unwrap_or("");
+    if key.trim().is_empty() {
+        return error(f, StatusCode::FORBIDDEN, "Thiếu api_key");
+    }
+    match store::key_commune(&state.db, key).await {
+        Ok(Some(code)) if code == c.code => {}
+        Ok(_) => return error(f, StatusCode::FORBIDDEN, "api_key không hợp lệ cho xã này"),
+        Err(e) => return app_error(f, &e),
+    }
+    let code = p.get("service_code").map(|s| s.trim()).unwrap_or("");
+    if code.is_empty() {
+        return error(f, StatusCode::BAD_REQUEST, "Thiếu service_code");
+    }
+    let cats = match store::categories(&state.db, &c.code, false).await {
+        Ok(x) => x,
+        Err(e) => return app_error(f, &e),
+    };
+    if !cats.iter().any(|x| x.code == code) {
+        return error(f, StatusCode::BAD_REQUEST, "service_code không tồn tại");
+    }
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    let coordinate = |k: &str| model::parse_coordinate(&get(k));
+    let (lat, lon) = match (coordinate("lat"), coordinate("long")) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return error(f, StatusCode::BAD_REQUEST, "lat/long không hợp lệ"),
+    };
+    let village_id = get("attribute[village_id]").trim().parse::<i64>().ok();
+    let name = format!("{} {}", get("first_name").trim(), get("last_name").trim());
+    let phone = match get("phone").trim() {
+        "" => None,
+        raw => match kernel::accounts::parse_phone(raw) {
+            Ok(p) => Some(p),
+            Err(_) => return error(f, StatusCode::BAD_REQUEST, "phone không hợp lệ"),
+        },
+    };
+    let nf = NewFeedback {
+        category_code: code.to_owned(),
+        text: get("description"),
+        anonymous: get("attribute[anonymous]") == "true",
+        reporter: None,
+        reporter_name: Some(name.trim().to_owned()),
+        reporter_phone: phone,
+        reporter_email: Some(get("email").trim().to_owned()),
+        lat,
+        lon,
+        village_id,
+        address: get("address_string"),
+        source: "open311",
+    };
+    let checked = match store::check_new(&state.db, &c.code, &nf).await {
+        Ok(x) => x,
+        Err(e) => return app_error(f, &e),
+    };
+    match store::submit(&state.db, &c, nf, checked, &[]).await {
+        Ok(fb) => respond(
+            StatusCode::CREATED,
+            f,
+            "service_requests",
+            json!([{
+                "service_request_id": fb.receipt_code,
+                "service_notice": format!("Xã sẽ trả lời trước {}", kernel::web::pages::vn_time(fb.due_at)),
+                "account_id": null,
+            }]),
+        ),
+        Err(e) => app_error(f, &e),
+    }
+}
+
+// ---- OpenAPI descriptions (the handlers above answer both formats) ----
+
+/// Open311 services of a commune.
+#[utoipa::path(get, path = "/open311/v2/services.json", tag = "open311",
+    params(("jurisdiction_id" = Option<String>, Query, description = "Commune code; required on multi-commune deployments")),
+    responses((status = 200, description = "List of services (also as services.xml)"), (status = 400, description = "jurisdiction_id missing"), (status = 404, description = "Unknown jurisdiction")))]
+#[allow(dead_code)]
+pub(crate) async fn services_doc() {}
+
+/// Open311 requests: default window 90 days, at most 1,000.
+#[utoipa::path(get, path = "/open311/v2/requests.json", tag = "open311",
+    params(("jurisdiction_id" = Option<String>, Query, description = "Commune code"),
+        ("service_request_id" = Option<String>, Query, description = "Comma-separated ids; other filters are ignored"),
+        ("service_code" = Option<String>, Query, description = "Comma-separated service codes"),
+        ("start_date" = Option<String>, Query, description = "ISO 8601"),
+        ("end_date" = Option<String>, Query, description = "ISO 8601"),
+        ("status" = Option<String>, Query, description = "open, closed or both")),
+    responses((status = 200, description = "List of requests (also as requests.xml)"), (status = 400, description = "Bad parameter")))]
+#[allow(dead_code)]
+pub(crate) async fn requests_doc() {}
+
+/// Posts a request (form-encoded, `api_key` required).
+#[utoipa::path(post, path = "/open311/v2/requests.json", tag = "open311",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, lat/long or address_string, description, first_name, last_name, phone, email, attribute[anonymous], attribute[village_id]"),
+    responses((status = 201, description = "[{service_request_id, service_notice}]"), (status = 400, description = "Bad parameter or unknown service_code"), (status = 403, description = "Missing or invalid api_key")))]
+#[allow(dead_code)]
+pub(crate) async fn post_request_doc() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_lists_use_the_spec_element_names_and_escape_text() {
+        let mut out = String::new();
+        xml_value(
+            &mut out,
+            "service_requests",
+            &json!([{"service_request_id": "PA1", "description": "a < b & \"c\"", "lat": 19.3, "media_url": null}]),
+        );
+        assert_eq!(
+            out,
+            "<service_requests><request><description>a &lt; b &amp; &quot;c&quot;</description><lat>19.3</lat><media_url/><service_request_id>PA1</service_request_id></request></service_requests>"
+        );
+        assert_eq!(split("services.xml").map(|x| x.0), Some("services"));
+        assert!(split("services.html").is_none());
+    }
+}
