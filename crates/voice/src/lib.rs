@@ -2,6 +2,7 @@
 //! interface to it (requirements B5, B6, H2; indicators 3.x, 16.3, 18.2).
 
 pub mod api;
+pub mod demo;
 pub mod entity;
 pub mod migration;
 pub mod model;

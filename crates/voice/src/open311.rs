@@ -240,6 +240,7 @@ fn request_json(f: &feedback::Model, cats: &[category::Model], media_url: Option
 /// `/open311/v2/{discovery|services|requests}.{json|xml}`.
 async fn top(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Path(resource): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -252,7 +253,7 @@ async fn top(
     };
     let p = params(q.as_deref().unwrap_or(""));
     match name {
-        "discovery" => discovery(&state, f),
+        "discovery" => discovery(&state, &headers, f),
         "services" => {
             let c = commune_or_error!(&state, &p, f);
             match store::categories(&state.db, &c.code, false).await {
@@ -268,8 +269,16 @@ async fn top(
     }
 }
 
-fn discovery(state: &AppState, f: Format) -> Response {
-    let base = state.config.public_url.trim_end_matches('/');
+/// The endpoint's address: the configured public URL, else the host the client used.
+fn discovery(state: &AppState, headers: &axum::http::HeaderMap, f: Format) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let base = match state.config.public_url.trim_end_matches('/') {
+        "" => format!("http://{host}"),
+        url => url.to_owned(),
+    };
     respond(
         StatusCode::OK,
         f,

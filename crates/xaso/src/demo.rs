@@ -74,6 +74,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut created = vec![];
+    let mut user_ids = vec![];
     for (i, (phone, name, role, dept)) in PEOPLE.iter().enumerate() {
         let password = format!("Demo-{}", accounts::random_token(5));
         let unit = if *role == Role::SystemAdmin {
@@ -97,10 +98,24 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
             commune_code: &commune.code,
             village_id,
         };
-        accounts::create_user(db, new, &[grant], None)
+        let u = accounts::create_user(db, new, &[grant], None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        user_ids.push(u.id);
         created.push((phone.to_string(), name.to_string(), password));
+    }
+    // Feedback from the first resident, handled by the commune's official.
+    let citizen = PEOPLE.iter().position(|p| p.2 == Role::Citizen);
+    let official = PEOPLE.iter().position(|p| p.2 == Role::Official);
+    if let (Some(ci), Some(oi)) = (citizen, official) {
+        let info = tenancy::CommuneCache::default();
+        info.reload(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = info
+            .active(&commune.code)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        voice::demo::seed(db, &c, user_ids[ci], user_ids[oi])
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(created)
 }
