@@ -108,7 +108,7 @@ fn to_api(f: feedback::Model, cats: &[category::Model], staff: bool) -> Feedback
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/categories", tag = "voice",
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, body = [Category]), (status = 404, body = ErrorBody)))]
-async fn list_categories(
+async fn feedback_categories(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> AppResult<Json<Vec<Category>>> {
@@ -125,7 +125,7 @@ async fn list_categories(
 #[utoipa::path(put, path = "/api/v1/communes/{code}/feedback/categories", tag = "voice", request_body = CategoryInput, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, body = Category), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn save_category(
+async fn save_feedback_category(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
@@ -169,7 +169,7 @@ pub struct NewFeedbackBody {
 #[utoipa::path(post, path = "/api/v1/communes/{code}/feedback", tag = "voice", request_body = NewFeedbackBody, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 201, body = Feedback), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn submit(
+async fn submit_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
@@ -242,7 +242,7 @@ pub struct FeedbackPage {
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/board", tag = "voice",
     params(("code" = String, Path, description = "Commune code"), PageQuery),
     responses((status = 200, body = FeedbackPage), (status = 404, body = ErrorBody)))]
-async fn board(
+async fn feedback_board(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
@@ -259,7 +259,7 @@ async fn board(
 #[utoipa::path(get, path = "/api/v1/communes/{code}/office/feedback", tag = "voice", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), TriageFilter),
     responses((status = 200, body = FeedbackPage), (status = 403, body = ErrorBody)))]
-async fn triage(
+async fn feedback_triage(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
@@ -299,7 +299,7 @@ pub struct StepBody {
 #[utoipa::path(post, path = "/api/v1/communes/{code}/office/feedback/{id}/steps", tag = "voice", request_body = StepBody, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Feedback id")),
     responses((status = 200, body = Feedback), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn step(
+async fn feedback_step(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
@@ -338,7 +338,7 @@ pub struct RatingBody {
 #[utoipa::path(post, path = "/api/v1/communes/{code}/feedback/{receipt}/rating", tag = "voice", request_body = RatingBody, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("receipt" = String, Path, description = "Receipt code")),
     responses((status = 200, body = Feedback), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn rating(
+async fn rate_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
@@ -354,7 +354,7 @@ async fn rating(
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/stats", tag = "voice",
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, body = Figures), (status = 404, body = ErrorBody)))]
-async fn figures(
+async fn feedback_figures(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> AppResult<Json<Figures>> {
@@ -383,7 +383,7 @@ pub struct NewKey {
 #[utoipa::path(get, path = "/api/v1/communes/{code}/open311-keys", tag = "voice", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, body = [ApiKey]), (status = 403, body = ErrorBody)))]
-async fn list_keys(
+async fn list_open311_keys(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
@@ -409,7 +409,7 @@ async fn list_keys(
 #[utoipa::path(post, path = "/api/v1/communes/{code}/open311-keys", tag = "voice", request_body = NewKey, security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 201, body = ApiKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_key(
+async fn create_open311_key(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
@@ -435,7 +435,7 @@ async fn create_key(
 #[utoipa::path(delete, path = "/api/v1/communes/{code}/open311-keys/{id}", tag = "voice", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Key id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_key(
+async fn revoke_open311_key(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
@@ -448,7 +448,7 @@ async fn revoke_key(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_categories, save_category, submit, get_feedback, board, triage, step, rating, figures, list_keys, create_key, revoke_key, crate::open311::services_doc, crate::open311::requests_doc, crate::open311::post_request_doc),
+    paths(feedback_categories, save_feedback_category, submit_feedback, get_feedback, feedback_board, feedback_triage, feedback_step, rate_feedback, feedback_figures, list_open311_keys, create_open311_key, revoke_open311_key, crate::open311::services_doc, crate::open311::requests_doc, crate::open311::post_request_doc),
     components(schemas(Status, Action, Figures, CategoryInput)),
     tags((name = "voice", description = "Citizens' feedback, the public board and triage"),
          (name = "open311", description = "Open311 GeoReport v2 (JSON and XML)"))
@@ -459,30 +459,39 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/communes/{code}/feedback/categories",
-            get(list_categories).put(save_category),
+            get(feedback_categories).put(save_feedback_category),
         )
-        .route("/api/v1/communes/{code}/feedback", post(submit))
-        .route("/api/v1/communes/{code}/feedback/board", get(board))
-        .route("/api/v1/communes/{code}/feedback/stats", get(figures))
+        .route("/api/v1/communes/{code}/feedback", post(submit_feedback))
+        .route(
+            "/api/v1/communes/{code}/feedback/board",
+            get(feedback_board),
+        )
+        .route(
+            "/api/v1/communes/{code}/feedback/stats",
+            get(feedback_figures),
+        )
         .route(
             "/api/v1/communes/{code}/feedback/{receipt}",
             get(get_feedback),
         )
         .route(
             "/api/v1/communes/{code}/feedback/{receipt}/rating",
-            post(rating),
+            post(rate_feedback),
         )
-        .route("/api/v1/communes/{code}/office/feedback", get(triage))
+        .route(
+            "/api/v1/communes/{code}/office/feedback",
+            get(feedback_triage),
+        )
         .route(
             "/api/v1/communes/{code}/office/feedback/{id}/steps",
-            post(step),
+            post(feedback_step),
         )
         .route(
             "/api/v1/communes/{code}/open311-keys",
-            get(list_keys).post(create_key),
+            get(list_open311_keys).post(create_open311_key),
         )
         .route(
             "/api/v1/communes/{code}/open311-keys/{id}",
-            delete(revoke_key),
+            delete(revoke_open311_key),
         )
 }

@@ -17,8 +17,15 @@ pub const AREA: Bounds = Bounds {
     east: 105.24,
 };
 
-/// (category, text, pin, reply)
-const REPORTS: &[(&str, &str, Option<(f64, f64)>, Option<&str>)] = &[
+/// A demo report: category, text, pin, the commune's reply.
+type Report = (
+    &'static str,
+    &'static str,
+    Option<(f64, f64)>,
+    Option<&'static str>,
+);
+
+const REPORTS: &[Report] = &[
     (
         "infrastructure",
         "Đèn đường ở ngã ba thôn Minh Tiến bị hỏng hai tuần nay, buổi tối học sinh đi học về rất tối.",

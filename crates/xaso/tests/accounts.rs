@@ -72,6 +72,7 @@ async fn bad_registrations_change_nothing() {
     on_each_backend!(async |app: &common::TestApp| {
         let mut c = app.client();
         let users = app.count("app_user").await;
+        let outbox = app.count("outbox").await;
         let cases: [(&str, &str, &str, StatusCode, &str); 6] = [
             (
                 "17071",
@@ -167,7 +168,7 @@ async fn bad_registrations_change_nothing() {
             (StatusCode::BAD_REQUEST, "json_invalid")
         );
         assert_eq!(app.count("app_user").await, users, "nothing written");
-        assert_eq!(app.count("outbox").await, 0);
+        assert_eq!(app.count("outbox").await, outbox);
         // A valid API registration still works afterwards.
         let r = c.post_json("/api/v1/auth/register", serde_json::json!({"commune_code":"17071","full_name":"Hà Thị Bảy","phone":"+84 987 111 222","password":"Lua-nep-2025"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

@@ -305,6 +305,39 @@ impl Client {
         self.send(req).await
     }
 
+    /// A multipart form with several files: (field, file name, content type, bytes).
+    pub async fn post_multipart_files(
+        &mut self,
+        path: &str,
+        files: &[(&str, &str, &str, Vec<u8>)],
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let boundary = "XASOBOUNDARY7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (k, v) in extra {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (field, filename, content_type, bytes) in files {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn post_multipart(
         &mut self,
         path: &str,
