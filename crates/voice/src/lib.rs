@@ -7,6 +7,7 @@ pub mod entity;
 pub mod migration;
 pub mod model;
 pub mod open311;
+pub mod polls;
 pub mod store;
 mod web;
 
@@ -15,16 +16,20 @@ use kernel::web::AppState;
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
+const POLLS_VI: &str = include_str!("../i18n/polls.vi.txt");
+const POLLS_EN: &str = include_str!("../i18n/polls.en.txt");
 
 /// Adds the room's texts and its entries on the home page and in the back office.
 pub fn register() {
     kernel::i18n::extend(I18N_VI, I18N_EN);
+    kernel::i18n::extend(POLLS_VI, POLLS_EN);
     kernel::web::shell::register_room(kernel::web::shell::RoomLink {
         room: "room.feedback",
         public_path: "feedback",
         office: &[
             ("room.link.feedback", "feedback"),
             ("room.link.feedback_settings", "feedback-settings"),
+            ("room.link.polls", "polls"),
         ],
         admin: &[],
     });
@@ -32,14 +37,36 @@ pub fn register() {
 
 /// The room's pages, API and Open311 endpoints.
 pub fn router() -> Router<AppState> {
-    web::router().merge(api::router()).merge(open311::router())
+    web::router()
+        .merge(api::router())
+        .merge(open311::router())
+        .merge(polls::router())
 }
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
-    api::VoiceApi::openapi()
+    let mut doc = api::VoiceApi::openapi();
+    doc.merge(polls::PollsApi::openapi());
+    doc
 }
 
 pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    vec![Box::new(migration::Migration)]
+    vec![
+        Box::new(migration::Migration),
+        Box::new(polls::migration::Migration),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        for (vi, en) in [
+            (super::I18N_VI, super::I18N_EN),
+            (super::POLLS_VI, super::POLLS_EN),
+        ] {
+            let missing = kernel::i18n::missing_keys(vi, en);
+            assert!(missing.is_empty(), "{missing:?}");
+        }
+    }
 }

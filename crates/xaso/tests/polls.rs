@@ -1,0 +1,278 @@
+//! Polls and surveys through HTTP: building (from the template too), answering once, the
+//! audience, closing, live results with charts and by village, and the XLSX export.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::json;
+
+const QUESTIONS: &str = "* [một] Có nên làm đường bê tông ra khu sản xuất?\n- Có\n- Không\n[nhiều] Tháng nào thuận tiện?\n- Tháng 1\n- Tháng 2\n- Tháng 3\n[thang 5] Mức ủng hộ\n[ý kiến] Góp ý khác\n";
+
+fn local(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(7) + chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+async fn village_of(c: &mut common::Client) -> i64 {
+    c.get("/api/v1/me").await.json()["village_id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn officials_build_residents_answer_once_and_results_are_counted_by_village() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = app.login(common::OFFICIAL).await;
+        let template = official
+            .get("/c/17071/office/polls?template=satisfaction")
+            .await;
+        assert!(template.body.contains("nông thôn mới") && template.body.contains("[thang 5]"));
+
+        let before = (app.count("poll").await, app.count("audit_log").await);
+        let opens = local(-1);
+        let closes = local(7);
+        for (fields, msg) in [
+            (
+                vec![("title", "Hì"), ("questions", QUESTIONS)],
+                "Tiêu đề cần từ 3 đến 200 ký tự",
+            ),
+            (
+                vec![("title", "Làm đường nội đồng"), ("questions", "")],
+                "Cần từ 1 đến 50 câu hỏi",
+            ),
+            (
+                vec![
+                    ("title", "Làm đường nội đồng"),
+                    ("questions", "Câu hỏi không có loại"),
+                ],
+                "Không đọc được danh sách câu hỏi",
+            ),
+            (
+                vec![
+                    ("title", "Làm đường nội đồng"),
+                    ("questions", "[một] Chọn\n- Một mình"),
+                ],
+                "từ 2 đến 20 lựa chọn",
+            ),
+        ] {
+            let mut all = fields.clone();
+            all.extend([("opens_at", opens.as_str()), ("closes_at", closes.as_str())]);
+            let r = official.post_form("/c/17071/office/polls", &all).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{msg}");
+            assert!(r.body.contains(msg), "expected «{msg}»");
+        }
+        let past = local(-2);
+        let r = official
+            .post_form(
+                "/c/17071/office/polls",
+                &[
+                    ("title", "Làm đường nội đồng"),
+                    ("questions", QUESTIONS),
+                    ("opens_at", &past),
+                    ("closes_at", &opens),
+                ],
+            )
+            .await;
+        assert!(
+            r.status == StatusCode::UNPROCESSABLE_ENTITY
+                && r.body.contains("Thời gian đóng đã qua")
+        );
+        assert_eq!(
+            (app.count("poll").await, app.count("audit_log").await),
+            before,
+            "nothing written"
+        );
+
+        let r = official
+            .post_form(
+                "/c/17071/office/polls",
+                &[
+                    ("title", "Làm đường nội đồng"),
+                    ("questions", QUESTIONS),
+                    ("opens_at", &opens),
+                    ("closes_at", &closes),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let poll_path = r.location().to_owned();
+        let id: i64 = poll_path.rsplit('/').next().unwrap().parse().unwrap();
+
+        let mut citizen = app.login(common::CITIZEN).await;
+        let page = citizen.get(&poll_path).await;
+        assert!(
+            page.body.contains("Có nên làm đường bê tông") && page.body.contains("name=\"q1\"")
+        );
+        let r = citizen.post_form(&poll_path, &[("q1", "1")]).await;
+        assert!(
+            r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("câu hỏi bắt buộc")
+        );
+        let r = citizen.post_form(&poll_path, &[("q0", "7")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no such option");
+        assert_eq!(app.count("poll_response").await, 0);
+        let r = citizen
+            .post_form(
+                &poll_path,
+                &[
+                    ("q0", "0"),
+                    ("q1", "0"),
+                    ("q1", "2"),
+                    ("q2", "4"),
+                    ("q3", "Làm sớm trước mùa mưa <3"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = citizen.post_form(&poll_path, &[("q0", "1")]).await;
+        assert!(
+            r.status == StatusCode::CONFLICT && r.body.contains("mỗi người chỉ trả lời một lần")
+        );
+        let r = citizen
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/polls/{id}/answers"),
+                json!({"answers": [{"choices": [1]}, {}, {}, {}]}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::CONFLICT, "poll_already_answered")
+        );
+
+        let mut second = app.login("0912000012").await;
+        let r = second
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/polls/{id}/answers"),
+                json!({"answers": [{"choices": [1]}, {"choices": [2]}, {"rating": 2}, {}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // Live results: counts, shares, a chart, by village; comments only for officials.
+        let public = app.client().get(&format!("{poll_path}/results")).await;
+        assert!(public.body.contains("<svg") && public.body.contains("1 · 50%"));
+        assert!(!public.body.contains("Làm sớm trước mùa mưa"));
+        let res = official
+            .get(&format!("/api/v1/communes/17071/polls/{id}"))
+            .await
+            .json();
+        let q = &res["results"]["questions"];
+        assert_eq!(res["results"]["respondents"], 2);
+        assert_eq!(
+            (
+                q[0]["options"][0]["count"].as_u64(),
+                q[0]["options"][0]["percent"].as_f64()
+            ),
+            (Some(1), Some(50.0))
+        );
+        assert_eq!(q[1]["options"][2]["count"], 2, "both chose March");
+        assert_eq!(q[2]["average"], 3.0);
+        assert_eq!(q[3]["texts"][0], "Làm sớm trước mùa mưa <3");
+        assert_eq!(
+            q[0]["by_village"].as_object().unwrap().len(),
+            2,
+            "two villages answered"
+        );
+        let page = official.get(&format!("{poll_path}/results")).await;
+        assert!(
+            page.body.contains("Làm sớm trước mùa mưa &lt;3")
+                || page.body.contains("Làm sớm trước mùa mưa &#60;3")
+        );
+        let xlsx = official.get(&format!("{poll_path}/results.xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(
+            xlsx.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml")
+        );
+        assert_eq!(
+            citizen
+                .get(&format!("{poll_path}/results.xlsx"))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        // After closing, no more answers.
+        let db = &app.platform.state.db;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            db,
+            &format!("UPDATE poll SET closes_at = opens_at WHERE id = {id}"),
+        )
+        .await
+        .unwrap();
+        let mut third = app.login(common::LEADER).await;
+        let r = third
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/polls/{id}/answers"),
+                json!({"answers": [{"choices": [0]}, {}, {}, {}]}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::CONFLICT, "poll_closed")
+        );
+        assert_eq!(app.count("poll_response").await, 2);
+    });
+}
+
+#[tokio::test]
+async fn a_village_poll_is_for_that_village_only() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mine = village_of(&mut citizen).await;
+        let mut official = app.login(common::OFFICIAL).await;
+        let now = chrono::Utc::now();
+        let r = official
+            .post_json_csrf(
+                "/api/v1/communes/17071/polls",
+                json!({"title": "Họp thôn cuối năm", "audience": [mine], "opens_at": now - chrono::Duration::hours(1), "closes_at": now + chrono::Duration::days(3),
+                       "questions": [{"kind": "single", "text": "Họp tối thứ mấy?", "options": ["Thứ Bảy", "Chủ nhật"], "required": true}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let r = official
+            .post_json_csrf(
+                "/api/v1/communes/17071/polls",
+                json!({"title": "Sai thôn", "audience": [999999], "opens_at": now, "closes_at": now + chrono::Duration::days(3),
+                       "questions": [{"kind": "text", "text": "?"}]}),
+            )
+            .await;
+        assert_eq!(r.error_code(), "village_unknown");
+        let mut elsewhere = app.login("0912000012").await;
+        assert_ne!(village_of(&mut elsewhere).await, mine);
+        let path = format!("/api/v1/communes/17071/polls/{id}/answers");
+        let r = elsewhere
+            .post_json_csrf(&path, json!({"answers": [{"choices": [0]}]}))
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::FORBIDDEN, "poll_not_for_you")
+        );
+        assert!(
+            elsewhere
+                .get(&format!("/c/17071/polls/{id}"))
+                .await
+                .body
+                .contains("dành cho người dân các thôn được chọn")
+        );
+        let r = citizen
+            .post_json_csrf(&path, json!({"answers": [{"choices": [0, 1]}]}))
+            .await;
+        assert_eq!(r.error_code(), "answer_invalid", "one choice only");
+        let r = citizen
+            .post_json_csrf(&path, json!({"answers": [{"choices": [0]}]}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        // Citizens do not build polls.
+        let r = citizen
+            .post_json_csrf("/api/v1/communes/17071/polls", json!({"title": "Của tôi", "opens_at": now, "closes_at": now + chrono::Duration::days(1), "questions": [{"kind": "text", "text": "?"}]}))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let list = app.client().get("/c/17071/polls").await;
+        assert!(list.body.contains("Họp thôn cuối năm") && list.body.contains("Đang mở"));
+    });
+}
