@@ -18,6 +18,8 @@
  *                                   are shown as the marker at start
  *   data-locate-label="..."         text of the "use my location" button
  *   data-locate-error="..."         optional text shown when locating fails
+ *   data-readonly="true"            only show the stored pin (an official's view): no click,
+ *                                   no drag, no locate button
  * points mode:
  *   data-geojson="/url"             FeatureCollection of Points with properties
  *                                   title, url, status_label
@@ -91,6 +93,7 @@
     var latInput = document.getElementById(el.getAttribute('data-lat-input') || '');
     var lonInput = document.getElementById(el.getAttribute('data-lon-input') || '');
     var marker = null;
+    var readonly = el.getAttribute('data-readonly') === 'true';
 
     if (bounds) drawBounds(map, bounds);
 
@@ -106,8 +109,8 @@
       if (marker) {
         marker.setLatLng(latlng);
       } else {
-        marker = L.marker(latlng, { draggable: true, autoPan: true }).addTo(map);
-        marker.on('dragend', function () { place(marker.getLatLng()); });
+        marker = L.marker(latlng, { draggable: !readonly, autoPan: true }).addTo(map);
+        if (!readonly) marker.on('dragend', function () { place(marker.getLatLng()); });
       }
     }
 
@@ -131,6 +134,7 @@
       if (!map.getBounds().contains(start)) map.setView(start, Math.max(map.getZoom(), 16));
     }
 
+    if (readonly) return;
     map.on('click', function (e) { place(e.latlng); });
 
     // Typing coordinates by hand moves the marker too.

@@ -700,8 +700,8 @@ fn status_vi(s: Status) -> &'static str {
 }
 
 /// The reporter rates the answer (1–5), once; the report closes with it.
-pub async fn rate(
-    db: &impl ConnectionTrait,
+pub async fn rate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     c: &CommuneInfo,
     receipt: &str,
     user_id: i64,
@@ -723,6 +723,7 @@ pub async fn rate(
         return Err(AppError::conflict("rating_not_allowed"));
     }
     let now = Utc::now();
+    let txn = db.begin().await?;
     let res = feedback::Entity::update_many()
         .col_expr(feedback::Column::Rating, Expr::value(stars))
         .col_expr(
@@ -741,11 +742,27 @@ pub async fn rate(
         .col_expr(feedback::Column::Version, Expr::value(f.version + 1))
         .filter(feedback::Column::Id.eq(f.id))
         .filter(feedback::Column::Rating.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
         return Err(AppError::conflict("rating_not_allowed"));
     }
+    event::ActiveModel {
+        feedback_id: Set(f.id),
+        at: Set(now),
+        actor_user_id: Set(Some(user_id)),
+        actor_name: Set(String::new()),
+        action: Set("rate".into()),
+        status: Set(Status::Closed.as_str().into()),
+        note: Set(Some(format!("{stars}/5")).map(|s| match comment.trim() {
+            "" => s,
+            c => format!("{s} · {c}"),
+        })),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
     by_id(db, &c.code, f.id).await
 }
 

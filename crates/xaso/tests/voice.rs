@@ -435,6 +435,12 @@ async fn officials_triage_answer_and_the_reporter_rates() {
             (f["status"].as_str(), f["rating"].as_i64()),
             (Some("closed"), Some(5))
         );
+        assert_eq!(f["rating_comment"], "Rất nhanh");
+        let page = citizen.get(&format!("/c/17071/feedback/{receipt}")).await;
+        assert!(
+            page.body.contains("Người phản ánh đánh giá") && page.body.contains("5/5 · Rất nhanh"),
+            "the rating is a line of the history"
+        );
         let figures = anon
             .get("/api/v1/communes/17071/feedback/stats")
             .await
