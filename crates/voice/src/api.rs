@@ -151,6 +151,7 @@ async fn save_feedback_category(
     )
     .await?;
     txn.commit().await?;
+    store::changed(&c.code);
     Ok(Json(cat.into()))
 }
 
@@ -237,7 +238,11 @@ pub struct PageQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct FeedbackPage {
-    total: u64,
+    /// How many match (the triage list; the board does not count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+    /// Another page follows.
+    more: bool,
     items: Vec<Feedback>,
 }
 
@@ -251,9 +256,10 @@ async fn feedback_board(
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
-    let (rows, total) = store::board(&state.db, &c.code, &cats, q.page.unwrap_or(1)).await?;
+    let (rows, more) = store::board(&state.db, &c.code, &cats, q.page.unwrap_or(1)).await?;
     Ok(Json(FeedbackPage {
-        total,
+        total: None,
+        more,
         items: rows.into_iter().map(|f| to_api(f, &cats, false)).collect(),
     }))
 }
@@ -279,8 +285,10 @@ async fn feedback_triage(
         Utc::now(),
     )
     .await?;
+    let page = f.page.unwrap_or(1).max(1);
     Ok(Json(FeedbackPage {
-        total,
+        total: Some(total),
+        more: page * store::PAGE < total,
         items: rows.into_iter().map(|x| to_api(x, &cats, true)).collect(),
     }))
 }

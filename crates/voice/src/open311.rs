@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use kernel::error::AppError;
 use kernel::tenancy::CommuneInfo;
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
+        .layer(axum::Extension(std::sync::Arc::new(ListCache::default())))
 }
 
 /// The spec's default window for `GET requests` and its largest page.
@@ -114,18 +115,69 @@ fn xml_item_name(list: &str) -> &'static str {
 
 /// A list (or object) answered in the asked format; `root` names the XML document element.
 fn respond(status: StatusCode, f: Format, root: &str, v: Value) -> Response {
+    let (body, content_type) = encode(f, root, &v);
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn encode(f: Format, root: &str, v: &Value) -> (Bytes, &'static str) {
     match f {
-        Format::Json => (status, Json(v)).into_response(),
+        Format::Json => (
+            Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+            "application/json",
+        ),
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            xml_value(&mut out, root, &v);
+            xml_value(&mut out, root, v);
+            (Bytes::from(out), "text/xml; charset=utf-8")
+        }
+    }
+}
+
+/// `GET requests` answers, kept until the commune's feedback changes (or a few seconds, for
+/// changes made by another process). A page of 1,000 requests is expensive to build and
+/// clients poll it; serving the same bytes again costs almost nothing.
+#[derive(Default)]
+pub struct ListCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedList>>,
+}
+
+struct CachedList {
+    generation: u64,
+    at: std::time::Instant,
+    body: Bytes,
+    content_type: &'static str,
+}
+
+const LIST_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl ListCache {
+    fn get(&self, key: &str, generation: u64) -> Option<Response> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let e = map.get(key)?;
+        (e.generation == generation && e.at.elapsed() < LIST_TTL).then(|| {
             (
-                status,
-                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                out,
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, e.content_type)],
+                e.body.clone(),
             )
                 .into_response()
+        })
+    }
+
+    fn put(&self, key: String, generation: u64, body: Bytes, content_type: &'static str) {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= 256 {
+            map.clear();
         }
+        map.insert(
+            key,
+            CachedList {
+                generation,
+                at: std::time::Instant::now(),
+                body,
+                content_type,
+            },
+        );
     }
 }
 
@@ -240,6 +292,7 @@ fn request_json(f: &feedback::Model, cats: &[category::Model], media_url: Option
 /// `/open311/v2/{discovery|services|requests}.{json|xml}`.
 async fn top(
     State(state): State<AppState>,
+    axum::Extension(cache): axum::Extension<std::sync::Arc<ListCache>>,
     headers: axum::http::HeaderMap,
     Path(resource): Path<String>,
     RawQuery(q): RawQuery,
@@ -264,7 +317,7 @@ async fn top(
                 Err(e) => app_error(f, &e),
             }
         }
-        "requests" => list_requests(&state, f, &p).await,
+        "requests" => list_requests(&state, &cache, f, &p).await,
         _ => error(f, StatusCode::NOT_FOUND, "Không có tài nguyên này"),
     }
 }
@@ -349,8 +402,24 @@ async fn service_definition(
 }
 
 /// The visible requests of the commune: never the restricted (security) categories.
-async fn list_requests(state: &AppState, f: Format, p: &BTreeMap<String, String>) -> Response {
+async fn list_requests(
+    state: &AppState,
+    cache: &ListCache,
+    f: Format,
+    p: &BTreeMap<String, String>,
+) -> Response {
     let c = commune_or_error!(state, p, f);
+    // Read before the query: a write committed meanwhile bumps it and the entry is not reused.
+    let generation = store::generation(&c.code);
+    let key = format!(
+        "{}|{}|{}",
+        c.code,
+        matches!(f, Format::Xml),
+        serde_urlencoded::to_string(p).unwrap_or_default()
+    );
+    if let Some(hit) = cache.get(&key, generation) {
+        return hit;
+    }
     let cats = match store::categories(&state.db, &c.code, true).await {
         Ok(x) => x,
         Err(e) => return app_error(f, &e),
@@ -427,7 +496,9 @@ async fn list_requests(state: &AppState, f: Format, p: &BTreeMap<String, String>
         Err(e) => return app_error(f, &AppError::from(e)),
     };
     let list: Vec<Value> = rows.iter().map(|x| request_json(x, &cats, None)).collect();
-    respond(StatusCode::OK, f, "service_requests", Value::Array(list))
+    let (body, content_type) = encode(f, "service_requests", &Value::Array(list));
+    cache.put(key, generation, body.clone(), content_type);
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 async fn one_request(

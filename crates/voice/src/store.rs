@@ -18,6 +18,31 @@ use sea_orm::{
 use crate::entity::{api_key, category, event, feedback, photo};
 use crate::model::{self, Action, Bounds, Status};
 
+// ---- what changed ----
+
+/// Generation numbers of each commune's feedback, bumped after every committed write, so
+/// that cached lists (Open311, the board) know when to reload. Stripes keep it bounded; a
+/// shared stripe only makes a neighbour reload.
+static GENERATIONS: [std::sync::atomic::AtomicU64; 256] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 256];
+
+fn stripe(commune: &str) -> &'static std::sync::atomic::AtomicU64 {
+    let h = commune
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+    &GENERATIONS[h % GENERATIONS.len()]
+}
+
+/// The commune's feedback generation; read it before a query whose result is cached.
+pub fn generation(commune: &str) -> u64 {
+    stripe(commune).load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Call after a committed change to the commune's feedback, categories or area.
+pub fn changed(commune: &str) {
+    stripe(commune).fetch_add(1, std::sync::atomic::Ordering::Release);
+}
+
 // ---- categories ----
 
 /// The categories every commune starts with (requirement B5; 16.3 for straw burning and
@@ -366,6 +391,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     txn.commit().await?;
+    changed(&c.code);
     Ok(fb)
 }
 
@@ -691,6 +717,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     txn.commit().await?;
+    changed(&c.code);
     by_id(db, &c.code, id).await
 }
 
@@ -763,34 +790,38 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    changed(&c.code);
     by_id(db, &c.code, f.id).await
 }
 
 // ---- the public board ----
 
-/// Answered reports anyone may read: restricted categories never appear, nor who reported.
+/// Answered reports anyone may read, newest answer first: restricted categories never
+/// appear, nor who reported. Returns the page and whether another follows (no count: it
+/// would read every answered report on each view).
 pub async fn board(
     db: &impl ConnectionTrait,
     commune: &str,
     cats: &[category::Model],
     page: u64,
-) -> AppResult<(Vec<feedback::Model>, u64)> {
+) -> AppResult<(Vec<feedback::Model>, bool)> {
     let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
-    let q = feedback::Entity::find()
+    let mut rows = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(commune))
+        .filter(feedback::Column::AnsweredAt.is_not_null())
         .filter(
             feedback::Column::Status.is_in([Status::Answered.as_str(), Status::Closed.as_str()]),
         )
-        .filter(feedback::Column::CategoryId.is_not_in(restricted));
-    let total = q.clone().count(db).await?;
-    let rows = q
+        .filter(feedback::Column::CategoryId.is_not_in(restricted))
         .order_by_desc(feedback::Column::AnsweredAt)
         .order_by_desc(feedback::Column::Id)
         .offset((page.clamp(1, 10_000) - 1) * PAGE)
-        .limit(PAGE)
+        .limit(PAGE + 1)
         .all(db)
         .await?;
-    Ok((rows, total))
+    let more = rows.len() as u64 > PAGE;
+    rows.truncate(PAGE as usize);
+    Ok((rows, more))
 }
 
 // ---- figures for decisions and the indicators room ----

@@ -163,9 +163,8 @@ struct BoardPage {
     shell: Shell,
     code: String,
     rows: Vec<Row>,
-    total: u64,
     page: u64,
-    pages: u64,
+    more: bool,
     map: MapConf,
 }
 
@@ -184,7 +183,7 @@ async fn board(
     let c = state.communes.active(&code)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
     let page = q.page.unwrap_or(1).max(1);
-    let (list, total) = store::board(&state.db, &c.code, &cats, page).await?;
+    let (list, more) = store::board(&state.db, &c.code, &cats, page).await?;
     let rows = list
         .iter()
         .map(|f| row(&ctx, f, cat_of(&cats, f.category_id), false))
@@ -195,9 +194,8 @@ async fn board(
         shell,
         code: c.code.clone(),
         rows,
-        total,
         page,
-        pages: total.div_ceil(store::PAGE).max(1),
+        more,
         map,
     }))
 }
@@ -212,8 +210,8 @@ async fn board_geojson(
     let cats = store::categories(&state.db, &c.code, true).await?;
     let mut features = vec![];
     for page in 1..=10 {
-        let (list, _) = store::board(&state.db, &c.code, &cats, page).await?;
-        let done = (list.len() as u64) < store::PAGE;
+        let (list, more) = store::board(&state.db, &c.code, &cats, page).await?;
+        let done = !more;
         for f in list {
             if let (Some(lat), Some(lon)) = (f.lat, f.lon) {
                 features.push(serde_json::json!({
@@ -972,6 +970,7 @@ async fn save_category(
         )
         .await?;
         txn.commit().await?;
+        store::changed(&c.code);
         Ok(())
     }
     .await;
@@ -1013,6 +1012,7 @@ async fn save_area(
         )
         .await?;
         txn.commit().await?;
+        store::changed(&c.code);
         Ok(())
     }
     .await;

@@ -165,6 +165,9 @@ async fn posting_needs_a_key_and_creates_the_same_feedback_as_the_web() {
         );
         assert_eq!(app.count("feedback").await, before, "nothing written");
 
+        // A list read now is remembered; the new request must still show in the next read.
+        let warm = c.get("/open311/v2/requests.json").await;
+        assert_eq!(warm.status, StatusCode::OK);
         let mut ok = good.to_vec();
         ok.push(("api_key", &key));
         let r = post_form(&mut c, "/open311/v2/requests.json", &form(&ok)).await;
