@@ -102,6 +102,11 @@ create_user "$E2E_OFFICIAL_PHONE" "$E2E_OFFICIAL_NAME" official "$E2E_OFFICIAL_P
 create_user "$E2E_LEADER_PHONE" "$E2E_LEADER_NAME" leader "$E2E_LEADER_PASSWORD"
 log "accounts: official $E2E_OFFICIAL_PHONE, leader $E2E_LEADER_PHONE (commune 17071)"
 
+# An Open311 API key of the demo commune for e2e/open311 (issued as the demo's system admin).
+XASO_OPEN311_KEY="$("$BIN" --data "$DATA_DIR" open311-key --commune 17071 --name "E2E Open311 client" 2>>"$DATA_DIR/users.log")" \
+  || { log "could not create the Open311 key"; cat "$DATA_DIR/users.log" >&2; exit 1; }
+export XASO_OPEN311_KEY
+
 log "starting the server on $BASE_URL"
 "$BIN" --data "$DATA_DIR" serve --listen "127.0.0.1:$PORT" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
@@ -138,8 +143,16 @@ VIETQR_NPM_CI=0 bash "$E2E_DIR/vietqr/run.sh"
 qr_status=$?
 set -e
 
-if [ "$status" -ne 0 ] || [ "$qr_status" -ne 0 ]; then
-  log "FAILED: browser tests exit $status, VietQR sample check exit $qr_status"
+# --- Open311 GeoReport v2: the live server through the independent `georeport` client -----
+# (after the browser tests: it posts two reports into the demo commune)
+log "Open311 check (e2e/open311/run.sh)"
+set +e
+XASO_URL="$BASE_URL" bash "$E2E_DIR/open311/run.sh"
+o311_status=$?
+set -e
+
+if [ "$status" -ne 0 ] || [ "$qr_status" -ne 0 ] || [ "$o311_status" -ne 0 ]; then
+  log "FAILED: browser tests exit $status, VietQR sample check exit $qr_status, Open311 check exit $o311_status"
   exit 1
 fi
-log "all passed: browser tests and VietQR sample check"
+log "all passed: browser tests, VietQR sample check and Open311 check"

@@ -60,6 +60,18 @@ enum Command {
         #[arg(long, env = "XASO_BENCH_PASSWORD")]
         password: String,
     },
+    /// Issue an Open311 API key for a commune; prints only the secret.
+    Open311Key {
+        #[arg(long)]
+        commune: String,
+        /// Who the key is for, as shown on the feedback settings page.
+        #[arg(long)]
+        name: String,
+        /// Phone of the commune or system admin recorded as its issuer; default the first
+        /// system administrator.
+        #[arg(long)]
+        by_phone: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +164,14 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let p = xaso::build(config).await?;
             create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await
+        }
+        Command::Open311Key {
+            commune,
+            name,
+            by_phone,
+        } => {
+            let p = xaso::build(config).await?;
+            open311_key(&p, &commune, &name, by_phone.as_deref()).await
         }
         Command::BenchData { dossiers, password } => {
             let p = xaso::build(config).await?;
@@ -259,6 +279,57 @@ async fn create_user(
         u.phone.unwrap_or_default(),
         role.as_str()
     );
+    Ok(())
+}
+
+async fn open311_key(
+    p: &xaso::Platform,
+    commune: &str,
+    name: &str,
+    by_phone: Option<&str>,
+) -> anyhow::Result<()> {
+    use kernel::accounts::entity::{role_grant, user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let err =
+        |e: kernel::error::AppError| anyhow::anyhow!("{}", e.message(kernel::i18n::Locale::Vi));
+    let db = &p.state.db;
+    p.state.communes.reload(db).await.map_err(err)?;
+    let c = p
+        .state
+        .communes
+        .active(commune)
+        .map_err(|_| anyhow::anyhow!("no active commune {commune}"))?;
+    let user_id = match by_phone {
+        Some(raw) => {
+            let phone = accounts::parse_phone(raw).map_err(err)?;
+            user::Entity::find()
+                .filter(user::Column::Phone.eq(&phone))
+                .one(db)
+                .await?
+                .with_context(|| format!("no account with phone {raw}"))?
+                .id
+        }
+        None => {
+            role_grant::Entity::find()
+                .filter(role_grant::Column::Role.eq(Role::SystemAdmin.as_str()))
+                .order_by_asc(role_grant::Column::Id)
+                .one(db)
+                .await?
+                .context("no system administrator: give --by-phone of a commune admin")?
+                .user_id
+        }
+    };
+    let u = accounts::load_user(db, user_id)
+        .await
+        .map_err(err)?
+        .context("account not found")?;
+    if !u.has_role_in(&c, &[Role::CommuneAdmin, Role::SystemAdmin]) {
+        anyhow::bail!("{} is not an admin of commune {}", u.full_name, c.code);
+    }
+    let (_, secret) = voice::store::create_key(db, &c, &u, name)
+        .await
+        .map_err(err)?;
+    println!("{secret}");
     Ok(())
 }
 
