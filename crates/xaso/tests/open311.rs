@@ -64,6 +64,10 @@ async fn services_and_definitions_in_json_and_xml() {
             assert!(codes.contains(&code), "{codes:?}");
         }
         let x = c.get("/open311/v2/services.xml").await;
+        assert!(
+            x.headers.get("set-cookie").is_none(),
+            "machine clients get no CSRF cookie"
+        );
         assert_eq!(x.headers["content-type"], "text/xml; charset=utf-8");
         assert!(
             x.body

@@ -197,7 +197,9 @@ pub async fn context_layer(
     let existing_nonce = cookie(&headers, CSRF_COOKIE)
         .filter(|n| n.len() == 32)
         .map(str::to_owned);
-    let new_nonce = existing_nonce.is_none().then(|| accounts::random_token(16));
+    // API and Open311 clients never post forms: no cookie to set, no token to compute.
+    let new_nonce =
+        (existing_nonce.is_none() && !is_api(&path)).then(|| accounts::random_token(16));
     let nonce = existing_nonce.or(new_nonce.clone()).unwrap_or_default();
     let host = headers
         .get(HOST)
