@@ -240,6 +240,33 @@ fn jurisdiction(
     }
 }
 
+/// `services.json` → ("services", Json, the query's parameters); `None` for another format.
+fn call<'a>(
+    file: &'a str,
+    query: Option<&str>,
+) -> Option<(&'a str, Format, BTreeMap<String, String>)> {
+    let (name, f) = split(file)?;
+    Some((name, f, params(query.unwrap_or(""))))
+}
+
+fn unknown_resource() -> Response {
+    error(
+        Format::Json,
+        StatusCode::NOT_FOUND,
+        "Không có tài nguyên này",
+    )
+}
+
+/// The value, or an early return with the error in the spec's shape.
+macro_rules! or_spec_error {
+    ($e:expr, $f:expr) => {
+        match $e {
+            Ok(x) => x,
+            Err(e) => return app_error($f, &e),
+        }
+    };
+}
+
 macro_rules! commune_or_error {
     ($state:expr, $p:expr, $f:expr) => {
         match jurisdiction($state, $p) {
@@ -297,14 +324,9 @@ async fn top(
     Path(resource): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let Some((name, f)) = split(&resource) else {
-        return error(
-            Format::Json,
-            StatusCode::NOT_FOUND,
-            "Không có tài nguyên này",
-        );
+    let Some((name, f, p)) = call(&resource, q.as_deref()) else {
+        return unknown_resource();
     };
-    let p = params(q.as_deref().unwrap_or(""));
     match name {
         "discovery" => discovery(&state, &headers, f),
         "services" => {
@@ -356,19 +378,11 @@ async fn service_definition(
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let Some((code, f)) = split(&file) else {
-        return error(
-            Format::Json,
-            StatusCode::NOT_FOUND,
-            "Không có tài nguyên này",
-        );
+    let Some((code, f, p)) = call(&file, q.as_deref()) else {
+        return unknown_resource();
     };
-    let p = params(q.as_deref().unwrap_or(""));
     let c = commune_or_error!(&state, &p, f);
-    let cats = match store::categories(&state.db, &c.code, false).await {
-        Ok(x) => x,
-        Err(e) => return app_error(f, &e),
-    };
+    let cats = or_spec_error!(store::categories(&state.db, &c.code, false).await, f);
     let Some(cat) = cats.iter().find(|x| x.code == code) else {
         return error(f, StatusCode::NOT_FOUND, "service_code không tồn tại");
     };
@@ -420,10 +434,7 @@ async fn list_requests(
     if let Some(hit) = cache.get(&key, generation) {
         return hit;
     }
-    let cats = match store::categories(&state.db, &c.code, true).await {
-        Ok(x) => x,
-        Err(e) => return app_error(f, &e),
-    };
+    let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
     let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
     let mut q = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(&c.code))
@@ -506,19 +517,11 @@ async fn one_request(
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let Some((id, f)) = split(&file) else {
-        return error(
-            Format::Json,
-            StatusCode::NOT_FOUND,
-            "Không có tài nguyên này",
-        );
+    let Some((id, f, p)) = call(&file, q.as_deref()) else {
+        return unknown_resource();
     };
-    let p = params(q.as_deref().unwrap_or(""));
     let c = commune_or_error!(&state, &p, f);
-    let cats = match store::categories(&state.db, &c.code, true).await {
-        Ok(x) => x,
-        Err(e) => return app_error(f, &e),
-    };
+    let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
     let found = store::by_receipt(&state.db, &c.code, id)
         .await
         .ok()
@@ -555,14 +558,9 @@ async fn token(
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let Some((tok, f)) = split(&file) else {
-        return error(
-            Format::Json,
-            StatusCode::NOT_FOUND,
-            "Không có tài nguyên này",
-        );
+    let Some((tok, f, p)) = call(&file, q.as_deref()) else {
+        return unknown_resource();
     };
-    let p = params(q.as_deref().unwrap_or(""));
     let c = commune_or_error!(&state, &p, f);
     match store::by_receipt(&state.db, &c.code, tok).await {
         Ok(fb) => respond(
@@ -582,18 +580,13 @@ async fn post_top(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Some((name, f)) = split(&resource) else {
-        return error(
-            Format::Json,
-            StatusCode::NOT_FOUND,
-            "Không có tài nguyên này",
-        );
+    let Some((name, f, mut p)) = call(&resource, q.as_deref()) else {
+        return unknown_resource();
     };
     if name != "requests" {
         return error(f, StatusCode::METHOD_NOT_ALLOWED, "Chỉ POST requests");
     }
-    // Parameters may come in the body (the spec) or, from lenient clients, the query string.
-    let mut p = params(q.as_deref().unwrap_or(""));
+    // Parameters come in the body (the spec) or, from lenient clients, the query string.
     p.extend(params(std::str::from_utf8(&body).unwrap_or("")));
     let c = commune_or_error!(&state, &p, f);
     let key = p.get("api_key").map(String::as_str).unwrap_or("");
@@ -609,10 +602,7 @@ async fn post_top(
     if code.is_empty() {
         return error(f, StatusCode::BAD_REQUEST, "Thiếu service_code");
     }
-    let cats = match store::categories(&state.db, &c.code, false).await {
-        Ok(x) => x,
-        Err(e) => return app_error(f, &e),
-    };
+    let cats = or_spec_error!(store::categories(&state.db, &c.code, false).await, f);
     if !cats.iter().any(|x| x.code == code) {
         return error(f, StatusCode::BAD_REQUEST, "service_code không tồn tại");
     }
@@ -645,10 +635,7 @@ async fn post_top(
         address: get("address_string"),
         source: "open311",
     };
-    let checked = match store::check_new(&state.db, &c.code, &nf).await {
-        Ok(x) => x,
-        Err(e) => return app_error(f, &e),
-    };
+    let checked = or_spec_error!(store::check_new(&state.db, &c.code, &nf).await, f);
     match store::submit(&state.db, &c, nf, checked, &[]).await {
         Ok(fb) => respond(
             StatusCode::CREATED,
