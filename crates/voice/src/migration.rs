@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use kernel::migration::index as idx;
+use kernel::migration::{commune_fk, index as idx};
 
 pub struct Migration;
 
@@ -12,14 +12,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0200_voice_feedback"
     }
-}
-
-fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "commune_code")
-        .to("commune", "code")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -4,6 +4,15 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_kernel;
 
+/// The foreign key every commune-owned table carries: its rows go with their commune.
+pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, "commune_code")
+        .to("commune", "code")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
 /// An index on `cols` of `table`, shared by every room's migrations.
 pub fn index(
     table: &'static str,

@@ -3,7 +3,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use kernel::migration::index as idx;
+use kernel::migration::{commune_fk, index as idx};
 
 pub struct Migration;
 
@@ -41,7 +41,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("closes_at"))
                 .col(big_integer("created_by"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut cascade("poll", "commune_code", "commune", "code"))
+                .foreign_key(&mut commune_fk("poll"))
                 .to_owned(),
         )
         .await?;
