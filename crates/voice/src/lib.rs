@@ -2,6 +2,8 @@
 //! interface to it (requirements B5, B6, H2; indicators 3.x, 16.3, 18.2).
 
 pub mod api;
+pub mod benchdata;
+pub mod community;
 pub mod demo;
 pub mod entity;
 pub mod migration;
@@ -23,6 +25,7 @@ const POLLS_EN: &str = include_str!("../i18n/polls.en.txt");
 pub fn register() {
     kernel::i18n::extend(I18N_VI, I18N_EN);
     kernel::i18n::extend(POLLS_VI, POLLS_EN);
+    community::register_texts();
     kernel::web::shell::register_room(kernel::web::shell::RoomLink {
         room: "room.feedback",
         public_path: "feedback",
@@ -30,6 +33,9 @@ pub fn register() {
             ("room.link.feedback", "feedback"),
             ("room.link.feedback_settings", "feedback-settings"),
             ("room.link.polls", "polls"),
+            ("room.link.directory", "directory"),
+            ("room.link.community_team", "community-team"),
+            ("room.link.forum_moderation", "forum-moderation"),
         ],
         admin: &[],
     });
@@ -41,12 +47,14 @@ pub fn router() -> Router<AppState> {
         .merge(api::router())
         .merge(open311::router())
         .merge(polls::router())
+        .merge(community::router())
 }
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     let mut doc = api::VoiceApi::openapi();
     doc.merge(polls::PollsApi::openapi());
+    doc.merge(community::api_doc());
     doc
 }
 
@@ -54,6 +62,7 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
     vec![
         Box::new(migration::Migration),
         Box::new(polls::migration::Migration),
+        Box::new(community::migration::Migration),
     ]
 }
 

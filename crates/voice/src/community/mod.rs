@@ -1,0 +1,47 @@
+//! People and community: the officials directory (3.1), the community digital technology team (3.2) and the commune forum with moderation and abuse reports (3.3).
+
+pub mod api;
+pub mod directory;
+pub mod entity;
+pub mod forum;
+pub mod migration;
+pub mod rules;
+pub mod team;
+mod web_directory;
+mod web_forum;
+
+use axum::Router;
+use kernel::web::AppState;
+
+pub const I18N_VI: &str = include_str!("../../i18n/community.vi.txt");
+pub const I18N_EN: &str = include_str!("../../i18n/community.en.txt");
+
+/// Adds the community texts to the catalogues.
+pub fn register_texts() {
+    kernel::i18n::extend(I18N_VI, I18N_EN);
+}
+
+/// The directory, team and forum pages and their API.
+pub fn router() -> Router<AppState> {
+    web_directory::router()
+        .merge(web_forum::router())
+        .merge(api::router())
+}
+
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    api::CommunityApi::openapi()
+}
+
+pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+    vec![Box::new(migration::Migration)]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        let missing = kernel::i18n::missing_keys(super::I18N_VI, super::I18N_EN);
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+}

@@ -1,0 +1,1102 @@
+//! People and community through HTTP: the officials directory and its entries, the community
+//! digital technology team with its villages, and the forum with its text rules, escaping,
+//! locks, pins, hidden posts, abuse reports and who may moderate.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Client, Resp, TestApp};
+use serde_json::{Value, json};
+
+async fn my_id(c: &mut Client) -> i64 {
+    c.get("/api/v1/me").await.json()["id"].as_i64().unwrap()
+}
+
+async fn send_json_csrf(c: &mut Client, method: &str, path: &str, v: Option<Value>) -> Resp {
+    let token = c.csrf().await;
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-csrf-token", token)
+        .body(v.map(|v| Body::from(v.to_string())).unwrap_or_default())
+        .unwrap();
+    c.send(req).await
+}
+
+async fn village_ids(c: &mut Client, code: &str) -> Vec<(i64, String)> {
+    c.get(&format!("/api/v1/communes/{code}/villages"))
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_i64().unwrap(),
+                v["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Opens a topic through the form and returns its id.
+async fn open_topic(c: &mut Client, title: &str, body: &str) -> i64 {
+    let r = c
+        .post_form("/c/17071/forum", &[("title", title), ("body", body)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("topic id in {}", r.location()))
+}
+
+async fn topic_json(c: &mut Client, id: i64) -> Value {
+    let r = c
+        .get(&format!("/api/v1/communes/17071/forum/topics/{id}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+/// Commune 02269 with its own commune admin, signed in.
+async fn other_commune_admin(app: &TestApp) -> Client {
+    let mut sys = app.login(common::ADMIN).await;
+    let r = sys
+        .post_json_csrf("/api/v1/communes", json!({"code": "02269"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = sys.post_json_csrf("/api/v1/communes/02269/staff", json!({"full_name": "Ma Văn Tám", "phone": "0977000008", "role": "commune_admin", "password": "Thuong-Lam-88"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut other = app.client();
+    let r = other
+        .post_form(
+            "/login",
+            &[("phone", "0977000008"), ("password", "Thuong-Lam-88")],
+        )
+        .await;
+    assert_eq!(r.location(), "/c/02269");
+    other
+}
+
+#[tokio::test]
+async fn the_directory_lists_officials_by_department_and_never_citizens() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut anon = app.client();
+        let page = anon.get("/c/17071/directory").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for official in [
+            "Nguyễn Văn An",
+            "Trần Thị Bình",
+            "Lê Văn Cường",
+            "Tư pháp - Hộ tịch",
+            "Văn phòng - Thống kê",
+        ] {
+            assert!(page.body.contains(official), "{official} listed");
+        }
+        for not_official in [
+            "Hoàng Văn Em",
+            "Vi Thị Phương",
+            "Phạm Thị Dung",
+            "Quản trị hệ thống",
+        ] {
+            assert!(
+                !page.body.contains(not_official),
+                "{not_official} not listed"
+            );
+        }
+        // The leader's department comes first.
+        let leader = page.body.find("Trần Thị Bình").unwrap();
+        assert!(leader < page.body.find("Lê Văn Cường").unwrap());
+
+        let d = anon.get("/api/v1/communes/17071/directory").await.json();
+        let names: Vec<&str> = d["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["officials"].as_array().unwrap())
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(!names.contains(&"Hoàng Văn Em"));
+        assert_eq!(d["officials_total"], 3);
+        assert_eq!(d["officials_with_contact"], 0);
+        assert_eq!(d["departments"][0]["officials"][0]["roles"][0], "leader");
+        assert_eq!(
+            anon.get("/api/v1/communes/99999/directory").await.status,
+            StatusCode::NOT_FOUND
+        );
+    });
+}
+
+#[tokio::test]
+async fn officials_edit_their_own_entry_and_the_admin_edits_anyones() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = app.login(common::OFFICIAL).await;
+        let mut leader = app.login(common::LEADER).await;
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let mut citizen = app.login(common::CITIZEN).await;
+        let (official_id, leader_id) = (my_id(&mut official).await, my_id(&mut leader).await);
+
+        let page = official.get("/c/17071/office/directory").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Lê Văn Cường") && !page.body.contains("Trần Thị Bình"));
+        let audit = app.count("audit_log").await;
+        let r = official
+            .post_form(
+                &format!("/c/17071/office/directory/{official_id}"),
+                &[
+                    ("title", "Công chức Tư pháp - Hộ tịch"),
+                    ("public_phone", "0238 3861 234"),
+                    ("public_email", "tuphap@minhhop.gov.vn"),
+                    ("office_hours", "Sáng thứ Hai và thứ Năm, 7:30–11:30"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.count("audit_log").await, audit + 1, "audited");
+        let public = app.client().get("/c/17071/directory").await;
+        assert!(public.body.contains("Sáng thứ Hai và thứ Năm, 7:30–11:30"));
+        assert!(public.body.contains("href=\"tel:02383861234\""));
+        assert!(public.body.contains("tuphap@minhhop.gov.vn"));
+
+        // Another official's entry is not theirs to change.
+        let before = (
+            app.count("official_profile").await,
+            app.count("audit_log").await,
+        );
+        let r = official
+            .post_form(
+                &format!("/c/17071/office/directory/{leader_id}"),
+                &[("office_hours", "Không tiếp dân")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = send_json_csrf(
+            &mut official,
+            "PUT",
+            &format!("/api/v1/communes/17071/directory/{leader_id}"),
+            Some(json!({"office_hours": "Không tiếp dân"})),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::FORBIDDEN, "forbidden")
+        );
+        // Bad contact details are refused with nothing written.
+        let r = official
+            .post_form(
+                &format!("/c/17071/office/directory/{official_id}"),
+                &[
+                    ("public_phone", "gọi 113"),
+                    ("office_hours", "Chiều thứ Sáu"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Số điện thoại liên hệ không hợp lệ"));
+        assert!(
+            r.body.contains("Chiều thứ Sáu"),
+            "what was typed is shown again"
+        );
+        let r = send_json_csrf(
+            &mut official,
+            "PUT",
+            &format!("/api/v1/communes/17071/directory/{official_id}"),
+            Some(json!({"public_email": "not-an-email"})),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "email_invalid")
+        );
+        // Citizens have no entry, and a citizen cannot open the page.
+        let citizen_id = my_id(&mut citizen).await;
+        let r = admin
+            .post_form(
+                &format!("/c/17071/office/directory/{citizen_id}"),
+                &[("office_hours", "x")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            citizen.get("/c/17071/office/directory").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            (
+                app.count("official_profile").await,
+                app.count("audit_log").await
+            ),
+            before,
+            "nothing written"
+        );
+
+        // The commune admin edits the leader's entry, and hides the official.
+        let r = send_json_csrf(
+            &mut admin,
+            "PUT",
+            &format!("/api/v1/communes/17071/directory/{leader_id}"),
+            Some(json!({"title": "Chủ tịch UBND xã", "office_hours": "Thứ Bảy, 8:00–11:00", "public_phone": "0912 345 678"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["office_hours"], "Thứ Bảy, 8:00–11:00");
+        let page = admin.get("/c/17071/office/directory").await;
+        assert!(page.body.contains("Trần Thị Bình") && page.body.contains("Lê Văn Cường"));
+        let r = admin
+            .post_form(
+                &format!("/c/17071/office/directory/{official_id}"),
+                &[("title", "Công chức Tư pháp - Hộ tịch")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let public = app.client().get("/c/17071/directory").await;
+        assert!(public.body.contains("Thứ Bảy, 8:00–11:00"));
+        assert!(!public.body.contains("Lê Văn Cường"), "hidden by the admin");
+        // The official saving their own entry does not bring it back.
+        let r = official
+            .post_form(
+                &format!("/c/17071/office/directory/{official_id}"),
+                &[("title", "Tư pháp"), ("visible", "on")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let d = app
+            .client()
+            .get("/api/v1/communes/17071/directory")
+            .await
+            .json();
+        assert_eq!(d["officials_total"], 2);
+        assert_eq!(d["officials_with_contact"], 1);
+        let audit = admin
+            .get("/api/v1/communes/17071/audit?action=directory")
+            .await
+            .json();
+        assert_eq!(audit["total"], 4);
+    });
+}
+
+#[tokio::test]
+async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let mut official = app.login(common::OFFICIAL).await;
+        let villages = village_ids(&mut admin, "17071").await;
+        let (tien, thanh) = (&villages[0], &villages[1]);
+        let (tien_id, thanh_id) = (tien.0.to_string(), thanh.0.to_string());
+
+        assert_eq!(
+            admin.get("/c/17071/office/community-team").await.status,
+            StatusCode::OK
+        );
+        let audit = app.count("audit_log").await;
+        let r = admin
+            .post_form(
+                "/c/17071/office/community-team",
+                &[
+                    ("name", "Lò Thị Mai"),
+                    ("team_role", "Tổ trưởng"),
+                    ("phone", "0987 654 321"),
+                    ("village_ids", &tien_id),
+                    ("village_ids", &thanh_id),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.count("audit_log").await, audit + 1, "audited");
+        assert_eq!(app.count("community_member_village").await, 2);
+
+        // Bad input: unknown village, no name, a bad phone; nothing written.
+        let before = (
+            app.count("community_member").await,
+            app.count("community_member_village").await,
+            app.count("audit_log").await,
+        );
+        for (fields, msg) in [
+            (
+                vec![
+                    ("name", "Hà Văn Nam"),
+                    ("team_role", "Thành viên"),
+                    ("village_ids", "999999"),
+                ],
+                "Thôn, bản không thuộc xã này",
+            ),
+            (
+                vec![("name", " "), ("team_role", "Thành viên")],
+                "Họ tên thành viên",
+            ),
+            (
+                vec![
+                    ("name", "Hà Văn Nam"),
+                    ("team_role", "Thành viên"),
+                    ("phone", "12"),
+                ],
+                "Số điện thoại liên hệ không hợp lệ",
+            ),
+        ] {
+            let r = admin
+                .post_form("/c/17071/office/community-team", &fields)
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+            assert!(r.body.contains(msg), "{msg}");
+        }
+        let r = admin
+            .post_json_csrf(
+                "/api/v1/communes/17071/community-team",
+                json!({"name": "Hà Văn Nam", "team_role": "Thành viên", "village_ids": [999999]}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "village_unknown")
+        );
+        // Only the commune admin manages the team.
+        let r = official
+            .post_form(
+                "/c/17071/office/community-team",
+                &[("name", "Hà Văn Nam"), ("team_role", "Thành viên")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            official.get("/c/17071/office/community-team").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            (
+                app.count("community_member").await,
+                app.count("community_member_village").await,
+                app.count("audit_log").await
+            ),
+            before,
+            "nothing written"
+        );
+
+        // The public sees the team and, per village, who helps it.
+        let page = app.client().get("/c/17071/directory").await;
+        assert!(page.body.contains("Lò Thị Mai") && page.body.contains("Tổ trưởng"));
+        let team = app
+            .client()
+            .get("/api/v1/communes/17071/community-team")
+            .await
+            .json();
+        let mai = &team[0];
+        assert_eq!(mai["name"], "Lò Thị Mai");
+        let helped: Vec<i64> = mai["villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(helped.len(), 2);
+        assert!(helped.contains(&tien.0) && helped.contains(&thanh.0));
+        let d = app
+            .client()
+            .get("/api/v1/communes/17071/directory")
+            .await
+            .json();
+        let by_village = |d: &Value, id: i64| -> Vec<String> {
+            d["villages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["village_id"] == id)
+                .unwrap()["helpers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(by_village(&d, tien.0), vec!["Lò Thị Mai"]);
+        assert!(by_village(&d, villages[2].0).is_empty());
+
+        // Changed through the API to help a third village only, then removed.
+        let id = mai["id"].as_i64().unwrap();
+        let r = send_json_csrf(
+            &mut admin,
+            "PUT",
+            &format!("/api/v1/communes/17071/community-team/{id}"),
+            Some(json!({"name": "Lò Thị Mai", "team_role": "Tổ trưởng", "village_ids": [villages[2].0]})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["villages"][0]["name"], villages[2].1.as_str());
+        let d = app
+            .client()
+            .get("/api/v1/communes/17071/directory")
+            .await
+            .json();
+        assert!(by_village(&d, tien.0).is_empty());
+        assert_eq!(by_village(&d, villages[2].0), vec!["Lò Thị Mai"]);
+        let r = send_json_csrf(
+            &mut official,
+            "DELETE",
+            &format!("/api/v1/communes/17071/community-team/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = send_json_csrf(
+            &mut admin,
+            "DELETE",
+            &format!("/api/v1/communes/17071/community-team/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            (
+                app.count("community_member").await,
+                app.count("community_member_village").await
+            ),
+            (0, 0)
+        );
+        let audit = admin
+            .get("/api/v1/communes/17071/audit?action=team")
+            .await
+            .json();
+        assert_eq!(audit["total"], 3);
+    });
+}
+
+#[tokio::test]
+async fn forum_topics_and_replies_are_escaped_and_bad_text_is_refused() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mut official = app.login(common::OFFICIAL).await;
+        let mut anon = app.client();
+        let id = open_topic(
+            &mut citizen,
+            "<script>alert(1)</script> Đường liên thôn Minh Tiến",
+            "Đoạn đường qua <b>cầu</b> bị sạt <script>alert('x')</script>",
+        )
+        .await;
+        let r = official
+            .post_form(
+                &format!("/c/17071/forum/{id}/reply"),
+                &[("body", "Xã đã giao Địa chính kiểm tra trong tuần.")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        for path in ["/c/17071/forum".to_owned(), format!("/c/17071/forum/{id}")] {
+            let page = anon.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains("<script>alert"), "{path} escapes");
+            assert!(
+                page.body
+                    .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+                "{path} shows the text as written"
+            );
+        }
+        let page = anon.get(&format!("/c/17071/forum/{id}")).await;
+        assert!(page.body.contains("&#60;b&#62;cầu&#60;/b&#62;"));
+        assert!(
+            page.body
+                .contains("Xã đã giao Địa chính kiểm tra trong tuần.")
+        );
+        assert!(
+            page.body.contains("Công chức xã"),
+            "the official's reply is marked"
+        );
+        // Stored as written.
+        let t = topic_json(&mut anon, id).await;
+        assert_eq!(
+            t["topic"]["title"],
+            "<script>alert(1)</script> Đường liên thôn Minh Tiến"
+        );
+        assert_eq!(t["topic"]["reply_count"], 1);
+        assert_eq!(t["posts"][0]["opening"], true);
+        assert_eq!(t["total_posts"], 2);
+
+        // Empty, short or oversized text is refused and nothing is written.
+        let before = (
+            app.count("forum_topic").await,
+            app.count("forum_post").await,
+        );
+        let long = "ư".repeat(10_001);
+        for (title, body, msg) in [
+            ("Đường hỏng", "   ", "Vui lòng nhập nội dung bài viết"),
+            ("ab", "Nội dung", "Tiêu đề chủ đề cần từ 3 đến 200 ký tự"),
+            (
+                &*"đ".repeat(201),
+                "Nội dung",
+                "Tiêu đề chủ đề cần từ 3 đến 200 ký tự",
+            ),
+            ("Đường hỏng", &*long, "tối đa 10.000 ký tự"),
+        ] {
+            let r = citizen
+                .post_form("/c/17071/forum", &[("title", title), ("body", body)])
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{msg}");
+            assert!(r.body.contains(msg), "{msg}");
+        }
+        for body in ["", &*long] {
+            let r = citizen
+                .post_form(&format!("/c/17071/forum/{id}/reply"), &[("body", body)])
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            let r = citizen
+                .post_json_csrf(
+                    &format!("/api/v1/communes/17071/forum/topics/{id}/posts"),
+                    json!({"body": body}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(r.error_code().starts_with("forum_body_"));
+        }
+        let r = citizen
+            .post_json_csrf(
+                "/api/v1/communes/17071/forum/topics",
+                json!({"title": "  ", "body": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (
+                r.status,
+                r.error_code().as_str(),
+                r.json()["error"]["field"].as_str()
+            ),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "forum_title_invalid",
+                Some("title")
+            )
+        );
+        // Not signed in: sent to log in, nothing written.
+        let r = anon
+            .post_form(
+                &format!("/c/17071/forum/{id}/reply"),
+                &[("body", "Ẩn danh")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location().starts_with("/login"));
+        let r = anon
+            .post_json(
+                "/api/v1/communes/17071/forum/topics",
+                json!({"title": "Ẩn danh", "body": "x"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            (
+                app.count("forum_topic").await,
+                app.count("forum_post").await
+            ),
+            before,
+            "nothing written"
+        );
+
+        // The longest allowed post is taken; through the API too.
+        let r = citizen
+            .post_json_csrf(
+                "/api/v1/communes/17071/forum/topics",
+                json!({"title": "Kinh nghiệm trồng cam Vinh", "body": "ư".repeat(10_000)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let api_topic = r.json()["id"].as_i64().unwrap();
+        let r = official
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/topics/{api_topic}/posts"),
+                json!({"body": "Cảm ơn bà con đã chia sẻ."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // Search ignores accents and case.
+        let page = anon.get("/c/17071/forum?q=duong+LIEN+thon").await;
+        assert!(page.body.contains("Đường liên thôn Minh Tiến"));
+        assert!(!page.body.contains("Kinh nghiệm trồng cam"));
+        let found = anon
+            .get("/api/v1/communes/17071/forum/topics?q=cam%20vinh")
+            .await
+            .json();
+        assert_eq!(found["total"], 1);
+        assert_eq!(found["items"][0]["id"], api_topic);
+        let all = anon.get("/api/v1/communes/17071/forum/topics").await.json();
+        assert_eq!(all["total"], 2);
+        assert_eq!(
+            anon.get("/c/17071/forum/999999").await.status,
+            StatusCode::NOT_FOUND
+        );
+    });
+}
+
+#[tokio::test]
+async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mut neighbour = app.login("0912000012").await;
+        let mut official = app.login(common::OFFICIAL).await;
+        let mut leader = app.login(common::LEADER).await;
+        let mut anon = app.client();
+        let older = open_topic(
+            &mut citizen,
+            "Lịch thu gom rác thôn Minh Thành",
+            "Thu gom vào thứ mấy?",
+        )
+        .await;
+        let newer = open_topic(
+            &mut neighbour,
+            "Học dùng VNeID ở đâu?",
+            "Ai hướng dẫn giúp tôi?",
+        )
+        .await;
+
+        // Pinning puts an older topic first.
+        let ids = |v: &Value| -> Vec<i64> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap())
+                .collect()
+        };
+        let list = anon.get("/api/v1/communes/17071/forum/topics").await.json();
+        assert_eq!(ids(&list), vec![newer, older]);
+        let audit = app.count("audit_log").await;
+        let r = leader
+            .post_form(
+                &format!("/c/17071/forum/{older}/moderate"),
+                &[("action", "pin")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.count("audit_log").await, audit + 1, "audited");
+        let list = anon.get("/api/v1/communes/17071/forum/topics").await.json();
+        assert_eq!(ids(&list), vec![older, newer]);
+        assert_eq!(list["items"][0]["pinned"], true);
+        let page = anon.get("/c/17071/forum").await;
+        assert!(
+            page.body.find("Lịch thu gom rác").unwrap() < page.body.find("Học dùng VNeID").unwrap()
+        );
+
+        // A locked topic refuses replies with a clear message.
+        let r = official
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/topics/{older}/moderation"),
+                json!({"action": "lock"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["locked"], true);
+        let posts = app.count("forum_post").await;
+        let r = citizen
+            .post_form(
+                &format!("/c/17071/forum/{older}/reply"),
+                &[("body", "Thứ Ba ạ")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(
+            r.body
+                .contains("Chủ đề đã bị khóa, không nhận thêm trả lời.")
+        );
+        let r = citizen
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/topics/{older}/posts"),
+                json!({"body": "Thứ Ba ạ"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::CONFLICT, "forum_topic_locked")
+        );
+        assert_eq!(app.count("forum_post").await, posts, "nothing written");
+        let r = official
+            .post_form(
+                &format!("/c/17071/forum/{older}/moderate"),
+                &[("action", "unlock")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = citizen
+            .post_form(
+                &format!("/c/17071/forum/{older}/reply"),
+                &[("body", "Thứ Ba ạ")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        // A hidden post: its text is shown to moderators only.
+        let r = neighbour
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/topics/{newer}/posts"),
+                json!({"body": "Quảng cáo cho vay nặng lãi XYZ-777"}),
+            )
+            .await;
+        let spam = r.json()["id"].as_i64().unwrap();
+        let before = (
+            app.count("audit_log").await,
+            topic_json(&mut anon, newer).await,
+        );
+        let r = official
+            .post_form(
+                &format!("/c/17071/forum/{newer}/posts/{spam}/moderate"),
+                &[("action", "hide"), ("reason", " ")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Vui lòng ghi lý do ẩn bài viết"));
+        assert_eq!(
+            (
+                app.count("audit_log").await,
+                topic_json(&mut anon, newer).await
+            ),
+            before,
+            "nothing changed"
+        );
+        let r = official
+            .post_form(
+                &format!("/c/17071/forum/{newer}/posts/{spam}/moderate"),
+                &[("action", "hide"), ("reason", "Quảng cáo tín dụng đen")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        for (who, c) in [
+            ("public", &mut anon),
+            ("author", &mut neighbour),
+            ("citizen", &mut citizen),
+        ] {
+            let page = c.get(&format!("/c/17071/forum/{newer}")).await;
+            assert!(!page.body.contains("XYZ-777"), "{who} does not see it");
+            assert!(page.body.contains("Bài viết đã bị ẩn"), "{who}");
+            assert!(!page.body.contains("tín dụng đen"), "{who}");
+        }
+        let t = topic_json(&mut anon, newer).await;
+        let hidden = t["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == spam)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (hidden["hidden"].clone(), hidden["body"].clone()),
+            (json!(true), Value::Null)
+        );
+        let page = leader.get(&format!("/c/17071/forum/{newer}")).await;
+        assert!(page.body.contains("XYZ-777") && page.body.contains("Quảng cáo tín dụng đen"));
+        let r = official
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{spam}/moderation"),
+                json!({"action": "unhide"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            anon.get(&format!("/c/17071/forum/{newer}"))
+                .await
+                .body
+                .contains("XYZ-777")
+        );
+
+        // Hiding the opening post hides the topic's title from the public list and searches.
+        let opening = topic_json(&mut anon, older).await["posts"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = leader
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{opening}/moderation"),
+                json!({"action": "hide", "reason": "Sai chuyên mục"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = anon.get("/c/17071/forum").await;
+        assert!(!page.body.contains("Lịch thu gom rác") && page.body.contains("Bài viết đã bị ẩn"));
+        assert!(
+            !anon
+                .get("/c/17071/forum?q=thu+gom")
+                .await
+                .body
+                .contains("Lịch thu gom rác")
+        );
+        assert!(
+            official
+                .get("/c/17071/forum")
+                .await
+                .body
+                .contains("Lịch thu gom rác")
+        );
+
+        // Abuse reports: once per person; moderators see the counts.
+        let path = format!("/c/17071/forum/{newer}/posts/{spam}/report");
+        let r = citizen.post_form(&path, &[("reason", "Lừa đảo")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(r.location().contains("reported=1"));
+        let r = citizen.post_form(&path, &[("reason", "Lừa đảo")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(r.body.contains("Bạn đã báo cáo bài viết này rồi"));
+        let r = citizen
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{spam}/reports"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::CONFLICT, "forum_report_exists")
+        );
+        assert_eq!(app.count("forum_report").await, 1);
+        let r = leader
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{spam}/reports"),
+                json!({"reason": "Tín dụng đen"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = neighbour
+            .post_form(&format!("/c/17071/forum/{older}/posts/{spam}/report"), &[])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "the post is not in that topic"
+        );
+        assert_eq!(app.count("forum_report").await, 2);
+        let queue = official.get("/c/17071/office/forum-moderation").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(queue.body.contains("XYZ-777") && queue.body.contains("<strong>2</strong>"));
+        let q = official
+            .get("/api/v1/communes/17071/forum/reports")
+            .await
+            .json();
+        assert_eq!(q["total"], 1);
+        assert_eq!(q["items"][0]["post"]["id"], spam);
+        assert_eq!(q["items"][0]["post"]["report_count"], 2);
+
+        // A citizen cannot moderate, nor see the queue.
+        let before = (
+            app.count("audit_log").await,
+            topic_json(&mut anon, newer).await,
+        );
+        let r = citizen
+            .post_form(
+                &format!("/c/17071/forum/{newer}/moderate"),
+                &[("action", "lock")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = citizen
+            .post_form(
+                &format!("/c/17071/forum/{newer}/posts/{spam}/moderate"),
+                &[("action", "hide"), ("reason", "Tôi không thích")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = citizen
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{spam}/moderation"),
+                json!({"action": "hide", "reason": "Tôi không thích"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::FORBIDDEN, "forbidden")
+        );
+        assert_eq!(
+            citizen.get("/c/17071/office/forum-moderation").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            citizen
+                .get("/api/v1/communes/17071/forum/reports")
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            (
+                app.count("audit_log").await,
+                topic_json(&mut anon, newer).await
+            ),
+            before,
+            "nothing changed"
+        );
+        let audit = leader
+            .get("/api/v1/communes/17071/audit?action=forum")
+            .await
+            .json();
+        assert_eq!(audit["total"], 6, "pin, lock, unlock, hide, unhide, hide");
+    });
+}
+
+#[tokio::test]
+async fn an_official_of_another_commune_cannot_moderate_or_edit_here() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let id = open_topic(
+            &mut citizen,
+            "Nước sinh hoạt bị đục",
+            "Nước máy thôn Minh Hòa đục mấy hôm nay.",
+        )
+        .await;
+        let opening = topic_json(&mut citizen, id).await["posts"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let mut other = other_commune_admin(app).await;
+        let other_id = my_id(&mut other).await;
+        let admin_id = my_id(&mut admin).await;
+
+        let before = (
+            app.count("audit_log").await,
+            app.count("forum_topic").await,
+            app.count("forum_post").await,
+            app.count("official_profile").await,
+            app.count("community_member").await,
+        );
+        let snapshot = topic_json(&mut citizen, id).await;
+        let r = other
+            .post_form(
+                &format!("/c/17071/forum/{id}/moderate"),
+                &[("action", "lock")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.body
+                .contains("Bạn chỉ được thao tác trong xã nơi bạn công tác")
+        );
+        let r = other
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{opening}/moderation"),
+                json!({"action": "hide", "reason": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::FORBIDDEN, "other_commune")
+        );
+        assert_eq!(
+            other.get("/c/17071/office/forum-moderation").await.status,
+            StatusCode::FORBIDDEN
+        );
+        // Nor write in this commune's forum, edit its directory or its team.
+        let r = other
+            .post_json_csrf(
+                "/api/v1/communes/17071/forum/topics",
+                json!({"title": "Quảng cáo", "body": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::FORBIDDEN, "forum_not_member")
+        );
+        let r = other
+            .post_form(&format!("/c/17071/forum/{id}/reply"), &[("body", "x")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = send_json_csrf(
+            &mut other,
+            "PUT",
+            &format!("/api/v1/communes/17071/directory/{admin_id}"),
+            Some(json!({"office_hours": "x"})),
+        )
+        .await;
+        assert_eq!(r.error_code(), "other_commune");
+        let r = other
+            .post_json_csrf(
+                "/api/v1/communes/17071/community-team",
+                json!({"name": "X", "team_role": "Y"}),
+            )
+            .await;
+        assert_eq!(r.error_code(), "other_commune");
+        assert_eq!(
+            (
+                app.count("audit_log").await,
+                app.count("forum_topic").await,
+                app.count("forum_post").await,
+                app.count("official_profile").await,
+                app.count("community_member").await,
+            ),
+            before,
+            "nothing written"
+        );
+        assert_eq!(topic_json(&mut citizen, id).await, snapshot);
+
+        // Each commune has its own directory, and its own villages for the team.
+        let theirs = other.get("/api/v1/communes/02269/directory").await.json();
+        assert_eq!(
+            theirs["departments"][0]["officials"][0]["name"],
+            "Ma Văn Tám"
+        );
+        let ours = app.client().get("/c/17071/directory").await;
+        assert!(!ours.body.contains("Ma Văn Tám"));
+        let r = send_json_csrf(
+            &mut other,
+            "PUT",
+            &format!("/api/v1/communes/02269/directory/{other_id}"),
+            Some(json!({"office_hours": "Sáng thứ Hai"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = other
+            .post_json_csrf(
+                "/api/v1/communes/02269/villages",
+                json!({"name": "Thôn Nà Héc", "kind": "thon"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let their_village = r.json()["id"].as_i64().unwrap();
+        let r = admin
+            .post_json_csrf(
+                "/api/v1/communes/17071/community-team",
+                json!({"name": "Hà Văn Nam", "team_role": "Thành viên", "village_ids": [their_village]}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "village_unknown")
+        );
+        assert_eq!(
+            other
+                .get("/api/v1/communes/02269/forum/topics")
+                .await
+                .json()["total"],
+            0,
+            "forums are per commune"
+        );
+    });
+}
+
+#[tokio::test]
+async fn office_links_and_openapi_cover_the_community_pages() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = app.login(common::OFFICIAL).await;
+        let office = official.get("/c/17071/office").await;
+        for link in [
+            "/c/17071/office/directory",
+            "/c/17071/office/community-team",
+            "/c/17071/office/forum-moderation",
+        ] {
+            assert!(office.body.contains(link), "office links to {link}");
+        }
+        let spec = app.client().get("/api/openapi.json").await.json();
+        for p in [
+            "/api/v1/communes/{code}/directory",
+            "/api/v1/communes/{code}/community-team",
+            "/api/v1/communes/{code}/forum/topics",
+            "/api/v1/communes/{code}/forum/reports",
+        ] {
+            assert!(spec["paths"].get(p).is_some(), "spec lacks {p}");
+        }
+        assert_eq!(
+            spec["paths"]["/api/v1/communes/{code}/forum/topics"]["get"]["operationId"],
+            "forum_list_topics"
+        );
+        let en = {
+            let mut c = app.client();
+            c.cookies.insert("xaso_lang".into(), "en".into());
+            c.get("/c/17071/forum").await
+        };
+        assert!(en.body.contains("Commune forum"));
+    });
+}
