@@ -12,38 +12,38 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A bar chart of a question's options; `None` for free-text questions.
+/// A bar chart of a question's options; `None` for free-text questions. Each option is a
+/// label line with its bar below, in a 320-unit-wide picture: on a 360-px phone the text
+/// stays at about the page's own size, where labels beside bars would shrink to a few pixels.
 pub fn bars(q: &QuestionResult, title_id: &str) -> Option<String> {
     if q.options.is_empty() {
         return None;
     }
-    let (width, label_w, row_h) = (640.0, 230.0, 30.0);
-    let bar_w = width - label_w - 90.0;
-    let height = row_h * q.options.len() as f64 + 10.0;
+    let (width, row_h) = (320.0, 42.0);
+    let bar_w = width - 90.0;
+    let height = row_h * q.options.len() as f64 + 4.0;
     let max = q.options.iter().map(|o| o.count).max().unwrap_or(0).max(1) as f64;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}" class="chart" width="100%">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}" class="chart" width="100%" style="max-width:640px">"#
     );
     let _ = write!(svg, r#"<title id="{title_id}">{}</title>"#, esc(&q.text));
     for (i, o) in q.options.iter().enumerate() {
-        let y = 5.0 + row_h * i as f64;
+        let y = 2.0 + row_h * i as f64;
         let w = (o.count as f64 / max * bar_w).max(if o.count > 0 { 2.0 } else { 0.0 });
-        let label: String = o.label.chars().take(34).collect();
+        let label: String = o.label.chars().take(44).collect();
         let _ = write!(
             svg,
-            r#"<text x="{:.0}" y="{:.0}" text-anchor="end" font-size="13" fill="currentColor">{}</text><rect x="{label_w}" y="{:.0}" width="{w:.1}" height="{:.0}" rx="3" fill="var(--brand, #0b6e4f)"><title>{}: {} ({}%)</title></rect><text x="{:.0}" y="{:.0}" font-size="13" fill="currentColor">{} · {}%</text>"#,
-            label_w - 8.0,
-            y + 18.0,
+            r#"<text x="0" y="{:.0}" font-size="13" fill="currentColor">{}</text><rect x="0" y="{:.0}" width="{w:.1}" height="14" rx="3" fill="var(--brand, #0b6e4f)"><title>{}: {} ({}%)</title></rect><text x="{:.0}" y="{:.0}" font-size="13" fill="currentColor">{} · {}%</text>"#,
+            y + 14.0,
             esc(&label),
-            y + 4.0,
-            row_h - 10.0,
+            y + 20.0,
             esc(&o.label),
             o.count,
             o.percent,
-            label_w + w + 6.0,
-            y + 18.0,
+            w + 6.0,
+            y + 32.0,
             o.count,
             o.percent,
         );
