@@ -2,6 +2,8 @@
 //! so the board, the map and the triage inbox show something real on first start.
 
 use kernel::accounts::{self, CurrentUser};
+
+use crate::polls;
 use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
 use sea_orm::DatabaseConnection;
@@ -52,13 +54,21 @@ const REPORTS: &[Report] = &[
     ),
 ];
 
-/// Seeds the reports as `citizen`, answered by `official`.
-pub async fn seed(
-    db: &DatabaseConnection,
-    c: &CommuneInfo,
-    citizen: i64,
-    official: i64,
-) -> AppResult<()> {
+/// The people the demo acts as.
+pub struct Cast {
+    pub citizen: i64,
+    pub official: i64,
+    pub admin: i64,
+}
+
+/// Seeds the reports as the citizen, answered by the official; then the directory entry,
+/// the digital team, a forum thread and the open satisfaction survey.
+pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppResult<()> {
+    let Cast {
+        citizen,
+        official,
+        admin,
+    } = cast;
     store::set_area(db, &c.code, Some(AREA)).await?;
     let load = |id| async move {
         accounts::load_user(db, id)
@@ -102,6 +112,86 @@ pub async fn seed(
         )
         .await?;
     }
+    community(db, c, &reporter, &handler, &load(admin).await?).await?;
+    let (title, description, questions) = polls::model::satisfaction_template();
+    let now = chrono::Utc::now();
+    let input = polls::store::PollInput {
+        title,
+        description,
+        audience: vec![],
+        opens_at: now - chrono::Duration::days(1),
+        closes_at: now + chrono::Duration::days(30),
+        questions,
+    };
+    polls::store::create(db, c, &handler, &input).await?;
+    Ok(())
+}
+
+/// The official's directory entry, the community digital team, and a forum thread.
+async fn community(
+    db: &DatabaseConnection,
+    c: &CommuneInfo,
+    citizen: &CurrentUser,
+    official: &CurrentUser,
+    admin: &CurrentUser,
+) -> AppResult<()> {
+    use crate::community::{directory, forum, team};
+    directory::save_profile(
+        db,
+        c,
+        official,
+        official.id,
+        &directory::ProfileInput {
+            title: "Công chức Tư pháp - Hộ tịch".into(),
+            public_phone: "0238 3883 123".into(),
+            public_email: String::new(),
+            office_hours: "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:30–17:00; sáng Thứ Bảy tiếp dân"
+                .into(),
+            visible: None,
+        },
+    )
+    .await?;
+    let villages = kernel::tenancy::villages(db, &c.code).await?;
+    team::add(
+        db,
+        c,
+        admin,
+        &team::MemberInput {
+            name: "Lương Thị Hạnh".into(),
+            phone: "0987 654 001".into(),
+            team_role: "Tổ trưởng tổ công nghệ số cộng đồng".into(),
+            village_ids: villages.iter().take(3).map(|v| v.id).collect(),
+        },
+    )
+    .await?;
+    team::add(
+        db,
+        c,
+        admin,
+        &team::MemberInput {
+            name: "Vi Văn Khánh".into(),
+            phone: "0987 654 002".into(),
+            team_role: "Đoàn viên thanh niên, hướng dẫn dịch vụ công trực tuyến".into(),
+            village_ids: villages.iter().skip(3).map(|v| v.id).collect(),
+        },
+    )
+    .await?;
+    let t = forum::create_topic(
+        db,
+        c,
+        citizen,
+        "Lịch thu gom rác ở các thôn từ tháng 12",
+        "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
+    )
+    .await?;
+    forum::reply(
+        db,
+        c,
+        official,
+        t.id,
+        "Từ ngày 1/12 xe thu gom đi các bản vào sáng thứ Ba và thứ Sáu hằng tuần. Bà con để rác đã phân loại ở điểm tập kết đầu bản.",
+    )
+    .await?;
     Ok(())
 }
 

@@ -107,13 +107,19 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
     // Feedback from the first resident, handled by the commune's official.
     let citizen = PEOPLE.iter().position(|p| p.2 == Role::Citizen);
     let official = PEOPLE.iter().position(|p| p.2 == Role::Official);
-    if let (Some(ci), Some(oi)) = (citizen, official) {
+    let admin = PEOPLE.iter().position(|p| p.2 == Role::CommuneAdmin);
+    if let (Some(ci), Some(oi), Some(ai)) = (citizen, official, admin) {
         let info = tenancy::CommuneCache::default();
         info.reload(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let c = info
             .active(&commune.code)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        voice::demo::seed(db, &c, user_ids[ci], user_ids[oi])
+        let cast = voice::demo::Cast {
+            citizen: user_ids[ci],
+            official: user_ids[oi],
+            admin: user_ids[ai],
+        };
+        voice::demo::seed(db, &c, cast)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -124,7 +124,17 @@ async fn the_directory_lists_officials_by_department_and_never_citizens() {
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(!names.contains(&"Hoàng Văn Em"));
         assert_eq!(d["officials_total"], 3);
-        assert_eq!(d["officials_with_contact"], 0);
+        // Only the demo's official (Lê Văn Cường) has published a contact so far.
+        let with_contact: Vec<&str> = d["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["officials"].as_array().unwrap())
+            .filter(|o| !o["phone"].is_null() || !o["email"].is_null())
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(with_contact, vec!["Lê Văn Cường"]);
+        assert_eq!(d["officials_with_contact"], 1);
         assert_eq!(d["departments"][0]["officials"][0]["roles"][0], "leader");
         assert_eq!(
             anon.get("/api/v1/communes/99999/directory").await.status,
@@ -141,6 +151,12 @@ async fn officials_edit_their_own_entry_and_the_admin_edits_anyones() {
         let mut admin = app.login(common::COMMUNE_ADMIN).await;
         let mut citizen = app.login(common::CITIZEN).await;
         let (official_id, leader_id) = (my_id(&mut official).await, my_id(&mut leader).await);
+        let directory_audit = admin
+            .get("/api/v1/communes/17071/audit?action=directory")
+            .await
+            .json()["total"]
+            .as_i64()
+            .unwrap();
 
         let page = official.get("/c/17071/office/directory").await;
         assert_eq!(page.status, StatusCode::OK);
@@ -277,7 +293,7 @@ async fn officials_edit_their_own_entry_and_the_admin_edits_anyones() {
             .get("/api/v1/communes/17071/audit?action=directory")
             .await
             .json();
-        assert_eq!(audit["total"], 4);
+        assert_eq!(audit["total"], directory_audit + 4);
     });
 }
 
@@ -289,6 +305,44 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
         let villages = village_ids(&mut admin, "17071").await;
         let (tien, thanh) = (&villages[0], &villages[1]);
         let (tien_id, thanh_id) = (tien.0.to_string(), thanh.0.to_string());
+        // The demo team is already there: measure from what exists now.
+        let team_audit = admin
+            .get("/api/v1/communes/17071/audit?action=team")
+            .await
+            .json()["total"]
+            .as_i64()
+            .unwrap();
+        let (members, links) = (
+            app.count("community_member").await,
+            app.count("community_member_village").await,
+        );
+        let by_village = |d: &Value, id: i64| -> Vec<String> {
+            let mut names: Vec<String> = d["villages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["village_id"] == id)
+                .unwrap()["helpers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let d0 = app
+            .client()
+            .get("/api/v1/communes/17071/directory")
+            .await
+            .json();
+        let with_mai = |id: i64| -> Vec<String> {
+            let mut names = by_village(&d0, id);
+            assert!(!names.iter().any(|n| n == "Lò Thị Mai"));
+            names.push("Lò Thị Mai".to_owned());
+            names.sort();
+            names
+        };
 
         assert_eq!(
             admin.get("/c/17071/office/community-team").await.status,
@@ -309,7 +363,7 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(app.count("audit_log").await, audit + 1, "audited");
-        assert_eq!(app.count("community_member_village").await, 2);
+        assert_eq!(app.count("community_member_village").await, links + 2);
 
         // Bad input: unknown village, no name, a bad phone; nothing written.
         let before = (
@@ -379,14 +433,22 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
 
         // The public sees the team and, per village, who helps it.
         let page = app.client().get("/c/17071/directory").await;
-        assert!(page.body.contains("Lò Thị Mai") && page.body.contains("Tổ trưởng"));
+        assert!(
+            page.body.contains("<td>Lò Thị Mai</td><td>Tổ trưởng</td>"),
+            "her name and role"
+        );
         let team = app
             .client()
             .get("/api/v1/communes/17071/community-team")
             .await
             .json();
-        let mai = &team[0];
-        assert_eq!(mai["name"], "Lò Thị Mai");
+        let team = team.as_array().unwrap();
+        assert_eq!(team.len() as i64, members + 1);
+        let mai = team
+            .iter()
+            .find(|m| m["name"] == "Lò Thị Mai")
+            .expect("Lò Thị Mai in the team");
+        assert_eq!(mai["team_role"], "Tổ trưởng");
         let helped: Vec<i64> = mai["villages"]
             .as_array()
             .unwrap()
@@ -400,21 +462,31 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
             .get("/api/v1/communes/17071/directory")
             .await
             .json();
-        let by_village = |d: &Value, id: i64| -> Vec<String> {
-            d["villages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|v| v["village_id"] == id)
-                .unwrap()["helpers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["name"].as_str().unwrap().to_owned())
-                .collect()
-        };
-        assert_eq!(by_village(&d, tien.0), vec!["Lò Thị Mai"]);
-        assert!(by_village(&d, villages[2].0).is_empty());
+        // She joins the helpers of her two villages, and of no other.
+        for (vid, name) in &villages {
+            let expected = if [tien.0, thanh.0].contains(vid) {
+                with_mai(*vid)
+            } else {
+                by_village(&d0, *vid)
+            };
+            assert_eq!(by_village(&d, *vid), expected, "{name}");
+        }
+        // A village nobody helps is listed with no helpers (the demo team covers every
+        // demo village, so a new one is added for this).
+        let r = admin
+            .post_json_csrf(
+                "/api/v1/communes/17071/villages",
+                json!({"name": "Thôn Khuổi Tát", "kind": "thon"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let lonely = r.json()["id"].as_i64().unwrap();
+        let d = app
+            .client()
+            .get("/api/v1/communes/17071/directory")
+            .await
+            .json();
+        assert!(by_village(&d, lonely).is_empty());
 
         // Changed through the API to help a third village only, then removed.
         let id = mai["id"].as_i64().unwrap();
@@ -432,8 +504,15 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
             .get("/api/v1/communes/17071/directory")
             .await
             .json();
-        assert!(by_village(&d, tien.0).is_empty());
-        assert_eq!(by_village(&d, villages[2].0), vec!["Lò Thị Mai"]);
+        for (vid, name) in &villages {
+            let expected = if *vid == villages[2].0 {
+                with_mai(*vid)
+            } else {
+                by_village(&d0, *vid)
+            };
+            assert_eq!(by_village(&d, *vid), expected, "{name}");
+        }
+        assert!(by_village(&d, lonely).is_empty());
         let r = send_json_csrf(
             &mut official,
             "DELETE",
@@ -455,13 +534,13 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
                 app.count("community_member").await,
                 app.count("community_member_village").await
             ),
-            (0, 0)
+            (members, links)
         );
         let audit = admin
             .get("/api/v1/communes/17071/audit?action=team")
             .await
             .json();
-        assert_eq!(audit["total"], 3);
+        assert_eq!(audit["total"], team_audit + 3);
     });
 }
 
@@ -471,6 +550,9 @@ async fn forum_topics_and_replies_are_escaped_and_bad_text_is_refused() {
         let mut citizen = app.login(common::CITIZEN).await;
         let mut official = app.login(common::OFFICIAL).await;
         let mut anon = app.client();
+        let topics = anon.get("/api/v1/communes/17071/forum/topics").await.json()["total"]
+            .as_i64()
+            .unwrap();
         let id = open_topic(
             &mut citizen,
             "<script>alert(1)</script> Đường liên thôn Minh Tiến",
@@ -621,7 +703,7 @@ async fn forum_topics_and_replies_are_escaped_and_bad_text_is_refused() {
         assert_eq!(found["total"], 1);
         assert_eq!(found["items"][0]["id"], api_topic);
         let all = anon.get("/api/v1/communes/17071/forum/topics").await.json();
-        assert_eq!(all["total"], 2);
+        assert_eq!(all["total"], topics + 2);
         assert_eq!(
             anon.get("/c/17071/forum/999999").await.status,
             StatusCode::NOT_FOUND
@@ -637,6 +719,21 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
         let mut official = app.login(common::OFFICIAL).await;
         let mut leader = app.login(common::LEADER).await;
         let mut anon = app.client();
+        let forum_audit = leader
+            .get("/api/v1/communes/17071/audit?action=forum")
+            .await
+            .json()["total"]
+            .as_i64()
+            .unwrap();
+        let (reports, queued) = (
+            app.count("forum_report").await,
+            official
+                .get("/api/v1/communes/17071/forum/reports")
+                .await
+                .json()["total"]
+                .as_i64()
+                .unwrap(),
+        );
         let older = open_topic(
             &mut citizen,
             "Lịch thu gom rác thôn Minh Thành",
@@ -650,7 +747,8 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
         )
         .await;
 
-        // Pinning puts an older topic first.
+        // Pinning puts an older topic first. The demo thread is there too: only the relative
+        // order of this test's topics is checked, and that the pinned one leads the list.
         let ids = |v: &Value| -> Vec<i64> {
             v["items"]
                 .as_array()
@@ -659,8 +757,22 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
                 .map(|t| t["id"].as_i64().unwrap())
                 .collect()
         };
+        let ours = |v: &Value| -> Vec<i64> {
+            ids(v)
+                .into_iter()
+                .filter(|id| [older, newer].contains(id))
+                .collect()
+        };
         let list = anon.get("/api/v1/communes/17071/forum/topics").await.json();
-        assert_eq!(ids(&list), vec![newer, older]);
+        assert_eq!(ours(&list), vec![newer, older], "newest first");
+        assert_eq!(ids(&list)[0], newer, "newest first overall");
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["pinned"] == false)
+        );
         let audit = app.count("audit_log").await;
         let r = leader
             .post_form(
@@ -671,11 +783,34 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(app.count("audit_log").await, audit + 1, "audited");
         let list = anon.get("/api/v1/communes/17071/forum/topics").await.json();
-        assert_eq!(ids(&list), vec![older, newer]);
+        assert_eq!(ours(&list), vec![older, newer]);
+        assert_eq!(ids(&list)[0], older, "the pinned topic is first overall");
         assert_eq!(list["items"][0]["pinned"], true);
+        assert_eq!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["pinned"] == true)
+                .count(),
+            1
+        );
         let page = anon.get("/c/17071/forum").await;
-        assert!(
-            page.body.find("Lịch thu gom rác").unwrap() < page.body.find("Học dùng VNeID").unwrap()
+        let first_title = |body: &str| -> usize {
+            [
+                "Lịch thu gom rác thôn Minh Thành",
+                "Học dùng VNeID",
+                "Lịch thu gom rác ở các thôn từ tháng 12",
+            ]
+            .iter()
+            .map(|t| body.find(t).unwrap())
+            .min()
+            .unwrap()
+        };
+        assert_eq!(
+            page.body.find("Lịch thu gom rác thôn Minh Thành").unwrap(),
+            first_title(&page.body),
+            "the pinned topic comes first on the page"
         );
 
         // A locked topic refuses replies with a clear message.
@@ -809,21 +944,26 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // The demo's "Lịch thu gom rác ở các thôn…" stays: the full title is what must go.
         let page = anon.get("/c/17071/forum").await;
-        assert!(!page.body.contains("Lịch thu gom rác") && page.body.contains("Bài viết đã bị ẩn"));
         assert!(
-            !anon
-                .get("/c/17071/forum?q=thu+gom")
-                .await
+            !page.body.contains("Lịch thu gom rác thôn Minh Thành")
+                && page.body.contains("Bài viết đã bị ẩn")
+        );
+        let found = anon.get("/c/17071/forum?q=thu+gom").await;
+        assert!(!found.body.contains("Lịch thu gom rác thôn Minh Thành"));
+        assert!(
+            found
                 .body
-                .contains("Lịch thu gom rác")
+                .contains("Lịch thu gom rác ở các thôn từ tháng 12"),
+            "the search still finds the topic that is not hidden"
         );
         assert!(
             official
                 .get("/c/17071/forum")
                 .await
                 .body
-                .contains("Lịch thu gom rác")
+                .contains("Lịch thu gom rác thôn Minh Thành")
         );
 
         // Abuse reports: once per person; moderators see the counts.
@@ -844,7 +984,7 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
             (r.status, r.error_code().as_str()),
             (StatusCode::CONFLICT, "forum_report_exists")
         );
-        assert_eq!(app.count("forum_report").await, 1);
+        assert_eq!(app.count("forum_report").await, reports + 1);
         let r = leader
             .post_json_csrf(
                 &format!("/api/v1/communes/17071/forum/posts/{spam}/reports"),
@@ -860,7 +1000,7 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
             StatusCode::NOT_FOUND,
             "the post is not in that topic"
         );
-        assert_eq!(app.count("forum_report").await, 2);
+        assert_eq!(app.count("forum_report").await, reports + 2);
         let queue = official.get("/c/17071/office/forum-moderation").await;
         assert_eq!(queue.status, StatusCode::OK);
         assert!(queue.body.contains("XYZ-777") && queue.body.contains("<strong>2</strong>"));
@@ -868,7 +1008,7 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
             .get("/api/v1/communes/17071/forum/reports")
             .await
             .json();
-        assert_eq!(q["total"], 1);
+        assert_eq!(q["total"], queued + 1);
         assert_eq!(q["items"][0]["post"]["id"], spam);
         assert_eq!(q["items"][0]["post"]["report_count"], 2);
 
@@ -924,7 +1064,11 @@ async fn moderators_lock_pin_and_hide_and_reports_are_once_per_person() {
             .get("/api/v1/communes/17071/audit?action=forum")
             .await
             .json();
-        assert_eq!(audit["total"], 6, "pin, lock, unlock, hide, unhide, hide");
+        assert_eq!(
+            audit["total"],
+            forum_audit + 6,
+            "pin, lock, unlock, hide, unhide, hide"
+        );
     });
 }
 
