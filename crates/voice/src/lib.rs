@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod benchdata;
+pub mod cache;
 pub mod community;
 pub mod demo;
 pub mod entity;

@@ -133,53 +133,9 @@ fn encode(f: Format, root: &str, v: &Value) -> (Bytes, &'static str) {
     }
 }
 
-/// `GET requests` answers, kept until the commune's feedback changes (or a few seconds, for
-/// changes made by another process). A page of 1,000 requests is expensive to build and
-/// clients poll it; serving the same bytes again costs almost nothing.
-#[derive(Default)]
-pub struct ListCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, CachedList>>,
-}
-
-struct CachedList {
-    generation: u64,
-    at: std::time::Instant,
-    body: Bytes,
-    content_type: &'static str,
-}
-
-const LIST_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl ListCache {
-    fn get(&self, key: &str, generation: u64) -> Option<Response> {
-        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let e = map.get(key)?;
-        (e.generation == generation && e.at.elapsed() < LIST_TTL).then(|| {
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, e.content_type)],
-                e.body.clone(),
-            )
-                .into_response()
-        })
-    }
-
-    fn put(&self, key: String, generation: u64, body: Bytes, content_type: &'static str) {
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= 256 {
-            map.clear();
-        }
-        map.insert(
-            key,
-            CachedList {
-                generation,
-                at: std::time::Instant::now(),
-                body,
-                content_type,
-            },
-        );
-    }
-}
+/// `GET requests` answers: a page of 1,000 requests is expensive to build and clients poll
+/// it; serving the same bytes again costs almost nothing.
+pub type ListCache = crate::cache::GenerationCache<(Bytes, &'static str)>;
 
 /// The spec's error shape: a list of `{code, description}`.
 fn error(f: Format, status: StatusCode, description: &str) -> Response {
@@ -431,8 +387,8 @@ async fn list_requests(
         matches!(f, Format::Xml),
         serde_urlencoded::to_string(p).unwrap_or_default()
     );
-    if let Some(hit) = cache.get(&key, generation) {
-        return hit;
+    if let Some((body, content_type)) = cache.get(&key, generation) {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
     }
     let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
     let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
@@ -508,7 +464,7 @@ async fn list_requests(
     };
     let list: Vec<Value> = rows.iter().map(|x| request_json(x, &cats, None)).collect();
     let (body, content_type) = encode(f, "service_requests", &Value::Array(list));
-    cache.put(key, generation, body.clone(), content_type);
+    cache.put(key, generation, (body.clone(), content_type));
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 

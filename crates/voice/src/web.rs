@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::Utc;
 use kernel::accounts::{CurrentUser, Role};
 use kernel::error::{AppError, AppResult};
@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
             "/c/{code}/office/feedback-settings/keys/{id}/revoke",
             post(revoke_key),
         )
+        .layer(Extension(Arc::new(BoardCache::default())))
 }
 
 const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
@@ -174,28 +175,68 @@ struct PageQuery {
     page: Option<u64>,
 }
 
+/// What the board shows of one page, the same for every visitor until the commune's
+/// feedback changes: the reports, whether more follow, the categories and the map area.
+#[derive(Clone)]
+struct BoardData {
+    list: Arc<Vec<feedback::Model>>,
+    more: bool,
+    cats: Arc<Vec<category::Model>>,
+    bounds: String,
+}
+
+type BoardCache = crate::cache::GenerationCache<BoardData>;
+
+async fn board_data(
+    state: &AppState,
+    cache: &BoardCache,
+    commune: &str,
+    page: u64,
+) -> AppResult<BoardData> {
+    let generation = store::generation(commune);
+    let key = format!("{commune}|{page}");
+    if let Some(d) = cache.get(&key, generation) {
+        return Ok(d);
+    }
+    let cats = store::categories(&state.db, commune, true).await?;
+    let (list, more) = store::board(&state.db, commune, &cats, page).await?;
+    let d = BoardData {
+        list: Arc::new(list),
+        more,
+        cats: Arc::new(cats),
+        bounds: map_conf(state, commune).await?.bounds,
+    };
+    cache.put(key, generation, d.clone());
+    Ok(d)
+}
+
 async fn board(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<BoardCache>>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let cats = store::categories(&state.db, &c.code, true).await?;
-    let page = q.page.unwrap_or(1).max(1);
-    let (list, more) = store::board(&state.db, &c.code, &cats, page).await?;
-    let rows = list
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let d = board_data(&state, &cache, &c.code, page).await?;
+    let rows = d
+        .list
         .iter()
-        .map(|f| row(&ctx, f, cat_of(&cats, f.category_id), false))
+        .map(|f| row(&ctx, f, cat_of(&d.cats, f.category_id), false))
         .collect();
-    let map = map_conf(&state, &c.code).await?;
+    let map = MapConf {
+        tiles: state.config.map_tiles.clone(),
+        attribution: state.config.map_attribution.clone(),
+        bounds: d.bounds,
+    };
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("fb.board")).await;
     Ok(render(&BoardPage {
         shell,
         code: c.code.clone(),
         rows,
         page,
-        more,
+        more: d.more,
         map,
     }))
 }

@@ -349,6 +349,9 @@ async fn officials_triage_answer_and_the_reporter_rates() {
             .post_json_csrf(&path, step("answer", 2, json!({"note": ""})))
             .await;
         assert_eq!(r.error_code(), "note_required");
+        // The board is read (and remembered) before the answer; the answer must still show.
+        let before = app.client().get("/c/17071/feedback").await;
+        assert!(!before.body.contains("Xã đã nạo vét cống"));
         // The web form, as the official would use it.
         let r = official
             .post_form(
