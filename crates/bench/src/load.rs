@@ -228,6 +228,18 @@ impl Tally {
     }
 }
 
+/// Sends one request on a fresh connection, outside any measurement (preflights, logins);
+/// returns the status and the body.
+pub async fn fetch(plan: &Plan, spec: &RequestSpec) -> anyhow::Result<(u16, Vec<u8>)> {
+    use anyhow::Context as _;
+    let mut conn = Conn::connect(plan.addr).await?;
+    let res = conn
+        .send(&spec.encode(&plan.host))
+        .await
+        .with_context(|| format!("{} {}", spec.method, spec.path))?;
+    Ok((res.status, conn.body().to_vec()))
+}
+
 /// `422 {"error":"…"}`: a status and the start of its body, on one line.
 pub fn describe(status: u16, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(200)]);

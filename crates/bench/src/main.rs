@@ -1,5 +1,5 @@
 //! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput, and the
-//! services room on a large database) in one run.
+//! services and voice rooms on large databases) in one run.
 
 mod http;
 mod load;
@@ -7,6 +7,7 @@ mod report;
 mod server;
 mod services;
 mod stats;
+mod voice;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use clap::Parser;
 
 use crate::http::{Conn, get_request};
 use crate::load::{Load, Outcome, Plan};
-use crate::report::{Figures, ServicesRun, Startup};
+use crate::report::{Figures, Part, Startup};
 use crate::server::Server;
 
 /// The commune whose home page the demo seeds.
@@ -29,7 +30,7 @@ const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
 #[derive(Parser)]
 #[command(
     name = "xaso-bench",
-    about = "Measure Xã Số's startup, idle memory, throughput and services-room targets in one run"
+    about = "Measure Xã Số's startup, idle memory, throughput, services-room and voice-room targets in one run"
 )]
 struct Args {
     /// The xaso binary to start [default: `xaso` next to this binary, i.e. target/release/xaso].
@@ -53,6 +54,12 @@ struct Args {
     /// Synthetic dossiers loaded for the services-room part.
     #[arg(long, default_value_t = 100_000)]
     dossiers: u64,
+    /// Skip the voice-room part (bulk feedback load, Open311 list and submission, public board).
+    #[arg(long)]
+    skip_voice: bool,
+    /// Synthetic feedback reports loaded for the voice-room part.
+    #[arg(long, default_value_t = 200_000)]
+    feedback: u64,
 }
 
 /// Where the load goes: a socket address and the Host header that names it.
@@ -100,9 +107,9 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
     println!("Benchmarking the running server at {url}");
     preflight(&target).await?;
     let (healthz, home, root) = throughput(args, &target).await?;
-    if !args.skip_services {
+    if !(args.skip_services && args.skip_voice) {
         println!(
-            "\nServices room skipped: it loads its own data with `xaso bench-data`, so it needs a server this run starts (drop --url)"
+            "\nServices and voice rooms skipped: they load their own data with `xaso bench-data`, so they need a server this run starts (drop --url)"
         );
     }
     let figures = Figures {
@@ -112,8 +119,13 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
         healthz,
         home,
         root,
-        services: ServicesRun::Skipped(if args.skip_services {
+        services: Part::Skipped(if args.skip_services {
             "--skip-services"
+        } else {
+            "--url"
+        }),
+        voice: Part::Skipped(if args.skip_voice {
+            "--skip-voice"
         } else {
             "--url"
         }),
@@ -123,10 +135,14 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
 }
 
 /// Default: start the server twice on a temporary data directory, then load the second one;
-/// then bulk-load dossiers into the same directory, restart and load the services room.
+/// then bulk-load dossiers into the same directory, restart and load the services room;
+/// then bulk-load feedback into a directory of its own, restart and load the voice room.
 async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     if !args.skip_services && args.dossiers == 0 {
         bail!("--dossiers must be at least 1 (or pass --skip-services)");
+    }
+    if !args.skip_voice && args.feedback == 0 {
+        bail!("--feedback must be at least 1 (or pass --skip-voice)");
     }
     let xaso = xaso_binary(args)?;
     let dir = tempfile::Builder::new()
@@ -165,12 +181,22 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     let server_command = server.command.clone();
     server.stop().await?;
 
+    let base = plan(args, &target)?;
     let services = if args.skip_services {
-        ServicesRun::Skipped("--skip-services")
+        Part::Skipped("--skip-services")
     } else {
-        let base = plan(args, &target)?;
-        ServicesRun::Measured(Box::new(
+        Part::Measured(Box::new(
             services::run(&xaso, &data, dir.path(), args.dossiers, &base).await?,
+        ))
+    };
+    // A data directory of its own: the voice figures do not depend on whether the services
+    // part ran or on the dossiers its submission load added, and each bulk load is timed alone.
+    let voice = if args.skip_voice {
+        Part::Skipped("--skip-voice")
+    } else {
+        let voice_data = dir.path().join("voice-data");
+        Part::Measured(Box::new(
+            voice::run(&xaso, &voice_data, dir.path(), args.feedback, &base).await?,
         ))
     };
 
@@ -182,6 +208,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
         home,
         root,
         services,
+        voice,
     };
     report::print_summary(&figures, bench_command, Some(&server_command));
     Ok(())

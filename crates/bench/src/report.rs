@@ -22,12 +22,13 @@ pub struct Figures {
     pub healthz: Outcome,
     pub home: Outcome,
     pub root: Outcome,
-    pub services: ServicesRun,
+    pub services: Part<Services>,
+    pub voice: Part<Voice>,
 }
 
-/// The services-room part: measured, or why not.
-pub enum ServicesRun {
-    Measured(Box<Services>),
+/// A part of the run that loads its own data and server: measured, or why not.
+pub enum Part<T> {
+    Measured(Box<T>),
     Skipped(&'static str),
 }
 
@@ -47,6 +48,27 @@ pub struct Services {
     pub inbox_desk: Outcome,
 }
 
+/// The voice room under load, on a database of `reports` synthetic feedback reports.
+pub struct Voice {
+    pub reports: u64,
+    /// `xaso bench-data …` and how long it took.
+    pub seed_command: String,
+    pub seed_time: Duration,
+    /// `xaso open311-key …`, which issued the key the submissions use.
+    pub key_command: String,
+    /// The server that was loaded, and its startup time on the big database.
+    pub server_command: String,
+    pub startup: Duration,
+    /// `GET /open311/v2/requests.json`: the default 90-day window, up to 1,000 requests.
+    pub open311_list: Outcome,
+    /// `POST /open311/v2/requests.json`, form-encoded, expecting 201.
+    pub open311_post: Outcome,
+    /// The public board page at the full connection count.
+    pub board: Outcome,
+    /// The same page with 8 connections.
+    pub board_few: Outcome,
+}
+
 /// The platform's speed targets.
 const FRESH_START_MAX: Duration = Duration::from_secs(3);
 const RESTART_MAX: Duration = Duration::from_secs(1);
@@ -57,6 +79,9 @@ const TRACK_RPS_MIN: f64 = 10_000.0;
 const TRACK_P99_MAX_US: u32 = 20_000;
 const SUBMIT_RPS_MIN: f64 = 500.0;
 const INBOX_P99_MAX_US: u32 = 50_000;
+const OPEN311_LIST_RPS_MIN: f64 = 1_000.0;
+const OPEN311_POST_RPS_MIN: f64 = 500.0;
+const BOARD_P99_MAX_US: u32 = 50_000;
 
 enum Verdict {
     Pass,
@@ -65,6 +90,17 @@ enum Verdict {
     Errors,
     /// Not measured in this run, and why.
     Skipped(&'static str),
+}
+
+impl Verdict {
+    fn text(&self) -> String {
+        match self {
+            Verdict::Pass => "PASS".to_owned(),
+            Verdict::Fail => "FAIL".to_owned(),
+            Verdict::Errors => "FAIL (request errors)".to_owned(),
+            Verdict::Skipped(why) => format!("skipped ({why})"),
+        }
+    }
 }
 
 struct Check {
@@ -132,22 +168,19 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
         "Target", "Measured", "Goal"
     );
     for c in checks(f, home_ratio) {
-        let verdict = match c.verdict {
-            Verdict::Pass => "PASS".to_owned(),
-            Verdict::Fail => "FAIL".to_owned(),
-            Verdict::Errors => "FAIL (request errors)".to_owned(),
-            Verdict::Skipped(why) => format!("skipped ({why})"),
-        };
         println!(
-            "  {:<50} {:>14}  {:<10} {verdict}",
-            c.name, c.measured, c.goal
+            "  {:<50} {:>14}  {:<10} {}",
+            c.name,
+            c.measured,
+            c.goal,
+            c.verdict.text()
         );
     }
     println!("\nCommand: {bench_command}");
     if let Some(cmd) = server_command {
         println!("Server:  {cmd}");
     }
-    if let ServicesRun::Measured(s) = &f.services {
+    if let Part::Measured(s) = &f.services {
         println!(
             "Data:    {}\n         ({} ms; then restarted on it in {} ms)",
             s.seed_command,
@@ -155,6 +188,16 @@ pub fn print_summary(f: &Figures, bench_command: &str, server_command: Option<&s
             s.startup.as_millis()
         );
         println!("Server:  {} (services room)", s.server_command);
+    }
+    if let Part::Measured(v) = &f.voice {
+        println!(
+            "Data:    {}\n         ({} ms; then restarted on it in {} ms)",
+            v.seed_command,
+            v.seed_time.as_millis(),
+            v.startup.as_millis()
+        );
+        println!("Key:     {}", v.key_command);
+        println!("Server:  {} (voice room)", v.server_command);
     }
     println!(
         "Machine: {} CPU(s) shared by server and load generator",
@@ -210,11 +253,12 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
         },
     ];
     checks.extend(service_checks(&f.services));
+    checks.extend(voice_checks(&f.voice));
     checks
 }
 
 /// The services room's rows, in the order they were measured.
-fn service_checks(run: &ServicesRun) -> Vec<Check> {
+fn service_checks(run: &Part<Services>) -> Vec<Check> {
     const NAMES: [(&str, &str); 5] = [
         ("tracking req/s (random receipt)", ">= 10000"),
         ("tracking p99 latency", "< 20 ms"),
@@ -223,55 +267,91 @@ fn service_checks(run: &ServicesRun) -> Vec<Check> {
         ("desk inbox page p99 latency, 8 connections", "< 50 ms"),
     ];
     let s = match run {
-        ServicesRun::Measured(s) => s,
-        ServicesRun::Skipped(why) => {
-            return NAMES
-                .iter()
-                .map(|&(name, goal)| Check {
-                    name: name.to_owned(),
-                    measured: "-".into(),
-                    goal,
-                    verdict: Verdict::Skipped(why),
-                })
-                .collect();
-        }
+        Part::Measured(s) => s,
+        Part::Skipped(why) => return skipped_rows(&NAMES, why),
     };
     let with_n = |name: &str| format!("{name}, {} dossiers", s.dossiers);
     vec![
-        Check {
-            name: with_n(NAMES[0].0),
-            measured: format!("{:.0}", s.track.rps),
-            goal: NAMES[0].1,
-            verdict: verdict(s.track.rps >= TRACK_RPS_MIN, s.track.errors()),
-        },
-        Check {
-            name: with_n(NAMES[1].0),
-            measured: format!("{} ms", ms(s.track.latency.p99_us)),
-            goal: NAMES[1].1,
-            verdict: verdict(s.track.latency.p99_us < TRACK_P99_MAX_US, s.track.errors()),
-        },
-        Check {
-            name: NAMES[2].0.to_owned(),
-            measured: format!("{:.0}", s.submit.rps),
-            goal: NAMES[2].1,
-            verdict: verdict(s.submit.rps >= SUBMIT_RPS_MIN, s.submit.errors()),
-        },
-        Check {
-            name: NAMES[3].0.to_owned(),
-            measured: format!("{} ms", ms(s.inbox.latency.p99_us)),
-            goal: NAMES[3].1,
-            verdict: verdict(s.inbox.latency.p99_us < INBOX_P99_MAX_US, s.inbox.errors()),
-        },
-        Check {
-            name: NAMES[4].0.to_owned(),
-            measured: format!("{} ms", ms(s.inbox_desk.latency.p99_us)),
-            goal: NAMES[4].1,
-            verdict: verdict(
-                s.inbox_desk.latency.p99_us < INBOX_P99_MAX_US,
-                s.inbox_desk.errors(),
-            ),
-        },
+        rate_check(with_n(NAMES[0].0), NAMES[0].1, &s.track, TRACK_RPS_MIN),
+        p99_check(with_n(NAMES[1].0), NAMES[1].1, &s.track, TRACK_P99_MAX_US),
+        rate_check(NAMES[2].0.into(), NAMES[2].1, &s.submit, SUBMIT_RPS_MIN),
+        p99_check(NAMES[3].0.into(), NAMES[3].1, &s.inbox, INBOX_P99_MAX_US),
+        p99_check(
+            NAMES[4].0.into(),
+            NAMES[4].1,
+            &s.inbox_desk,
+            INBOX_P99_MAX_US,
+        ),
     ]
+}
+
+/// The voice room's rows (issue 4), in the order they were measured.
+fn voice_checks(run: &Part<Voice>) -> Vec<Check> {
+    const NAMES: [(&str, &str); 4] = [
+        ("Open311 GET requests.json req/s", ">= 1000"),
+        ("feedback board page p99 latency, 64 connections", "< 50 ms"),
+        ("feedback board page p99 latency, 8 connections", "< 50 ms"),
+        ("Open311 POST requests created/s (201)", ">= 500"),
+    ];
+    let v = match run {
+        Part::Measured(v) => v,
+        Part::Skipped(why) => return skipped_rows(&NAMES, why),
+    };
+    vec![
+        rate_check(
+            format!("{}, {} reports", NAMES[0].0, v.reports),
+            NAMES[0].1,
+            &v.open311_list,
+            OPEN311_LIST_RPS_MIN,
+        ),
+        p99_check(NAMES[1].0.into(), NAMES[1].1, &v.board, BOARD_P99_MAX_US),
+        p99_check(
+            NAMES[2].0.into(),
+            NAMES[2].1,
+            &v.board_few,
+            BOARD_P99_MAX_US,
+        ),
+        rate_check(
+            NAMES[3].0.into(),
+            NAMES[3].1,
+            &v.open311_post,
+            OPEN311_POST_RPS_MIN,
+        ),
+    ]
+}
+
+/// Requests (with the expected status) per second of `o`, at least `min`.
+fn rate_check(name: String, goal: &'static str, o: &Outcome, min: f64) -> Check {
+    Check {
+        name,
+        // Rounded down, so a rate shown as the goal has met it.
+        measured: format!("{:.0}", o.rps.floor()),
+        goal,
+        verdict: verdict(o.rps >= min, o.errors()),
+    }
+}
+
+/// The 99th percentile latency of `o`, below `max_us`.
+fn p99_check(name: String, goal: &'static str, o: &Outcome, max_us: u32) -> Check {
+    Check {
+        name,
+        measured: format!("{} ms", ms(o.latency.p99_us)),
+        goal,
+        verdict: verdict(o.latency.p99_us < max_us, o.errors()),
+    }
+}
+
+/// A part's rows when it did not run.
+fn skipped_rows(names: &[(&str, &'static str)], why: &'static str) -> Vec<Check> {
+    names
+        .iter()
+        .map(|&(name, goal)| Check {
+            name: name.to_owned(),
+            measured: "-".into(),
+            goal,
+            verdict: Verdict::Skipped(why),
+        })
+        .collect()
 }
 
 fn verdict(met: bool, errors: u64) -> Verdict {
@@ -298,4 +378,82 @@ fn ratio(a: &Outcome, b: &Outcome) -> f64 {
 /// Decimal megabytes, the unit the target is stated in.
 pub fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Latency;
+
+    fn outcome(rps: f64, p99_us: u32, unexpected: u64) -> Outcome {
+        Outcome {
+            label: "x".into(),
+            requests: 100,
+            rps,
+            latency: Latency {
+                p50_us: p99_us / 2,
+                p99_us,
+                max_us: p99_us,
+            },
+            unexpected,
+            first_unexpected: None,
+            io_errors: 0,
+            mean_body_bytes: 0.0,
+        }
+    }
+
+    fn rows(checks: &[Check]) -> Vec<String> {
+        checks
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} | {} | {} | {}",
+                    c.name,
+                    c.measured,
+                    c.goal,
+                    c.verdict.text()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn voice_rows_judge_each_target() {
+        let voice = Voice {
+            reports: 200_000,
+            seed_command: String::new(),
+            seed_time: Duration::ZERO,
+            key_command: String::new(),
+            server_command: String::new(),
+            startup: Duration::ZERO,
+            open311_list: outcome(1_000.4, 900_000, 0),
+            open311_post: outcome(499.6, 1_000, 0),
+            board: outcome(3_000.0, 50_000, 0),
+            board_few: outcome(3_000.0, 12_340, 3),
+        };
+        assert_eq!(
+            rows(&voice_checks(&Part::Measured(Box::new(voice)))),
+            [
+                "Open311 GET requests.json req/s, 200000 reports | 1000 | >= 1000 | PASS",
+                "feedback board page p99 latency, 64 connections | 50.00 ms | < 50 ms | FAIL",
+                "feedback board page p99 latency, 8 connections | 12.34 ms | < 50 ms | FAIL (request errors)",
+                "Open311 POST requests created/s (201) | 499 | >= 500 | FAIL",
+            ]
+        );
+    }
+
+    #[test]
+    fn skipped_parts_keep_their_rows() {
+        let voice = rows(&voice_checks(&Part::Skipped("--skip-voice")));
+        assert_eq!(voice.len(), 4);
+        assert_eq!(
+            voice[3],
+            "Open311 POST requests created/s (201) | - | >= 500 | skipped (--skip-voice)"
+        );
+        let services = rows(&service_checks(&Part::Skipped("--url")));
+        assert_eq!(
+            services[0],
+            "tracking req/s (random receipt) | - | >= 10000 | skipped (--url)"
+        );
+    }
 }

@@ -147,7 +147,7 @@ fn xaso_command(xaso: &Path, data: &Path) -> Command {
 
 /// A finished `xaso bench-data` run.
 pub struct BenchData {
-    /// Wall-clock time of the whole command (start-up, demo check, accounts, dossiers).
+    /// Wall-clock time of the whole command (start-up, demo check, accounts, data).
     pub took: Duration,
     /// What it printed, trimmed.
     pub output: String,
@@ -155,22 +155,85 @@ pub struct BenchData {
     pub command: String,
 }
 
-/// Runs `xaso --data DIR bench-data --dossiers N --password P` to completion.
+/// What `xaso bench-data` loads.
+pub struct Synthetic<'a> {
+    pub dossiers: u64,
+    /// Feedback reports; 0 leaves `--feedback` out.
+    pub feedback: u64,
+    pub password: &'a str,
+}
+
+impl Synthetic<'_> {
+    fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "bench-data".to_owned(),
+            "--dossiers".to_owned(),
+            self.dossiers.to_string(),
+        ];
+        if self.feedback > 0 {
+            args.extend(["--feedback".to_owned(), self.feedback.to_string()]);
+        }
+        args.extend(["--password".to_owned(), self.password.to_owned()]);
+        args
+    }
+}
+
+/// Runs `xaso --data DIR bench-data --dossiers N [--feedback M] --password P` to completion.
 /// The server must not be running on `data`: the bulk load wants the database to itself.
-pub fn bench_data(xaso: &Path, data: &Path, dossiers: u64, password: &str) -> Result<BenchData> {
+pub fn bench_data(xaso: &Path, data: &Path, what: &Synthetic) -> Result<BenchData> {
+    let args = what.args();
+    let (took, stdout, command) = run_to_end(xaso, data, &args)?;
+    // Keep only the last line, the one with the figures: the demo seed may print its accounts first.
+    let output = stdout.trim().lines().last().unwrap_or_default().to_owned();
+    Ok(BenchData {
+        took,
+        output,
+        command,
+    })
+}
+
+/// A key from `xaso open311-key`, and the command that issued it.
+pub struct ApiKey {
+    pub secret: String,
+    pub command: String,
+}
+
+/// Runs `xaso --data DIR open311-key --commune C --name N`, which prints the secret alone.
+pub fn open311_key(xaso: &Path, data: &Path, commune: &str, name: &str) -> Result<ApiKey> {
+    let args = ["open311-key", "--commune", commune, "--name", name].map(str::to_owned);
+    let (_, stdout, command) = run_to_end(xaso, data, &args)?;
+    let secret = parse_open311_key(&stdout)
+        .with_context(|| format!("`{command}` printed no key: {:?}", stdout.trim()))?;
+    Ok(ApiKey {
+        secret: secret.to_owned(),
+        command,
+    })
+}
+
+/// The secret in `xaso open311-key`'s output: its last non-empty line, `o311_` and a token.
+fn parse_open311_key(stdout: &str) -> Option<&str> {
+    let last = stdout
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())?;
+    let token = last.strip_prefix("o311_")?;
+    (!token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)))
+    .then_some(last)
+}
+
+/// Runs `xaso --data DIR ARGS…` to completion: wall-clock time, stdout and the command line.
+fn run_to_end(xaso: &Path, data: &Path, args: &[String]) -> Result<(Duration, String, String)> {
     let mut cmd = xaso_command(xaso, data);
-    cmd.args([
-        "bench-data",
-        "--dossiers",
-        &dossiers.to_string(),
-        "--password",
-        password,
-    ])
-    .stdin(Stdio::null());
+    cmd.args(args).stdin(Stdio::null());
     let command = format!(
-        "{} --data {} bench-data --dossiers {dossiers} --password {password}",
+        "{} --data {} {}",
         xaso.display(),
-        data.display()
+        data.display(),
+        args.join(" ")
     );
     let started = Instant::now();
     // Blocking is fine: nothing else runs meanwhile, and the timing should be the command's.
@@ -178,23 +241,16 @@ pub fn bench_data(xaso: &Path, data: &Path, dossiers: u64, password: &str) -> Re
         .output()
         .with_context(|| format!("cannot start {}", xaso.display()))?;
     let took = started.elapsed();
-    let mut output = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         bail!(
-            "`{command}` failed ({}):\n  {output}\n  {}",
+            "`{command}` failed ({}):\n  {}\n  {}",
             out.status,
-            stderr.trim()
+            stdout.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    // Keep only the last lines: the demo seed may print its accounts first.
-    let lines: Vec<&str> = output.lines().collect();
-    output = lines[lines.len().saturating_sub(1)..].join("\n");
-    Ok(BenchData {
-        took,
-        output,
-        command,
-    })
+    Ok((took, stdout, command))
 }
 
 /// One readiness probe on a fresh connection, as a load balancer would do it.
@@ -229,6 +285,37 @@ fn parse_vm_rss_kib(status: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bench_data_flags_name_feedback_only_when_asked() {
+        let mut what = Synthetic {
+            dossiers: 100,
+            feedback: 0,
+            password: "pw",
+        };
+        assert_eq!(
+            what.args().join(" "),
+            "bench-data --dossiers 100 --password pw"
+        );
+        what.feedback = 2000;
+        assert_eq!(
+            what.args().join(" "),
+            "bench-data --dossiers 100 --feedback 2000 --password pw"
+        );
+    }
+
+    #[test]
+    fn finds_the_open311_key() {
+        assert_eq!(parse_open311_key("o311_AbC-d_9\n"), Some("o311_AbC-d_9"));
+        assert_eq!(
+            parse_open311_key("{\"level\":\"INFO\"}\n o311_k \n\n"),
+            Some("o311_k")
+        );
+        assert_eq!(parse_open311_key("o311_\n"), None);
+        assert_eq!(parse_open311_key("error: no commune\n"), None);
+        assert_eq!(parse_open311_key("o311_a b\n"), None);
+        assert_eq!(parse_open311_key(""), None);
+    }
 
     #[test]
     fn reads_vm_rss() {

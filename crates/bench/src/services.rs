@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::http::{Conn, RequestSpec};
-use crate::load::{self, Load, Plan, Requests, describe};
+use crate::http::RequestSpec;
+use crate::load::{self, Load, Plan, Requests, describe, fetch};
 use crate::report::{self, Services};
-use crate::server::{self, Server};
+use crate::server::{self, Server, Synthetic};
 
 /// What `xaso bench-data` creates (crates/services/src/benchdata.rs).
 const COMMUNE: &str = "17071";
@@ -18,7 +18,7 @@ const APPLICANT_PHONE: &str = "0900000001";
 const OFFICIAL_PHONE: &str = "0900000002";
 const PROCEDURE_CODE: &str = "BENCH-01";
 /// Password of both load-test accounts; the data directory is a throwaway temporary one.
-const PASSWORD: &str = "thu-tai-bench-2025";
+pub const PASSWORD: &str = "thu-tai-bench-2025";
 
 /// `17071-250101-00042`: the receipt code of synthetic dossier `n`.
 fn receipt(n: u64) -> String {
@@ -35,7 +35,15 @@ pub async fn run(
     base: &Plan,
 ) -> Result<Services> {
     println!("\nServices room: loading {dossiers} dossiers with `xaso bench-data` …");
-    let seeded = server::bench_data(xaso, data, dossiers, PASSWORD)?;
+    let seeded = server::bench_data(
+        xaso,
+        data,
+        &Synthetic {
+            dossiers,
+            feedback: 0,
+            password: PASSWORD,
+        },
+    )?;
     println!(
         "Data ready in {} ms (wall clock of the whole command); it said: {}",
         seeded.took.as_millis(),
@@ -140,16 +148,6 @@ fn loads(dossiers: u64, citizen: &str, official: &str, procedure_id: i64) -> [Lo
             expect_status: 200,
         },
     ]
-}
-
-/// Sends one request on a fresh connection; returns the status and the body.
-async fn fetch(plan: &Plan, spec: &RequestSpec) -> Result<(u16, Vec<u8>)> {
-    let mut conn = Conn::connect(plan.addr).await?;
-    let res = conn
-        .send(&spec.encode(&plan.host))
-        .await
-        .with_context(|| format!("{} {}", spec.method, spec.path))?;
-    Ok((res.status, conn.body().to_vec()))
 }
 
 /// A bearer token for `phone` (one login attempt; the throttle allows 30 per 5 minutes).

@@ -59,6 +59,9 @@ enum Command {
         /// Password of the load-test applicant (0900000001) and official (0900000002).
         #[arg(long, env = "XASO_BENCH_PASSWORD")]
         password: String,
+        /// Synthetic feedback reports to load as well, spread over two years (0 = none).
+        #[arg(long, default_value_t = 0)]
+        feedback: u64,
     },
     /// Issue an Open311 API key for a commune; prints only the secret.
     Open311Key {
@@ -173,7 +176,11 @@ async fn main() -> anyhow::Result<()> {
             let p = xaso::build(config).await?;
             open311_key(&p, &commune, &name, by_phone.as_deref()).await
         }
-        Command::BenchData { dossiers, password } => {
+        Command::BenchData {
+            dossiers,
+            password,
+            feedback,
+        } => {
             let p = xaso::build(config).await?;
             print_demo(&xaso::demo::seed(&p.state.db).await?);
             let started = std::time::Instant::now();
@@ -187,12 +194,25 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
+            let mut done = format!(
                 "{dossiers} dossiers ready in {} ms (receipts {} …, phone {})",
                 started.elapsed().as_millis(),
                 services::benchdata::receipt(xaso::demo::DEMO_COMMUNE, 1),
                 services::benchdata::APPLICANT_PHONE
             );
+            if feedback > 0 {
+                let started = std::time::Instant::now();
+                voice::benchdata::seed(&p.state.db, xaso::demo::DEMO_COMMUNE, feedback)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                done.push_str(&format!(
+                    "; {feedback} feedback reports ready in {} ms (receipts {} …)",
+                    started.elapsed().as_millis(),
+                    voice::benchdata::receipt(xaso::demo::DEMO_COMMUNE, 1)
+                ));
+            }
+            // One line, printed last: xaso-bench keeps only the last line of the output.
+            println!("{done}");
             Ok(())
         }
         Command::Openapi => {
