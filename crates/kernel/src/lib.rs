@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -43,6 +43,8 @@ pub struct Services {
     pub track_failures: Arc<kernel::web::ops::IpLimiter>,
     /// Each commune's catalogue (active and withdrawn procedures), read on every desk list.
     catalogues: Arc<Mutex<HashMap<String, (Instant, ProcedureMap)>>>,
+    /// Desk inbox pages, the same for every official of the commune until a dossier changes.
+    pub inbox_pages: Arc<kernel::cache::GenerationCache<Arc<Vec<entity::dossier::Model>>>>,
 }
 
 impl Services {
@@ -54,6 +56,7 @@ impl Services {
                 std::time::Duration::from_secs(300),
             )),
             catalogues: Default::default(),
+            inbox_pages: Default::default(),
         };
         s.reload_calendar(db).await?;
         Ok(s)

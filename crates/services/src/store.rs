@@ -20,6 +20,9 @@ use crate::calendar::WorkCalendar;
 use crate::entity::{dossier, dossier_document, dossier_event, payment_account, procedure};
 use crate::model::{self, Action, FormField, OnlineLevel, RequiredDocument, Status};
 
+/// The cache kind of a commune's dossiers: bumped after every committed change to them.
+pub const DOSSIERS: &str = "dossiers";
+
 // ---- procedures ----
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -456,6 +459,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     txn.commit().await?;
+    kernel::cache::changed(DOSSIERS, &commune.code);
     Ok(d)
 }
 
@@ -851,6 +855,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     txn.commit().await?;
+    kernel::cache::changed(DOSSIERS, &c.code);
     Ok(updated)
 }
 
@@ -950,6 +955,7 @@ pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(DOSSIERS, &c.code);
     Ok(updated)
 }
 
@@ -1010,6 +1016,7 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(DOSSIERS, &d.commune_code);
     Ok(updated)
 }
 

@@ -885,7 +885,25 @@ async fn desk_inbox(
     let soon = svc
         .calendar()
         .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
-    let ds = store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?;
+    let generation = kernel::cache::generation(store::DOSSIERS, &c.code);
+    let key = format!(
+        "{}|{}|{:?}|{}|{}|{}|{:?}|{today}",
+        c.code,
+        f.status,
+        f.procedure_id,
+        f.channel,
+        f.due,
+        if f.mine { u.id } else { 0 },
+        f.page
+    );
+    let ds = match svc.inbox_pages.get(&key, generation) {
+        Some(ds) => ds,
+        None => {
+            let ds = Arc::new(store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?);
+            svc.inbox_pages.put(key, generation, ds.clone());
+            ds
+        }
+    };
     let procs = svc.catalogue(&state.db, &c.code).await?;
     let rows = ds
         .iter()

@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod benchdata;
-pub mod cache;
 pub mod community;
 pub mod demo;
 pub mod entity;

@@ -135,7 +135,7 @@ fn encode(f: Format, root: &str, v: &Value) -> (Bytes, &'static str) {
 
 /// `GET requests` answers: a page of 1,000 requests is expensive to build and clients poll
 /// it; serving the same bytes again costs almost nothing.
-pub type ListCache = crate::cache::GenerationCache<(Bytes, &'static str)>;
+pub type ListCache = kernel::cache::GenerationCache<(Bytes, &'static str)>;
 
 /// The spec's error shape: a list of `{code, description}`.
 fn error(f: Format, status: StatusCode, description: &str) -> Response {

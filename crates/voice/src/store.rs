@@ -20,27 +20,14 @@ use crate::model::{self, Action, Bounds, Status};
 
 // ---- what changed ----
 
-/// Generation numbers of each commune's feedback, bumped after every committed write, so
-/// that cached lists (Open311, the board) know when to reload. Stripes keep it bounded; a
-/// shared stripe only makes a neighbour reload.
-static GENERATIONS: [std::sync::atomic::AtomicU64; 256] =
-    [const { std::sync::atomic::AtomicU64::new(0) }; 256];
-
-fn stripe(commune: &str) -> &'static std::sync::atomic::AtomicU64 {
-    let h = commune
-        .bytes()
-        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-    &GENERATIONS[h % GENERATIONS.len()]
-}
-
 /// The commune's feedback generation; read it before a query whose result is cached.
 pub fn generation(commune: &str) -> u64 {
-    stripe(commune).load(std::sync::atomic::Ordering::Acquire)
+    kernel::cache::generation("feedback", commune)
 }
 
 /// Call after a committed change to the commune's feedback, categories or area.
 pub fn changed(commune: &str) {
-    stripe(commune).fetch_add(1, std::sync::atomic::Ordering::Release);
+    kernel::cache::changed("feedback", commune)
 }
 
 // ---- categories ----

@@ -185,7 +185,7 @@ struct BoardData {
     bounds: String,
 }
 
-type BoardCache = crate::cache::GenerationCache<BoardData>;
+type BoardCache = kernel::cache::GenerationCache<BoardData>;
 
 async fn board_data(
     state: &AppState,
