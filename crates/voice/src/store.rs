@@ -308,7 +308,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     let (cat, text) = checked;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let fb = feedback::ActiveModel {
+    let mut row = feedback::ActiveModel {
         commune_code: Set(c.code.clone()),
         receipt_code: Set(new_receipt_code(&c.code, now)),
         category_id: Set(cat.id),
@@ -337,9 +337,27 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         rating_comment: Set(None),
         version: Set(1),
         ..Default::default()
+    };
+    // Five random characters give ~33 million codes per commune and day: a collision is rare
+    // but real at scale (the load test met some). A savepoint lets us retry with a new code,
+    // on PostgreSQL too, where a failed statement would otherwise abort the transaction.
+    let mut inserted = None;
+    for _ in 0..5 {
+        let sp = txn.begin().await?;
+        match row.clone().insert(&sp).await {
+            Ok(m) => {
+                sp.commit().await?;
+                inserted = Some(m);
+                break;
+            }
+            Err(e) if e.to_string().to_lowercase().contains("unique") => {
+                sp.rollback().await?;
+                row.receipt_code = Set(new_receipt_code(&c.code, now));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    .insert(&txn)
-    .await?;
+    let fb = inserted.ok_or_else(|| AppError::internal("could not allocate a receipt code"))?;
     for a in photo_ids {
         photo::ActiveModel {
             feedback_id: Set(fb.id),
