@@ -151,8 +151,15 @@ XASO_URL="$BASE_URL" bash "$E2E_DIR/open311/run.sh"
 o311_status=$?
 set -e
 
-if [ "$status" -ne 0 ] || [ "$qr_status" -ne 0 ] || [ "$o311_status" -ne 0 ]; then
-  log "FAILED: browser tests exit $status, VietQR sample check exit $qr_status, Open311 check exit $o311_status"
+# --- iCalendar: the demo commune's events feed through the PyPI parsers icalendar and ical --
+log "iCalendar check (e2e/ical/run.sh)"
+set +e
+XASO_URL="$BASE_URL" bash "$E2E_DIR/ical/run.sh"
+ical_status=$?
+set -e
+
+if [ "$status" -ne 0 ] || [ "$qr_status" -ne 0 ] || [ "$o311_status" -ne 0 ] || [ "$ical_status" -ne 0 ]; then
+  log "FAILED: browser tests exit $status, VietQR sample check exit $qr_status, Open311 check exit $o311_status, iCalendar check exit $ical_status"
   exit 1
 fi
-log "all passed: browser tests, VietQR sample check and Open311 check"
+log "all passed: browser tests, VietQR sample check, Open311 check and iCalendar check"

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
   launch, newContext, registerCitizen, signIn, staffAccount, tempDir, writePng,
-  artifact, watchPage, axeSourceText, COMMUNE_CODE, MOBILE, DESKTOP,
+  artifact, watchPage, axeSourceText, COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
@@ -27,27 +27,6 @@ after(async () => {
   await browser?.close();
   if (files) rmSync(files, { recursive: true, force: true });
 });
-
-/** Every request and web socket of a context whose host is not 127.0.0.1 (data:/blob: are local). */
-function watchHosts(context) {
-  const outside = [];
-  outside.seen = 0;
-  const check = (url, what) => {
-    outside.seen += 1;
-    let u;
-    try {
-      u = new URL(url);
-    } catch {
-      outside.push(`${what} (unparsable) ${url}`);
-      return;
-    }
-    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
-    if (u.hostname !== '127.0.0.1') outside.push(`${what} ${url}`);
-  };
-  context.on('request', (r) => check(r.url(), r.method()));
-  context.on('page', (p) => p.on('websocket', (ws) => check(ws.url(), 'WebSocket')));
-  return outside;
-}
 
 /** Leaflet's failures are console warnings ("map: cannot …"): count them as problems too. */
 function watchMapWarnings(page, problems) {

@@ -89,7 +89,13 @@ export function watchPage(page) {
       problems.push(`console.error: ${m.text()}${where ? ` (${where})` : ''}`);
     }
   });
-  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    // The browser's own favicon fetch is cancelled when the page navigates on before it ends
+    // (more often now that the service worker answers it): not a failure of the page.
+    if (error === 'net::ERR_ABORTED' && new URL(r.url()).pathname === '/static/favicon.svg') return;
+    problems.push(`requestfailed: ${r.method()} ${r.url()} ${error}`);
+  });
   return problems;
 }
 
@@ -219,4 +225,25 @@ export function writePng(dir, name, rgb) {
   const path = join(dir, name);
   writeFileSync(path, pngBytes(64, 80, rgb));
   return path;
+}
+
+/** Every request and web socket of a context whose host is not 127.0.0.1 (data:/blob: are local). */
+export function watchHosts(context) {
+  const outside = [];
+  outside.seen = 0;
+  const check = (url, what) => {
+    outside.seen += 1;
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      outside.push(`${what} (unparsable) ${url}`);
+      return;
+    }
+    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
+    if (u.hostname !== '127.0.0.1') outside.push(`${what} ${url}`);
+  };
+  context.on('request', (r) => check(r.url(), r.method()));
+  context.on('page', (p) => p.on('websocket', (ws) => check(ws.url(), 'WebSocket')));
+  return outside;
 }

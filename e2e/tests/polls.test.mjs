@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   launch, newContext, registerCitizen, signIn, staffAccount, artifact, watchPage, axeSourceText,
-  COMMUNE_CODE, MOBILE, DESKTOP,
+  COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
@@ -30,27 +30,6 @@ const CHARTS = 9; // every question but the free-text one
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-/** Every request and web socket of a context whose host is not 127.0.0.1 (data:/blob: are local). */
-function watchHosts(context) {
-  const outside = [];
-  outside.seen = 0;
-  const check = (url, what) => {
-    outside.seen += 1;
-    let u;
-    try {
-      u = new URL(url);
-    } catch {
-      outside.push(`${what} (unparsable) ${url}`);
-      return;
-    }
-    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
-    if (u.hostname !== '127.0.0.1') outside.push(`${what} ${url}`);
-  };
-  context.on('request', (r) => check(r.url(), r.method()));
-  context.on('page', (p) => p.on('websocket', (ws) => check(ws.url(), 'WebSocket')));
-  return outside;
-}
 
 /** No sideways scrolling at the current viewport; names the widest elements when there is. */
 async function assertNoSideScroll(page, what) {

@@ -3,6 +3,8 @@
 
 mod http;
 mod load;
+mod notices;
+mod outbox;
 mod report;
 mod server;
 mod services;
@@ -60,6 +62,25 @@ struct Args {
     /// Synthetic feedback reports loaded for the voice-room part.
     #[arg(long, default_value_t = 200_000)]
     feedback: u64,
+    /// Skip the notices part (fan-out of one notice to many residents, the notice board).
+    #[arg(long)]
+    skip_notices: bool,
+    /// Residents a notice fans out to in the notices part.
+    #[arg(long, default_value_t = 100_000)]
+    notice_people: u64,
+    /// Notices on the board in the notices part.
+    #[arg(long, default_value_t = 5_000)]
+    notices: u64,
+    /// A PostgreSQL server for the PostgreSQL fan-out, e.g. postgres://postgres@127.0.0.1/test
+    /// (a database `xaso_bench_notices` is made next to it with psql).
+    #[arg(long, env = "XASO_BENCH_PG_URL")]
+    pg_url: Option<String>,
+    /// Skip the outbox part (pending SMS delivered to a local HTTP gateway sink).
+    #[arg(long)]
+    skip_outbox: bool,
+    /// Pending SMS seeded for the outbox part.
+    #[arg(long, default_value_t = 50_000)]
+    outbox_messages: u64,
 }
 
 /// Where the load goes: a socket address and the Host header that names it.
@@ -86,9 +107,14 @@ async fn run(args: Args) -> Result<()> {
     }
     let bench_command = command_line();
     match &args.url {
-        Some(url) => bench_running(&args, url, &bench_command).await,
-        None => bench_spawned(&args, &bench_command).await,
+        Some(url) => bench_running(&args, url, &bench_command).await?,
+        None => bench_spawned(&args, &bench_command).await?,
     }
+    // In-process (the kernel's dispatcher and a sink of its own): no server needed.
+    if !args.skip_outbox {
+        outbox::run(args.outbox_messages, args.pg_url.as_deref()).await?;
+    }
+    Ok(())
 }
 
 /// This run's command line, and the `cargo run` form that reproduces it.
@@ -199,6 +225,19 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
             voice::run(&xaso, &voice_data, dir.path(), args.feedback, &base).await?,
         ))
     };
+
+    if !args.skip_notices {
+        notices::run(
+            &xaso,
+            &dir.path().join("notices-data"),
+            dir.path(),
+            args.notice_people,
+            args.notices,
+            args.pg_url.as_deref(),
+            &base,
+        )
+        .await?;
+    }
 
     let figures = Figures {
         startup: Some(Startup { fresh, restart }),

@@ -192,6 +192,17 @@ pub fn bench_data(xaso: &Path, data: &Path, what: &Synthetic) -> Result<BenchDat
     })
 }
 
+/// Runs `xaso --data DIR ARGS…` to completion; keeps the last line of its output.
+pub fn run_xaso(xaso: &Path, data: &Path, args: &[String]) -> Result<BenchData> {
+    let (took, stdout, command) = run_to_end(xaso, data, args)?;
+    let output = stdout.trim().lines().last().unwrap_or_default().to_owned();
+    Ok(BenchData {
+        took,
+        output,
+        command,
+    })
+}
+
 /// A key from `xaso open311-key`, and the command that issued it.
 pub struct ApiKey {
     pub secret: String,

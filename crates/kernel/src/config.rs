@@ -54,6 +54,19 @@ pub struct Config {
     pub map_tiles: String,
     /// Attribution the tile provider requires, shown on every map.
     pub map_attribution: String,
+    /// A province deployment's forum: topics may be shared with every commune of the
+    /// province, and residents and officials anywhere in the province take part in them.
+    pub forum_province_wide: bool,
+    /// Outgoing email for notifications (`[smtp]`); communes may set their own. Without any,
+    /// email waits in the outbox until one is configured.
+    pub smtp: Option<crate::notify::settings::SmtpSettings>,
+    /// The SMS gateway (`[sms]`): URL, auth header, content type and body template.
+    pub sms: Option<crate::notify::settings::GatewaySettings>,
+    /// The Zalo OA gateway (`[zalo]`), configured like `[sms]`.
+    pub zalo: Option<crate::notify::settings::GatewaySettings>,
+    /// Messages per second per delivery channel (`[rate_limits]`, e.g. `sms = 20`); defaults:
+    /// sms 20, zalo 20, email 10, push 200; 0 means unlimited.
+    pub rate_limits: BTreeMap<String, f64>,
 }
 
 impl Default for Config {
@@ -77,6 +90,11 @@ impl Default for Config {
             login_ip_limit: 30,
             map_tiles: String::new(),
             map_attribution: String::new(),
+            forum_province_wide: false,
+            smtp: None,
+            sms: None,
+            zalo: None,
+            rate_limits: BTreeMap::new(),
         }
     }
 }

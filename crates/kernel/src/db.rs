@@ -82,3 +82,17 @@ pub async fn backup_sqlite(db: &DatabaseConnection, dest: &std::path::Path) -> a
         .await?;
     Ok(())
 }
+
+/// A sea-query statement (e.g. an `INSERT … SELECT` the entity API cannot express) built for
+/// the connection's backend.
+pub fn statement(
+    db: &impl sea_orm::ConnectionTrait,
+    q: &impl sea_orm::sea_query::QueryStatementWriter,
+) -> sea_orm::Statement {
+    let backend = db.get_database_backend();
+    let (sql, values) = match backend {
+        sea_orm::DbBackend::Postgres => q.build(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => q.build(sea_orm::sea_query::SqliteQueryBuilder),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

@@ -57,6 +57,7 @@ pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, 
                 title: &title,
                 body: &body,
                 link: Some(&link),
+                ..Default::default()
             },
             &[],
         )

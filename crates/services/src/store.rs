@@ -453,6 +453,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
                 title: &title,
                 body: &body,
                 link: Some(&link),
+                ..Default::default()
             },
             &[],
         )
@@ -849,6 +850,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
                 title: &title,
                 body: &body,
                 link: Some(&link),
+                ..Default::default()
             },
             &[],
         )
@@ -881,6 +883,7 @@ async fn tell_applicant(
             title: &title,
             body,
             link: Some(&link),
+            ..Default::default()
         },
         &[],
     )

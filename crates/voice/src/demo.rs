@@ -182,6 +182,8 @@ async fn community(
         citizen,
         "Lịch thu gom rác ở các thôn từ tháng 12",
         "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
+        false,
+        false,
     )
     .await?;
     forum::reply(
@@ -190,6 +192,7 @@ async fn community(
         official,
         t.id,
         "Từ ngày 1/12 xe thu gom đi các bản vào sáng thứ Ba và thứ Sáu hằng tuần. Bà con để rác đã phân loại ở điểm tập kết đầu bản.",
+        None,
     )
     .await?;
     Ok(())

@@ -63,6 +63,7 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         Box::new(migration::Migration),
         Box::new(polls::migration::Migration),
         Box::new(community::migration::Migration),
+        Box::new(community::migration_province::Migration),
     ]
 }
 

@@ -390,6 +390,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
                 title: &title,
                 body: &format!("{} · {}", cat.name, c.name),
                 link: Some(&link),
+                ..Default::default()
             },
             &[],
         )
@@ -716,6 +717,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
                 title: &title,
                 body: note.unwrap_or_default(),
                 link: Some(&link),
+                ..Default::default()
             },
             &[],
         )

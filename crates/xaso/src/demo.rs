@@ -122,6 +122,9 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
         voice::demo::seed(db, &c, cast)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        notices::demo::seed(db, &c, user_ids[oi])
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(created)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use kernel::config::Config;
 use kernel::jobs::JobRunner;
-use kernel::notify::{Dispatcher, InboxChannel};
+use kernel::notify::Dispatcher;
 use kernel::web::{self, AppState};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -29,6 +29,7 @@ impl MigratorTrait for Migrations {
         let mut all = kernel::migration::Migrator::migrations();
         all.extend(services::migrations());
         all.extend(voice::migrations());
+        all.extend(notices::migrations());
         all
     }
 }
@@ -42,6 +43,7 @@ impl Rooms {
     async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
         services::register();
         voice::register();
+        notices::register();
         Ok(Rooms {
             services: services::Services::load(db).await?,
         })
@@ -52,12 +54,13 @@ impl Rooms {
         Router::new()
             .merge(services::router(self.services.clone()))
             .merge(voice::router())
+            .merge(notices::router())
     }
 }
 
 /// Feature rooms' OpenAPI documents, merged into `/api/openapi.json`.
 fn feature_api_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![services::api_doc(), voice::api_doc()]
+    vec![services::api_doc(), voice::api_doc(), notices::api_doc()]
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -73,9 +76,13 @@ pub async fn build(config: Config) -> anyhow::Result<Platform> {
 }
 
 pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<Platform> {
-    let dispatcher = Dispatcher::new(db.clone(), vec![Box::new(InboxChannel)]);
+    // Inbox, email, SMS and Zalo from the config and the communes' settings; then Web Push.
+    let dispatcher = Dispatcher::standard(db.clone(), &config).with_channel(Box::new(
+        kernel::notify::webpush::WebPushChannel::load(&db, &config).await?,
+    ));
     let rooms = Rooms::load(&db).await?;
     let svc = rooms.services.clone();
+    let data_dir = config.data_dir.clone();
     let jobs = JobRunner::builder(db.clone())
         .handler(services::reminders::JOB, move |db, _| {
             let svc = svc.clone();
@@ -93,6 +100,22 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
                 .map_err(|e| e.to_string())
         })
         .every("sessions.cleanup", Duration::from_secs(3600))
+        .handler(notices::PUBLISH_JOB, |db, _| async move {
+            notices::store::publish_due(&db, chrono::Utc::now())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .every(notices::PUBLISH_JOB, Duration::from_secs(60))
+        .handler(notices::bulletin::AUDIO_JOB, move |db, payload| {
+            let data_dir = data_dir.clone();
+            async move {
+                let id = payload["bulletin_id"]
+                    .as_i64()
+                    .ok_or("bulletin_id missing")?;
+                notices::bulletin::render_audio(&db, &data_dir, id).await
+            }
+        })
         .build();
     let state = AppState::new(db, config, dispatcher.clone()).await?;
     let routes = rooms.routes().merge(web::api::docs_router(openapi()));

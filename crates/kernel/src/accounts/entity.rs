@@ -21,6 +21,8 @@ pub mod user {
         pub locked_until: Option<DateTimeUtc>,
         pub disabled: bool,
         pub created_at: DateTimeUtc,
+        /// When the phone number was confirmed by a one-time code sent to it.
+        pub phone_verified_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod entity;
+pub mod otp;
 pub mod password;
 pub mod phone;
 pub mod roles;

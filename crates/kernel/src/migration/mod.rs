@@ -3,12 +3,26 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_kernel;
+mod m0002_delivery;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
 pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, "commune_code")
         .to("commune", "code")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// A foreign key from `table.col` to `to.id` whose rows go with the row they point to.
+pub fn cascade_fk(
+    table: &'static str,
+    col: &'static str,
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, col)
+        .to(to, "id")
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }
@@ -36,6 +50,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_kernel::Migration)]
+        vec![
+            Box::new(m0001_kernel::Migration),
+            Box::new(m0002_delivery::Migration),
+        ]
     }
 }

@@ -1,23 +1,35 @@
-//! The notification outbox and the in-app inbox channel.
+//! The notification outbox, the in-app inbox channel, and the outside channels' contract.
 //!
 //! Features call [`notify`] inside their own transaction; the message is written to the
-//! outbox and later delivered by the dispatcher through its channel. Delivery is idempotent
-//! (the inbox has one row per outbox entry), retried with backoff and dead-lettered after
-//! repeated failures, so a message is never lost and never shown twice. More channels
-//! (Web Push, email, SMS, Zalo) plug in as [`Channel`] implementations.
+//! outbox once per channel the person takes messages on ([`prefs`] holds the rule) and later
+//! delivered by the [`Dispatcher`] through that [`Channel`]. Delivery is idempotent (the inbox
+//! has one row per outbox entry), retried with backoff and dead-lettered after repeated
+//! failures, so a message is never lost and never shown twice. Email ([`smtp`]), SMS and Zalo
+//! ([`gateway`]) and Web Push are the outside channels; [`settings`] says where they send.
 
+pub mod dispatch;
+pub mod fanout;
+pub mod gateway;
+pub mod prefs;
+pub mod settings;
+pub mod smtp;
 pub mod unread;
+pub mod webpush;
 
-use std::sync::Arc;
+pub use dispatch::Dispatcher;
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use crate::accounts::entity::user;
 use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
 
 pub mod outbox {
     use sea_orm::entity::prelude::*;
@@ -39,6 +51,11 @@ pub mod outbox {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+        /// [`Priority`] as stored: higher goes first; emergencies ignore quiet hours.
+        pub priority: i16,
+        /// The record the message is about (`notice`, 42), for reach figures.
+        pub ref_kind: Option<String>,
+        pub ref_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -78,44 +95,166 @@ pub mod inbox_item {
 }
 
 pub const PENDING: &str = "pending";
+/// Claimed by a dispatcher; `next_attempt_at` is the end of its lease.
+pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const DEAD: &str = "dead";
 pub const MAX_ATTEMPTS: i32 = 8;
 pub const INBOX: &str = "inbox";
+pub const PUSH: &str = "push";
+pub const EMAIL: &str = "email";
+pub const SMS: &str = "sms";
+pub const ZALO: &str = "zalo";
 
+/// How urgent a message is. Emergencies go first on every channel and ignore quiet hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Priority {
+    #[default]
+    Normal = 0,
+    High = 1,
+    Emergency = 2,
+}
+
+impl Priority {
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+    pub fn from_i16(v: i16) -> Self {
+        match v {
+            i16::MIN..=0 => Priority::Normal,
+            1 => Priority::High,
+            _ => Priority::Emergency,
+        }
+    }
+}
+
+#[derive(Default)]
 pub struct Message<'a> {
     pub commune_code: &'a str,
     pub user_id: i64,
     pub title: &'a str,
     pub body: &'a str,
     pub link: Option<&'a str>,
+    pub priority: Priority,
+    /// The record the message is about, as (kind, id), for reach figures.
+    pub reference: Option<(&'a str, i64)>,
 }
 
-/// Queues a message for a user on the given channels (the inbox always).
+/// Queues a message for a user: the inbox, plus every channel [`prefs::channels_for`] picks
+/// from their preferences and reach, plus `channels` named by the caller where reachable.
 pub async fn notify(db: &impl ConnectionTrait, m: Message<'_>, channels: &[&str]) -> AppResult<()> {
     let now = Utc::now();
+    let (prefs, reach) = prefs::load_with_reach(db, m.user_id).await?;
     let mut all = vec![INBOX];
-    all.extend(channels.iter().filter(|c| **c != INBOX));
-    for ch in all {
-        outbox::ActiveModel {
-            commune_code: Set(m.commune_code.into()),
-            user_id: Set(m.user_id),
-            channel: Set(ch.into()),
-            title: Set(m.title.into()),
-            body: Set(m.body.into()),
-            link: Set(m.link.map(str::to_owned)),
-            status: Set(PENDING.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
+    all.extend(prefs::channels_for(&prefs, &reach, m.priority, channels));
+    let rows = all.into_iter().map(|ch| outbox::ActiveModel {
+        commune_code: Set(m.commune_code.into()),
+        user_id: Set(m.user_id),
+        channel: Set(ch.into()),
+        title: Set(m.title.into()),
+        body: Set(m.body.into()),
+        link: Set(m.link.map(str::to_owned)),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        priority: Set(m.priority.as_i16()),
+        ref_kind: Set(m.reference.map(|r| r.0.to_owned())),
+        ref_id: Set(m.reference.map(|r| r.1)),
+        ..Default::default()
+    });
+    outbox::Entity::insert_many(rows).exec(db).await?;
     Ok(())
+}
+
+/// What a channel made of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Worth trying again later (gateway error, timeout, server down).
+    Failed(String),
+    /// Trying again cannot help (no phone number, invalid address): dead-lettered at once.
+    Unreachable(String),
+    /// Nowhere to send it yet: kept pending, not counted as an attempt.
+    NotConfigured,
+}
+
+impl From<Result<(), String>> for Delivery {
+    fn from(r: Result<(), String>) -> Self {
+        match r {
+            Ok(()) => Delivery::Sent,
+            Err(e) => Delivery::Failed(e),
+        }
+    }
+}
+
+impl Delivery {
+    pub fn into_result(self) -> Result<(), String> {
+        match self {
+            Delivery::Sent => Ok(()),
+            Delivery::Failed(e) | Delivery::Unreachable(e) => Err(e),
+            Delivery::NotConfigured => Err(dispatch::NOT_CONFIGURED.into()),
+        }
+    }
+}
+
+/// Who a message goes to, loaded once per batch by the dispatcher.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub full_name: String,
+    pub locale: Locale,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub zalo_user_id: Option<String>,
+    pub quiet: Option<prefs::QuietHours>,
+}
+
+impl Recipient {
+    fn from_rows(u: user::Model, p: Option<prefs::entity::Model>) -> Self {
+        let p = p.map(prefs::Prefs::from).unwrap_or_default();
+        Recipient {
+            user_id: u.id,
+            full_name: u.full_name,
+            locale: Locale::parse(&u.locale).unwrap_or_default(),
+            phone: u.phone.filter(|x| !x.is_empty()),
+            email: u.email.filter(|x| !x.is_empty()),
+            zalo_user_id: p.zalo_user_id,
+            quiet: p.quiet,
+        }
+    }
+
+    pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Option<Recipient>> {
+        Ok(Self::load_many(db, &[user_id]).await?.remove(&user_id))
+    }
+
+    /// Many at once: two queries per few hundred people.
+    pub async fn load_many(
+        db: &impl ConnectionTrait,
+        ids: &[i64],
+    ) -> AppResult<HashMap<i64, Recipient>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let users = user::Entity::find()
+                .filter(user::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?;
+            let mut prefs: HashMap<i64, prefs::entity::Model> = prefs::entity::Entity::find()
+                .filter(prefs::entity::Column::UserId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.user_id, p))
+                .collect();
+            for u in users {
+                let p = prefs.remove(&u.id);
+                out.insert(u.id, Self::from_rows(u, p));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A way to reach a person. Delivery must be idempotent: it may run twice after a crash.
@@ -123,6 +262,16 @@ pub async fn notify(db: &impl ConnectionTrait, m: Message<'_>, channels: &[&str]
 pub trait Channel: Send + Sync {
     fn name(&self) -> &'static str;
     async fn deliver(&self, db: &DatabaseConnection, msg: &outbox::Model) -> Result<(), String>;
+    /// Delivery with the recipient already loaded (the dispatcher loads a batch's people in
+    /// one go); by default the same as [`Channel::deliver`].
+    async fn deliver_to(
+        &self,
+        db: &DatabaseConnection,
+        msg: &outbox::Model,
+        _to: &Recipient,
+    ) -> Delivery {
+        self.deliver(db, msg).await.into()
+    }
 }
 
 /// The in-app inbox: a row the user sees under the bell in the header.
@@ -157,85 +306,6 @@ impl Channel for InboxChannel {
         .await
         .map(|_| unread::changed(msg.user_id))
         .map_err(|e| e.to_string())
-    }
-}
-
-#[derive(Clone)]
-pub struct Dispatcher {
-    db: DatabaseConnection,
-    channels: Arc<Vec<Box<dyn Channel>>>,
-    wake: Arc<tokio::sync::Notify>,
-}
-
-impl Dispatcher {
-    pub fn new(db: DatabaseConnection, channels: Vec<Box<dyn Channel>>) -> Self {
-        Dispatcher {
-            db,
-            channels: Arc::new(channels),
-            wake: Arc::new(tokio::sync::Notify::new()),
-        }
-    }
-
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Delivers up to `batch` due messages; returns how many were attempted.
-    pub async fn deliver_due(&self, now: DateTime<Utc>, batch: u64) -> AppResult<usize> {
-        let due = outbox::Entity::find()
-            .filter(outbox::Column::Status.eq(PENDING))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .order_by_asc(outbox::Column::Id)
-            .limit(batch)
-            .all(&self.db)
-            .await?;
-        for msg in &due {
-            let channel = self.channels.iter().find(|c| c.name() == msg.channel);
-            let outcome = match channel {
-                Some(c) => c.deliver(&self.db, msg).await,
-                None => Err(format!("channel {} is not configured", msg.channel)),
-            };
-            let attempts = msg.attempts + 1;
-            let mut upd = outbox::Entity::update_many()
-                .col_expr(outbox::Column::Attempts, Expr::value(attempts))
-                .filter(outbox::Column::Id.eq(msg.id))
-                .filter(outbox::Column::Status.eq(PENDING));
-            upd = match outcome {
-                Ok(()) => upd
-                    .col_expr(outbox::Column::Status, Expr::value(SENT))
-                    .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
-                    .col_expr(
-                        outbox::Column::LastError,
-                        Expr::value(Option::<String>::None),
-                    ),
-                Err(e) if attempts >= MAX_ATTEMPTS => upd
-                    .col_expr(outbox::Column::Status, Expr::value(DEAD))
-                    .col_expr(outbox::Column::LastError, Expr::value(Some(e))),
-                Err(e) => upd
-                    .col_expr(
-                        outbox::Column::NextAttemptAt,
-                        Expr::value(now + crate::jobs::backoff(attempts)),
-                    )
-                    .col_expr(outbox::Column::LastError, Expr::value(Some(e))),
-            };
-            upd.exec(&self.db).await?;
-        }
-        Ok(due.len())
-    }
-
-    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            match self.deliver_due(Utc::now(), 500).await {
-                Ok(500) => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "outbox dispatcher"),
-            }
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
     }
 }
 
@@ -306,4 +376,84 @@ pub async fn dead_letters(
         .limit(200)
         .all(db)
         .await?)
+}
+
+/// Puts a commune's dead-lettered messages back in the queue with a fresh count of attempts:
+/// one (`Some(id)`) or all; returns how many.
+pub async fn retry_dead(
+    db: &impl ConnectionTrait,
+    commune_code: &str,
+    id: Option<i64>,
+) -> AppResult<u64> {
+    let mut u = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(PENDING))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .filter(outbox::Column::CommuneCode.eq(commune_code))
+        .filter(outbox::Column::Status.eq(DEAD));
+    if let Some(id) = id {
+        u = u.filter(outbox::Column::Id.eq(id));
+    }
+    Ok(u.exec(db).await?.rows_affected)
+}
+
+/// A commune's messages per channel: how many in each status, and how many of the pending
+/// ones wait for the channel to be configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ChannelCounts {
+    pub channel: String,
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    /// Pending because no SMTP server or gateway is configured for the channel.
+    pub waiting_for_configuration: i64,
+}
+
+pub async fn channel_counts(
+    db: &impl ConnectionTrait,
+    commune_code: &str,
+) -> AppResult<Vec<ChannelCounts>> {
+    let rows: Vec<(String, String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Channel)
+        .column(outbox::Column::Status)
+        .column_as(outbox::Column::Id.count(), "n")
+        .filter(outbox::Column::CommuneCode.eq(commune_code))
+        .group_by(outbox::Column::Channel)
+        .group_by(outbox::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let waiting: Vec<(String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Channel)
+        .column_as(outbox::Column::Id.count(), "n")
+        .filter(outbox::Column::CommuneCode.eq(commune_code))
+        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::LastError.eq(dispatch::NOT_CONFIGURED))
+        .group_by(outbox::Column::Channel)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by: std::collections::BTreeMap<String, ChannelCounts> = Default::default();
+    for (channel, status, n) in rows {
+        let c = by.entry(channel.clone()).or_insert_with(|| ChannelCounts {
+            channel,
+            ..Default::default()
+        });
+        match status.as_str() {
+            PENDING => c.pending += n,
+            SENDING => c.sending += n,
+            SENT => c.sent += n,
+            DEAD => c.dead += n,
+            _ => {}
+        }
+    }
+    for (channel, n) in waiting {
+        if let Some(c) = by.get_mut(&channel) {
+            c.waiting_for_configuration = n;
+        }
+    }
+    Ok(by.into_values().collect())
 }

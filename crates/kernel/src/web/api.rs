@@ -462,6 +462,9 @@ pub struct KernelApi;
 /// The whole API description: the kernel's paths plus every feature's.
 pub fn openapi(features: Vec<utoipa::openapi::OpenApi>) -> utoipa::openapi::OpenApi {
     let mut doc = KernelApi::openapi();
+    doc.merge(super::delivery::DeliveryApi::openapi());
+    doc.merge(super::pages::otp::OtpApi::openapi());
+    doc.merge(super::push::PushApi::openapi());
     for f in features {
         doc.merge(f);
     }

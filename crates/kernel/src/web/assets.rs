@@ -80,6 +80,17 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/map.js"),
     },
+    // Web Push: the opt-in button, and the service worker's push handlers (sw.js imports it).
+    Asset {
+        name: "push.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/push.js"),
+    },
+    Asset {
+        name: "sw-push.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/sw-push.js"),
+    },
     Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",

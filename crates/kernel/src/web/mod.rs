@@ -5,9 +5,12 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
+pub mod delivery;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
+pub mod push;
+pub mod pwa;
 pub mod shell;
 
 use std::ops::Deref;
@@ -43,6 +46,8 @@ pub struct Inner {
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,
     pub login_limiter: ops::IpLimiter,
+    /// One-time codes requested from one address per hour (each may cost an SMS).
+    pub otp_limiter: ops::IpLimiter,
     /// Who is behind a credential, remembered for a few seconds; clear it on account changes.
     pub auth_cache: crate::accounts::cache::AuthCache,
     pub unread: crate::notify::unread::UnreadCounts,
@@ -78,6 +83,7 @@ impl AppState {
             config.max_image_side,
         );
         let login_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(300));
+        let otp_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
             db,
             config,
@@ -88,6 +94,7 @@ impl AppState {
             metrics: ops::Metrics::default(),
             dispatcher,
             login_limiter,
+            otp_limiter,
             auth_cache: Default::default(),
             unread: Default::default(),
         })))
@@ -146,8 +153,11 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .merge(delivery::router())
         .merge(ops::router())
         .merge(assets::router())
+        .merge(pwa::router())
+        .merge(push::router())
         .merge(features)
         .fallback(|| async { AppError::not_found() })
         // A bug in one handler answers with the Vietnamese 500 page, never a dropped connection.

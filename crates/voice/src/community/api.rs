@@ -148,6 +148,10 @@ async fn team_remove_member(
 #[derive(Serialize, ToSchema)]
 pub struct ForumTopic {
     id: i64,
+    /// The commune the topic belongs to; its officials moderate it.
+    commune_code: String,
+    /// Shared with every commune of the province (province-wide forum).
+    province_wide: bool,
     title: Option<String>,
     author_name: Option<String>,
     author_role: String,
@@ -163,6 +167,8 @@ fn topic_api(t: topic_e::Model, moderator: bool) -> ForumTopic {
     let shown = !t.hidden || moderator;
     ForumTopic {
         id: t.id,
+        province_wide: t.province_code.is_some(),
+        commune_code: t.commune_code,
         title: shown.then_some(t.title),
         author_name: shown.then_some(t.author_name),
         author_role: t.author_role,
@@ -216,6 +222,10 @@ pub struct ForumListQuery {
     /// Words of the title, any accents.
     #[serde(default)]
     q: String,
+    /// `all` (default): the commune's topics and, where the province-wide forum is enabled,
+    /// those its province's communes share; `commune` or `province` for one of the two.
+    #[param(inline)]
+    scope: Option<rules::Scope>,
     page: Option<u64>,
 }
 
@@ -238,12 +248,24 @@ async fn forum_list_topics(
     let c = state.communes.active(&code)?;
     let m = moderator(&ctx, &c);
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let (rows, total) = forum::topics(&state.db, &c.code, &q.q, page, m).await?;
-    Ok(Json(ForumTopicPage {
-        total,
-        page,
-        items: rows.into_iter().map(|t| topic_api(t, m)).collect(),
-    }))
+    let province_wide = state.config.forum_province_wide;
+    let scope = q.scope.unwrap_or_default();
+    let (rows, total) = forum::topics(&state.db, &c, province_wide, scope, &q.q, page, m).await?;
+    let items = rows
+        .into_iter()
+        .map(|t| {
+            let mt = if t.commune_code == c.code {
+                m
+            } else {
+                state
+                    .communes
+                    .get(&t.commune_code)
+                    .is_some_and(|h| moderator(&ctx, &h))
+            };
+            topic_api(t, mt)
+        })
+        .collect();
+    Ok(Json(ForumTopicPage { total, page, items }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -252,6 +274,10 @@ pub struct ForumNewTopic {
     title: String,
     /// 1–10,000 characters.
     body: String,
+    /// Share the topic with every commune of the province; refused with
+    /// `forum_province_disabled` unless the deployment enables the province-wide forum.
+    #[serde(default)]
+    province_wide: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/communes/{code}/forum/topics", tag = "community", request_body = ForumNewTopic, security(("bearer" = [])),
@@ -265,7 +291,17 @@ async fn forum_create_topic(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    let t = forum::create_topic(&state.db, &c, u, &b.title, &b.body).await?;
+    let enabled = state.config.forum_province_wide;
+    let t = forum::create_topic(
+        &state.db,
+        &c,
+        u,
+        &b.title,
+        &b.body,
+        b.province_wide,
+        enabled,
+    )
+    .await?;
     let m = rules::is_moderator(u, &c);
     Ok((StatusCode::CREATED, Json(topic_api(t, m))).into_response())
 }
@@ -323,7 +359,8 @@ async fn forum_reply(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    let p = forum::reply(&state.db, &c, u, id, &b.body).await?;
+    let communes = forum::province_wide(&state);
+    let p = forum::reply(&state.db, &c, u, id, &b.body, communes.as_deref()).await?;
     let m = rules::is_moderator(u, &c);
     Ok((StatusCode::CREATED, Json(post_api(p, m))).into_response())
 }

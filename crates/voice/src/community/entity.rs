@@ -81,6 +81,9 @@ pub mod topic {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub commune_code: String,
+        /// Set when the topic is shared with every commune of this province (a province
+        /// deployment's forum); its own commune's officials still moderate it.
+        pub province_code: Option<String>,
         /// As written; escaped on output.
         pub title: String,
         /// `fold_vi(title)`, for diacritic-insensitive search.

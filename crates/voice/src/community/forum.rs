@@ -1,6 +1,8 @@
 //! Every query of the commune forum (indicator 3.3): topics and replies, moderation (hide,
 //! unhide, lock, pin) and abuse reports.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use chrono::Utc;
 use kernel::accounts::CurrentUser;
@@ -10,12 +12,12 @@ use kernel::tenancy::CommuneInfo;
 use kernel::text::fold_vi;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use super::entity::{post, report, topic};
-use super::rules::{self, POSTS_PAGE, PostAction, TOPICS_PAGE, TopicAction};
+use super::rules::{self, POSTS_PAGE, PostAction, Scope, TOPICS_PAGE, TopicAction};
 
 fn topic_unknown() -> AppError {
     AppError::new(StatusCode::NOT_FOUND, "forum_topic_unknown")
@@ -29,26 +31,55 @@ fn page_offset(page: u64, per: u64) -> u64 {
     (page.clamp(1, 10_000) - 1) * per
 }
 
-/// A page of the commune's topics: pinned first, then by latest activity. `q` searches titles
-/// whatever the accents (every word must appear); hidden topics are left out of searches
-/// unless a moderator is searching.
+/// The deployment's active communes when the province-wide forum is enabled: who may write
+/// in a shared topic is decided against them.
+pub fn province_wide(state: &kernel::web::AppState) -> Option<Vec<Arc<CommuneInfo>>> {
+    state
+        .config
+        .forum_province_wide
+        .then(|| state.communes.all_active())
+}
+
+/// A page of the topics commune `c` lists: its own, and with `province_wide` those shared by
+/// any commune of its province (`scope` narrows to one or the other). Pinned first, then by
+/// latest activity. `q` searches titles whatever the accents (every word must appear); hidden
+/// topics are left out of searches unless the reader moderates the topic's own commune.
 pub async fn topics(
     db: &impl ConnectionTrait,
-    commune: &str,
+    c: &CommuneInfo,
+    province_wide: bool,
+    scope: Scope,
     q: &str,
     page: u64,
     moderator: bool,
 ) -> AppResult<(Vec<topic::Model>, u64)> {
-    let mut sel = topic::Entity::find().filter(topic::Column::CommuneCode.eq(commune));
+    let own = topic::Column::CommuneCode.eq(&c.code);
+    let shared = topic::Column::ProvinceCode.eq(&c.province_code);
+    // Without the province-wide forum, only the commune's own topics are in reach, and
+    // "province" narrows them to those it shared while the forum was enabled.
+    let reach = match (province_wide, scope) {
+        (_, Scope::Commune) | (false, Scope::All) => Condition::all().add(own),
+        (false, Scope::Province) => Condition::all().add(own).add(shared),
+        (true, Scope::Province) => Condition::all().add(shared),
+        (true, Scope::All) => Condition::any().add(own).add(shared),
+    };
+    let mut sel = topic::Entity::find().filter(reach);
     let folded = fold_vi(q);
     if !folded.is_empty() {
         // fold_vi leaves only letters, digits and single spaces: no LIKE wildcard survives.
         for w in folded.split(' ').filter(|w| !w.is_empty()).take(8) {
             sel = sel.filter(topic::Column::TitleFolded.contains(w));
         }
-        if !moderator {
-            sel = sel.filter(topic::Column::Hidden.eq(false));
-        }
+        let visible = topic::Column::Hidden.eq(false);
+        sel = if moderator {
+            sel.filter(
+                Condition::any()
+                    .add(visible)
+                    .add(topic::Column::CommuneCode.eq(&c.code)),
+            )
+        } else {
+            sel.filter(visible)
+        };
     }
     let total = sel.clone().count(db).await?;
     let rows = sel
@@ -129,21 +160,33 @@ fn new_post(
     }
 }
 
-/// Opens a topic with its first post. Everything is checked before anything is written.
+/// Opens a topic with its first post, in the author's commune; `share` offers it to the whole
+/// province, which needs the province-wide forum (`province_wide`). Everything is checked
+/// before anything is written.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     c: &CommuneInfo,
     u: &CurrentUser,
     title: &str,
     body: &str,
+    share: bool,
+    province_wide: bool,
 ) -> AppResult<topic::Model> {
     ensure_member(u, c)?;
     let title = rules::check_title(title)?;
     let body = rules::check_body(body)?;
+    if share && !province_wide {
+        return Err(AppError::invalid(
+            "forum_province_disabled",
+            "province_wide",
+        ));
+    }
     let now = Utc::now();
     let txn = db.begin().await?;
     let t = topic::ActiveModel {
         commune_code: Set(c.code.clone()),
+        province_code: Set(share.then(|| c.province_code.clone())),
         title_folded: Set(fold_vi(&title)),
         title: Set(title),
         author_user_id: Set(u.id),
@@ -164,17 +207,22 @@ pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
     Ok(t)
 }
 
-/// Replies to a topic. A locked topic refuses with `forum_topic_locked` (409); the lock is
-/// checked by the same write that counts the reply, so a lock racing a reply cannot let it in.
+/// Replies to a topic of commune `c`: its members may, and for a topic shared with the
+/// province, members of any commune of it when `province_wide` lists the deployment's communes.
+/// A locked topic refuses with `forum_topic_locked` (409); the lock is checked by the same
+/// write that counts the reply, so a lock racing a reply cannot let it in.
 pub async fn reply<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     c: &CommuneInfo,
     u: &CurrentUser,
     topic_id: i64,
     body: &str,
+    province_wide: Option<&[Arc<CommuneInfo>]>,
 ) -> AppResult<post::Model> {
-    ensure_member(u, c)?;
     let t = topic(db, &c.code, topic_id).await?;
+    if !rules::may_post(u, c, t.province_code.as_deref(), province_wide) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "forum_not_member"));
+    }
     if t.locked {
         return Err(AppError::conflict("forum_topic_locked"));
     }

@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use kernel::migration::index as idx;
+use kernel::migration::{cascade_fk as cascade, commune_fk, index as idx};
 
 pub struct Migration;
 
@@ -12,22 +12,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0201_voice_community"
     }
-}
-
-fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "commune_code")
-        .to("commune", "code")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn cascade(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

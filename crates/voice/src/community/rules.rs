@@ -156,6 +156,55 @@ pub fn is_member(u: &CurrentUser, c: &CommuneInfo) -> bool {
     u.commune_code.as_deref() == Some(c.code.as_str()) || u.roles_in(c).next().is_some()
 }
 
+/// May this person write in a topic of commune `host`? Its own members always; for a topic
+/// shared with province `shared`, members of any commune of that province among `communes`
+/// (the deployment's active communes, given only where the province-wide forum is enabled).
+pub fn may_post(
+    u: &CurrentUser,
+    host: &CommuneInfo,
+    shared: Option<&str>,
+    communes: Option<&[std::sync::Arc<CommuneInfo>]>,
+) -> bool {
+    if is_member(u, host) {
+        return true;
+    }
+    match (shared, communes) {
+        (Some(p), Some(all)) => all.iter().any(|c| c.province_code == p && is_member(u, c)),
+        _ => false,
+    }
+}
+
+/// Which topics a commune's forum lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ForumScope)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The commune's own topics and, where enabled, those shared by the province's communes.
+    #[default]
+    All,
+    /// The commune's own topics only.
+    Commune,
+    /// Topics shared with the whole province only.
+    Province,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "commune" => Scope::Commune,
+            "province" => Scope::Province,
+            _ => Scope::All,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::Commune => "commune",
+            Scope::Province => "province",
+        }
+    }
+}
+
 pub fn is_moderator(u: &CurrentUser, c: &CommuneInfo) -> bool {
     u.has_role_in(c, MODERATORS)
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::entity::{post as post_e, topic as topic_e};
 use super::forum;
-use super::rules::{self, MODERATORS, POSTS_PAGE, PostAction, TOPICS_PAGE, TopicAction};
+use super::rules::{self, MODERATORS, POSTS_PAGE, PostAction, Scope, TOPICS_PAGE, TopicAction};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +41,23 @@ fn is_moderator(ctx: &Ctx, c: &CommuneInfo) -> bool {
     ctx.user.as_ref().is_some_and(|u| rules::is_moderator(u, c))
 }
 
+/// "Tỉnh Nghệ An" as it reads mid-sentence: "tỉnh Nghệ An".
+fn in_sentence(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Does the reader moderate commune `code`'s forum?
+fn moderates(state: &AppState, ctx: &Ctx, code: &str) -> bool {
+    state
+        .communes
+        .get(code)
+        .is_some_and(|c| is_moderator(ctx, &c))
+}
+
 fn role_badge(ctx: &Ctx, role: &str) -> String {
     match Role::parse(role) {
         Some(r) if r.is_staff() => ctx.tr().get(&r.label_key()).to_owned(),
@@ -50,6 +67,12 @@ fn role_badge(ctx: &Ctx, role: &str) -> String {
 
 pub struct TopicRow {
     pub id: i64,
+    /// The commune the topic belongs to, whose officials moderate it.
+    pub commune_code: String,
+    /// That commune's name when it is not the forum being read.
+    pub commune_name: String,
+    /// Shared with the whole province.
+    pub shared: bool,
     pub title: String,
     pub author: String,
     pub badge: String,
@@ -63,10 +86,28 @@ pub struct TopicRow {
     pub shown: bool,
 }
 
-fn topic_row(ctx: &Ctx, t: &topic_e::Model, moderator: bool) -> TopicRow {
+/// A topic as commune `here`'s forum lists it; `moderator` is about the topic's own commune.
+fn topic_row(
+    state: &AppState,
+    ctx: &Ctx,
+    here: &str,
+    t: &topic_e::Model,
+    moderator: bool,
+) -> TopicRow {
     let shown = !t.hidden || moderator;
     TopicRow {
         id: t.id,
+        commune_code: t.commune_code.clone(),
+        commune_name: if t.commune_code == here {
+            String::new()
+        } else {
+            state
+                .communes
+                .get(&t.commune_code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default()
+        },
+        shared: t.province_code.is_some(),
         title: if shown {
             t.title.clone()
         } else {
@@ -141,10 +182,15 @@ struct ForumPage {
     pages: u64,
     q: String,
     q_url: String,
+    /// The province-wide forum is enabled: the scope tabs and the share box show.
+    province_wide: bool,
+    province_name: String,
+    scope: &'static str,
     signed_in: bool,
     can_post: bool,
     title: String,
     body: String,
+    share: bool,
     error: Option<String>,
     error_field: String,
 }
@@ -154,6 +200,8 @@ struct ListQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    scope: String,
+    #[serde(default)]
     page: Option<u64>,
 }
 
@@ -162,12 +210,15 @@ async fn list_page(
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     q: ListQuery,
-    draft: (String, String),
+    draft: (String, String, bool),
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     let moderator = is_moderator(ctx, &c);
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let (topics, total) = forum::topics(&state.db, &c.code, &q.q, page, moderator).await?;
+    let province_wide = state.config.forum_province_wide;
+    let scope = Scope::parse(&q.scope);
+    let (topics, total) =
+        forum::topics(&state.db, &c, province_wide, scope, &q.q, page, moderator).await?;
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("cm.forum.title")).await;
     Ok(render_for(
         err,
@@ -176,17 +227,28 @@ async fn list_page(
             code: c.code.clone(),
             rows: topics
                 .iter()
-                .map(|t| topic_row(ctx, t, moderator))
+                .map(|t| {
+                    let m = if t.commune_code == c.code {
+                        moderator
+                    } else {
+                        moderates(state, ctx, &t.commune_code)
+                    };
+                    topic_row(state, ctx, &c.code, t, m)
+                })
                 .collect(),
             total,
             page,
             pages: rules::pages(total, TOPICS_PAGE),
             q_url: kernel::web::ctx::urlencode(q.q.trim()),
             q: q.q.trim().to_owned(),
+            province_wide,
+            province_name: in_sentence(&c.province_name),
+            scope: scope.as_str(),
             signed_in: ctx.user.is_some(),
             can_post: ctx.user.as_ref().is_some_and(|u| rules::is_member(u, &c)),
             title: draft.0,
             body: draft.1,
+            share: draft.2,
             error: err.map(|e| e.message(ctx.locale).to_owned()),
             error_field: err.and_then(|e| e.field).unwrap_or_default().to_owned(),
         },
@@ -209,6 +271,9 @@ struct TopicForm {
     title: String,
     #[serde(default)]
     body: String,
+    /// The "share with the whole province" box.
+    #[serde(default)]
+    province_wide: Option<String>,
 }
 
 async fn create_topic(
@@ -219,7 +284,9 @@ async fn create_topic(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    match forum::create_topic(&state.db, &c, u, &f.title, &f.body).await {
+    let share = f.province_wide.is_some();
+    let province_wide = state.config.forum_province_wide;
+    match forum::create_topic(&state.db, &c, u, &f.title, &f.body, share, province_wide).await {
         Ok(t) => Ok(Redirect::to(&format!("/c/{}/forum/{}", c.code, t.id)).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             list_page(
@@ -227,7 +294,7 @@ async fn create_topic(
                 &ctx,
                 c,
                 ListQuery::default(),
-                (f.title, f.body),
+                (f.title, f.body, share),
                 Some(&e),
             )
             .await
@@ -243,6 +310,7 @@ async fn create_topic(
 struct TopicPage {
     shell: Shell,
     code: String,
+    province_name: String,
     t: TopicRow,
     posts: Vec<PostRow>,
     page: u64,
@@ -287,18 +355,24 @@ async fn topic_page(
     } else {
         forum::posts(&state.db, t.id, page).await?.0
     };
-    let row = topic_row(ctx, &t, moderator);
+    let row = topic_row(state, ctx, &c.code, &t, moderator);
+    let communes = forum::province_wide(state);
+    let may_post = ctx
+        .user
+        .as_ref()
+        .is_some_and(|u| rules::may_post(u, &c, t.province_code.as_deref(), communes.as_deref()));
     let shell = Shell::new(state, ctx, Some(c.clone()), &row.title).await;
     Ok(render_for(
         err,
         &TopicPage {
             shell,
             code: c.code.clone(),
+            province_name: in_sentence(&c.province_name),
             posts: posts.iter().map(|p| post_row(ctx, p, moderator)).collect(),
             page,
             pages,
             signed_in: ctx.user.is_some(),
-            can_reply: !t.locked && ctx.user.as_ref().is_some_and(|u| rules::is_member(u, &c)),
+            can_reply: !t.locked && may_post,
             moderator,
             t: row,
             body,
@@ -344,7 +418,8 @@ async fn reply(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    match forum::reply(&state.db, &c, u, id, &f.body).await {
+    let communes = forum::province_wide(&state);
+    match forum::reply(&state.db, &c, u, id, &f.body, communes.as_deref()).await {
         Ok(p) => {
             let (_, total) = forum::posts(&state.db, id, 1).await?;
             let last = rules::pages(total, POSTS_PAGE);

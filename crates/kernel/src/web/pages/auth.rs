@@ -198,6 +198,7 @@ async fn welcome(state: &AppState, commune: &CommuneInfo, user_id: i64) -> AppRe
             title: &title,
             body,
             link: Some(&link),
+            ..Default::default()
         },
         &[],
     )

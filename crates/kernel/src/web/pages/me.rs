@@ -28,6 +28,8 @@ pub struct TokenRow {
 struct MePage {
     shell: Shell,
     phone: String,
+    /// When the phone was confirmed by an SMS code (local time), if it was.
+    phone_verified: Option<String>,
     roles: String,
     full_name: String,
     email: String,
@@ -76,6 +78,9 @@ async fn me_page(
     let page = MePage {
         shell: Shell::new(state, ctx, None, ctx.tr().get("me.title")).await,
         phone: u.phone.as_deref().map(display_phone).unwrap_or_default(),
+        phone_verified: super::otp::phone_verified_at(state, u.id)
+            .await?
+            .map(vn_time),
         roles,
         full_name: u.full_name.clone(),
         email: u.email.clone().unwrap_or_default(),

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod auth;
 mod me;
 pub(crate) mod office;
+pub(crate) mod otp;
 mod public;
 
 use askama::Template;
@@ -78,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/communes/{code}/deactivate", post(admin::deactivate))
         .route("/admin/communes/{code}/district", post(admin::set_district))
         .route("/admin/districts", post(admin::add_district))
+        .merge(otp::router())
 }
 
 #[derive(Template)]

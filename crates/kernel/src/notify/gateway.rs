@@ -1,0 +1,301 @@
+//! SMS and Zalo OA messages through a commune's HTTP gateway: one POST per message with the
+//! configured auth header, content type and body template (see [`GatewaySettings`]). A 2xx
+//! answer is success; anything else, a network error or no answer within 10 s is a failure
+//! the dispatcher retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use sea_orm::DatabaseConnection;
+
+use super::settings::{DeliverySettings, GatewaySettings};
+use super::{Channel, Delivery, Recipient, SMS, ZALO, outbox};
+
+/// A gateway that has not answered within this time has failed.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of a failed answer's body is kept in `last_error`.
+const ERROR_BODY_CHARS: usize = 200;
+
+/// The values a template may use.
+pub struct Vars<'a> {
+    pub phone: &'a str,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub link: &'a str,
+    pub zalo_user_id: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Inside a JSON string: quotes, backslashes and control characters escaped.
+    Json,
+    /// `application/x-www-form-urlencoded`: space as `+`, the rest percent-encoded.
+    Form,
+    /// A URL: percent-encoded, space as `%20`.
+    Url,
+    /// Any other body (`text/plain`): as is.
+    Raw,
+}
+
+impl Escape {
+    pub fn for_content_type(ct: &str) -> Escape {
+        let ct = ct.to_ascii_lowercase();
+        if ct.contains("json") {
+            Escape::Json
+        } else if ct.contains("x-www-form-urlencoded") {
+            Escape::Form
+        } else {
+            Escape::Raw
+        }
+    }
+
+    fn apply(self, v: &str, out: &mut String) {
+        match self {
+            Escape::Json => {
+                let quoted = serde_json::Value::String(v.to_owned()).to_string();
+                out.push_str(&quoted[1..quoted.len() - 1]);
+            }
+            Escape::Form | Escape::Url => {
+                for b in v.bytes() {
+                    match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                            out.push(b as char)
+                        }
+                        b' ' if self == Escape::Form => out.push('+'),
+                        _ => out.push_str(&format!("%{b:02X}")),
+                    }
+                }
+            }
+            Escape::Raw => out.push_str(v),
+        }
+    }
+}
+
+/// Replaces the known `{placeholders}`; any other brace (JSON's own) is left alone.
+pub fn render(template: &str, vars: &Vars<'_>, escape: Escape) -> String {
+    let names: [(&str, &str); 5] = [
+        ("{phone}", vars.phone),
+        ("{title}", vars.title),
+        ("{text}", vars.text),
+        ("{link}", vars.link),
+        ("{zalo_user_id}", vars.zalo_user_id),
+    ];
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match names.iter().find(|(n, _)| rest.starts_with(n)) {
+            Some((n, v)) => {
+                escape.apply(v, &mut out);
+                rest = &rest[n.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn render_body(template: &str, content_type: &str, vars: &Vars<'_>) -> String {
+    render(template, vars, Escape::for_content_type(content_type))
+}
+
+pub fn render_url(template: &str, vars: &Vars<'_>) -> String {
+    render(template, vars, Escape::Url)
+}
+
+/// The HTTP client every gateway call shares (keep-alive connections to each gateway).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(TIMEOUT)
+        // A redirect is not an acceptance of the message.
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap_or_default()
+}
+
+/// Sends one message through `g`; `Err` carries what goes into `last_error`.
+pub async fn post(
+    client: &reqwest::Client,
+    g: &GatewaySettings,
+    vars: &Vars<'_>,
+) -> Result<(), String> {
+    let url = render_url(g.url.trim(), vars);
+    let body = render_body(&g.body, &g.content_type, vars);
+    let mut req = client
+        .post(&url)
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_str(g.content_type.trim())
+                .map_err(|_| "gateway content type is invalid".to_owned())?,
+        )
+        .body(body);
+    let header = g.auth_header.trim();
+    if !header.is_empty() {
+        let name = HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| "gateway auth header name is invalid".to_owned())?;
+        let value = HeaderValue::from_str(&g.auth_value)
+            .map_err(|_| "gateway auth header value is invalid".to_owned())?;
+        req = req.header(name, value);
+    }
+    match req.send().await {
+        Ok(res) if res.status().is_success() => Ok(()),
+        Ok(res) => {
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            let text: String = text.chars().take(ERROR_BODY_CHARS).collect();
+            Err(format!("gateway answered {status}: {}", text.trim()))
+        }
+        Err(e) if e.is_timeout() => Err(format!(
+            "gateway did not answer within {} s",
+            TIMEOUT.as_secs()
+        )),
+        Err(e) => Err(format!("gateway unreachable: {}", error_chain(&e))),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// The SMS or Zalo channel: the same gateway mechanics, different recipient address.
+pub struct GatewayChannel {
+    name: &'static str,
+    settings: Arc<DeliverySettings>,
+    client: reqwest::Client,
+}
+
+impl GatewayChannel {
+    pub fn sms(settings: Arc<DeliverySettings>, client: reqwest::Client) -> Self {
+        GatewayChannel {
+            name: SMS,
+            settings,
+            client,
+        }
+    }
+    pub fn zalo(settings: Arc<DeliverySettings>, client: reqwest::Client) -> Self {
+        GatewayChannel {
+            name: ZALO,
+            settings,
+            client,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Channel for GatewayChannel {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn deliver(&self, db: &DatabaseConnection, msg: &outbox::Model) -> Result<(), String> {
+        let to = Recipient::load(db, msg.user_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("recipient not found")?;
+        self.deliver_to(db, msg, &to).await.into_result()
+    }
+
+    async fn deliver_to(
+        &self,
+        _: &DatabaseConnection,
+        msg: &outbox::Model,
+        to: &Recipient,
+    ) -> Delivery {
+        let eff = match self.settings.for_commune(&msg.commune_code).await {
+            Ok(e) => e,
+            Err(e) => return Delivery::Failed(e),
+        };
+        let g = match self.name {
+            SMS => eff.sms.as_ref(),
+            _ => eff.zalo.as_ref(),
+        };
+        let Some(g) = g else {
+            return Delivery::NotConfigured;
+        };
+        let (phone, zalo) = (to.phone.as_deref(), to.zalo_user_id.as_deref());
+        match self.name {
+            SMS if phone.is_none() => return Delivery::Unreachable("no phone number".into()),
+            ZALO if zalo.is_none() => return Delivery::Unreachable("no Zalo user id".into()),
+            _ => {}
+        }
+        let link = self.settings.absolute(msg.link.as_deref());
+        let vars = Vars {
+            phone: phone.unwrap_or_default(),
+            title: &msg.title,
+            text: &msg.body,
+            link: &link,
+            zalo_user_id: zalo.unwrap_or_default(),
+        };
+        post(&self.client, g, &vars).await.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars<'static> {
+        Vars {
+            phone: "+84912000011",
+            title: "Cắt điện \"khẩn\"",
+            text: "Thôn Đông\ntừ 8h & 10h",
+            link: "https://xa.example/c/17071/n/1?a=1&b=2",
+            zalo_user_id: "84912",
+        }
+    }
+
+    #[test]
+    fn json_bodies_escape_values_and_keep_their_own_braces() {
+        let body = render_body(
+            r#"{"to":"{phone}","msg":"{title}: {text} {link}","x":{"y":"{unknown}"}}"#,
+            "application/json; charset=utf-8",
+            &vars(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["to"], "+84912000011");
+        assert_eq!(
+            v["msg"],
+            "Cắt điện \"khẩn\": Thôn Đông\ntừ 8h & 10h https://xa.example/c/17071/n/1?a=1&b=2"
+        );
+        assert_eq!(v["x"]["y"], "{unknown}");
+    }
+
+    #[test]
+    fn form_bodies_and_urls_are_percent_encoded() {
+        let body = render_body(
+            "to={phone}&text={text}",
+            "application/x-www-form-urlencoded",
+            &vars(),
+        );
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+        assert_eq!(pairs[0], ("to".into(), "+84912000011".into()));
+        assert_eq!(pairs[1].1, "Thôn Đông\ntừ 8h & 10h");
+        let url = render_url(
+            "https://g.example/send?uid={zalo_user_id}&t={title}",
+            &vars(),
+        );
+        assert_eq!(
+            url,
+            "https://g.example/send?uid=84912&t=C%E1%BA%AFt%20%C4%91i%E1%BB%87n%20%22kh%E1%BA%A9n%22"
+        );
+        assert_eq!(
+            render("{text}", &vars(), Escape::Raw),
+            "Thôn Đông\ntừ 8h & 10h"
+        );
+    }
+}

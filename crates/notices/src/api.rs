@@ -1,0 +1,463 @@
+//! The notices JSON API: the board, writing and scheduling notices, acknowledging emergency
+//! alerts, reach and who has not acknowledged, topics to follow, and loudspeaker bulletins.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::web::AppState;
+use kernel::web::api::ApiJson;
+use kernel::web::ctx::Ctx;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::entity::notice;
+use crate::model::{self, Audience, Category, Input};
+use crate::office::PUBLISHERS;
+use crate::store::{self, ChannelReach, Delivery, Reach, Unacknowledged, VillageReach};
+use crate::{bulletin, markdown};
+
+/// A notice as the API shows it. `body_html` is sanitised markdown.
+#[derive(Serialize, ToSchema)]
+pub struct Notice {
+    id: i64,
+    category: Category,
+    title: String,
+    body_html: String,
+    excerpt: String,
+    status: String,
+    pinned: bool,
+    publish_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    event_start: Option<DateTime<Utc>>,
+    event_end: Option<DateTime<Utc>>,
+    location: Option<String>,
+    /// People the notice reached when published.
+    recipient_count: i32,
+    /// Officials only: who the notice is for.
+    audience: Option<Audience>,
+}
+
+fn notice_api(n: notice::Model, staff: bool) -> Notice {
+    Notice {
+        id: n.id,
+        category: Category::parse(&n.category).unwrap_or(Category::Notice),
+        excerpt: markdown::excerpt(&n.body_md, 220),
+        audience: if staff {
+            serde_json::from_str(&n.audience).ok()
+        } else {
+            None
+        },
+        title: n.title,
+        body_html: n.body_html,
+        status: n.status,
+        pinned: n.pinned,
+        publish_at: n.publish_at,
+        published_at: n.published_at,
+        expires_at: n.expires_at,
+        event_start: n.event_start,
+        event_end: n.event_end,
+        location: n.location,
+        recipient_count: n.recipient_count,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct BoardQuery {
+    /// Words of the title or text, any accents.
+    #[serde(default)]
+    q: String,
+    /// One category only.
+    #[param(inline)]
+    category: Option<Category>,
+    page: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeBoard {
+    page: u64,
+    /// Another page follows.
+    more: bool,
+    items: Vec<Notice>,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notices", tag = "notices",
+    params(("code" = String, Path, description = "Commune code"), BoardQuery),
+    responses((status = 200, body = NoticeBoard), (status = 404, body = ErrorBody)))]
+async fn notices_board(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<BoardQuery>,
+) -> AppResult<Json<NoticeBoard>> {
+    let c = state.communes.active(&code)?;
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let board = store::board_page(&state.db, &c.code, &q.q, q.category, page).await?;
+    Ok(Json(NoticeBoard {
+        page,
+        more: board.1,
+        items: board
+            .0
+            .iter()
+            .cloned()
+            .map(|n| notice_api(n, false))
+            .collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/notices", tag = "notices", request_body = Input, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 201, description = "Published, or scheduled when `publish_at` is in the future", body = Notice),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Empty audience, schedule in the past, bad text…", body = ErrorBody)))]
+async fn notices_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<Input>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, PUBLISHERS)?;
+    let checked = model::check(input, Utc::now())?;
+    let n = store::create(&state.db, &c, u, checked, Vec::new()).await?;
+    state.dispatcher.wake();
+    Ok((StatusCode::CREATED, Json(notice_api(n, true))).into_response())
+}
+
+async fn visible(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    id: i64,
+) -> AppResult<(notice::Model, bool)> {
+    let c = state.communes.active(code)?;
+    let n = store::find(&state.db, &c.code, id).await?;
+    let staff = ctx
+        .user
+        .as_ref()
+        .is_some_and(|u| u.has_role_in(&c, PUBLISHERS));
+    if !staff && !store::is_public(&n, Utc::now()) {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "notice_unknown"));
+    }
+    Ok((n, staff))
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}", tag = "notices",
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, body = Notice), (status = 404, body = ErrorBody)))]
+async fn notices_get(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Notice>> {
+    let (n, staff) = visible(&state, &ctx, &code, id).await?;
+    if let Some(u) = &ctx.user {
+        store::mark_read(&state.db, &n, u.id).await?;
+    }
+    Ok(Json(notice_api(n, staff)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Acknowledgement {
+    acknowledged_at: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/notices/{id}/ack", tag = "notices", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, description = "Acknowledged (again: unchanged)", body = Acknowledgement), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not in the audience: `notice_not_recipient`", body = ErrorBody), (status = 422, description = "Not an emergency: `notice_ack_not_emergency`", body = ErrorBody)))]
+async fn notices_ack(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Acknowledgement>> {
+    let u = ctx.user()?;
+    let (n, _) = visible(&state, &ctx, &code, id).await?;
+    let r = store::acknowledge(&state.db, &n, u.id).await?;
+    Ok(Json(Acknowledgement {
+        acknowledged_at: r.ack_at,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}/reach", tag = "notices", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, description = "Received and read by village and by channel (indicator 1.3)", body = Reach), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn notices_reach(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Reach>> {
+    let c = state.communes.active(&code)?;
+    ctx.with_role(&c, PUBLISHERS)?;
+    let n = store::find(&state.db, &c.code, id).await?;
+    Ok(Json(store::reach(&state.db, &n).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct WaitingQuery {
+    /// One village only.
+    village_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}/unacknowledged", tag = "notices", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id"), WaitingQuery),
+    responses((status = 200, description = "Recipients of an emergency alert who have not acknowledged it, by village (at most 5,000)", body = [Unacknowledged]), (status = 403, body = ErrorBody)))]
+async fn notices_unacknowledged(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    Query(q): Query<WaitingQuery>,
+) -> AppResult<Json<Vec<Unacknowledged>>> {
+    let c = state.communes.active(&code)?;
+    ctx.with_role(&c, PUBLISHERS)?;
+    let n = store::find(&state.db, &c.code, id).await?;
+    Ok(Json(
+        store::unacknowledged(&state.db, &n, q.village_id, 5000).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DeliveryQuery {
+    /// `push`, `email`, `sms` or `zalo`.
+    channel: Option<String>,
+    /// `pending`, `sending`, `sent` or `dead`.
+    status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}/deliveries", tag = "notices", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id"), DeliveryQuery),
+    responses((status = 200, description = "Delivery status per recipient and external channel, unsent first (at most 5,000)", body = [Delivery]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn notices_deliveries(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    Query(q): Query<DeliveryQuery>,
+) -> AppResult<Json<Vec<Delivery>>> {
+    let c = state.communes.active(&code)?;
+    ctx.with_role(&c, PUBLISHERS)?;
+    let n = store::find(&state.db, &c.code, id).await?;
+    let channel = q
+        .channel
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    Ok(Json(
+        store::deliveries(&state.db, &n, channel, status, 5000).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NoticeAction {
+    /// `pin`, `unpin` or `withdraw`.
+    action: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/notices/{id}/action", tag = "notices", request_body = NoticeAction, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Notice id")),
+    responses((status = 200, body = Notice), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn notices_action(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<NoticeAction>,
+) -> AppResult<Json<Notice>> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, PUBLISHERS)?;
+    Ok(Json(notice_api(
+        store::act(&state.db, &c, u, id, b.action.trim()).await?,
+        true,
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeTopic {
+    id: i64,
+    name: String,
+    /// The caller follows it.
+    following: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/notice-topics", tag = "notices",
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 200, body = [NoticeTopic])))]
+async fn notice_topics_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> AppResult<Json<Vec<NoticeTopic>>> {
+    let c = state.communes.active(&code)?;
+    let mine = match &ctx.user {
+        Some(u) => store::subscriptions(&state.db, u.id).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(
+        store::topics(&state.db, &c.code)
+            .await?
+            .into_iter()
+            .map(|t| NoticeTopic {
+                following: mine.contains(&t.id),
+                id: t.id,
+                name: t.name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewNoticeTopic {
+    /// 2–100 characters, unique in the commune.
+    name: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/notice-topics", tag = "notices", request_body = NewNoticeTopic, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 201, body = NoticeTopic), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn notice_topics_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<NewNoticeTopic>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, PUBLISHERS)?;
+    let t = store::create_topic(&state.db, &c, u, &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NoticeTopic {
+            id: t.id,
+            name: t.name,
+            following: false,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TopicFollow {
+    following: bool,
+}
+
+#[utoipa::path(put, path = "/api/v1/communes/{code}/notice-topics/{id}/subscription", tag = "notices", request_body = TopicFollow, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Topic id")),
+    responses((status = 204, description = "Following (or not) as asked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn notice_topics_follow(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<TopicFollow>,
+) -> AppResult<StatusCode> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.user()?;
+    store::subscribe(&state.db, &c.code, u.id, id, b.following).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewBulletin {
+    /// Notices on the board, in reading order (emergencies are read first).
+    notice_ids: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Bulletin {
+    id: i64,
+    day: String,
+    /// The announcer's script.
+    script: String,
+    /// `pending`, `ready`, `failed` or `unavailable` (espeak-ng not installed on the server).
+    audio_status: String,
+    /// Where the WAV file is, once ready.
+    audio_url: Option<String>,
+}
+
+fn bulletin_api(b: crate::entity::bulletin::Model) -> Bulletin {
+    Bulletin {
+        audio_url: (b.audio_status == "ready")
+            .then(|| format!("/c/{}/office/bulletin/{}/audio.wav", b.commune_code, b.id)),
+        id: b.id,
+        day: b.day,
+        script: b.script,
+        audio_status: b.audio_status,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/bulletins", tag = "notices", request_body = NewBulletin, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 201, body = Bulletin), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn bulletins_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<NewBulletin>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let u = ctx.with_role(&c, PUBLISHERS)?;
+    let saved = bulletin::compose(&state.db, &c, u, &b.notice_ids).await?;
+    Ok((StatusCode::CREATED, Json(bulletin_api(saved))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/bulletins/{id}", tag = "notices", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Bulletin id")),
+    responses((status = 200, body = Bulletin), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn bulletins_get(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Bulletin>> {
+    let c = state.communes.active(&code)?;
+    ctx.with_role(&c, PUBLISHERS)?;
+    Ok(Json(bulletin_api(
+        bulletin::find(&state.db, &c.code, id).await?,
+    )))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(notices_board, notices_create, notices_get, notices_ack, notices_reach, notices_unacknowledged, notices_deliveries, notices_action,
+          notice_topics_list, notice_topics_create, notice_topics_follow, bulletins_create, bulletins_get),
+    components(schemas(Category, Audience, VillageReach, ChannelReach)),
+    tags((name = "notices", description = "Notices, emergency alerts and their reach (1.3, 17), topics, loudspeaker bulletins (I1); the events calendar is at /c/{code}/events.ics"))
+)]
+pub struct NoticesApi;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/communes/{code}/notices",
+            get(notices_board).post(notices_create),
+        )
+        .route("/api/v1/communes/{code}/notices/{id}", get(notices_get))
+        .route(
+            "/api/v1/communes/{code}/notices/{id}/ack",
+            post(notices_ack),
+        )
+        .route(
+            "/api/v1/communes/{code}/notices/{id}/reach",
+            get(notices_reach),
+        )
+        .route(
+            "/api/v1/communes/{code}/notices/{id}/unacknowledged",
+            get(notices_unacknowledged),
+        )
+        .route(
+            "/api/v1/communes/{code}/notices/{id}/deliveries",
+            get(notices_deliveries),
+        )
+        .route(
+            "/api/v1/communes/{code}/notices/{id}/action",
+            post(notices_action),
+        )
+        .route(
+            "/api/v1/communes/{code}/notice-topics",
+            get(notice_topics_list).post(notice_topics_create),
+        )
+        .route(
+            "/api/v1/communes/{code}/notice-topics/{id}/subscription",
+            put(notice_topics_follow),
+        )
+        .route("/api/v1/communes/{code}/bulletins", post(bulletins_create))
+        .route("/api/v1/communes/{code}/bulletins/{id}", get(bulletins_get))
+}

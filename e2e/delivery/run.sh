@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Delivery channels against real protocol peers on 127.0.0.1: an SMTP server (PyPI `aiosmtpd`)
+# and an HTTP gateway sink, both started by check.py, which also starts the release server
+# with a config pointing [smtp], [sms] and [zalo] at them, triggers a real notification
+# through HTTP (a citizen's feedback is acknowledged) and checks what the peers received.
+# Usage (from anywhere): bash e2e/delivery/run.sh   (XASO_BIN=… to use another binary)
+set -euo pipefail
+
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$DIR/../.." && pwd)"
+log() { printf '[delivery] %s\n' "$*" >&2; }
+
+PY="${PYTHON:-python3}"
+command -v "$PY" >/dev/null || { log "python3 is required"; exit 1; }
+VENV="$DIR/.venv"
+if ! "$VENV/bin/python" -c 'import venv' >/dev/null 2>&1; then
+  if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
+    log "installing python3-venv from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+  fi
+fi
+# Reinstall only when the pins changed.
+STAMP="$VENV/.requirements"
+if ! cmp -s "$DIR/requirements.txt" "$STAMP"; then
+  log "installing $(grep -c '==' "$DIR/requirements.txt") pinned packages into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$DIR/requirements.txt"
+  cp "$DIR/requirements.txt" "$STAMP"
+fi
+
+BIN="${XASO_BIN:-$ROOT/target/release/xaso}"
+if [ -z "${XASO_BIN:-}" ]; then
+  log "building xaso (release)"
+  (cd "$ROOT" && cargo build --release -p xaso --quiet)
+fi
+[ -x "$BIN" ] || { log "no xaso binary at $BIN"; exit 1; }
+
+log "aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)'), server $BIN"
+exec "$VENV/bin/python" "$DIR/check.py" --bin "$BIN" "$@"

@@ -1,0 +1,281 @@
+// The installable app in the browser, with the server really stopped: the manifest parses
+// (Chromium's own parser, through CDP) with its 192/512/maskable icons served at their sizes;
+// the service worker registers and controls the page, and Chromium finds the app installable;
+// then the server process is killed and the demo commune's notice board still opens from the
+// phone's cache under the "offline, saved copy" banner, an unknown page shows the offline
+// page, and a feedback report written while offline is kept as a draft (across a reload,
+// with the browser offline too) and is sent with "Gửi ngay" once a server is running again
+// on the same data.
+//
+// This test runs its own server (target/release/xaso, or XASO_BIN) on its own port and data
+// directory, so that stopping it leaves the shared server of e2e/run.sh alone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  launch, registerCitizen, tempDir, artifact, E2E_DIR, COMMUNE_CODE, MOBILE,
+} from './helpers.mjs';
+
+const C = COMMUNE_CODE;
+const BIN = process.env.XASO_BIN || join(E2E_DIR, '..', 'target', 'release', 'xaso');
+// The public notice board of the demo commune, and a page nobody has opened.
+const BOARD = `/c/${C}/notices`;
+const UNKNOWN = `/c/${C}/no-such-page`;
+const FORM = `/c/${C}/feedback/new`;
+const PAGES_CACHE = 'xaso-pages-1';
+const BANNER = 'Bạn đang ngoại tuyến, đang xem bản đã lưu trên máy lúc';
+
+let dataDir;
+let port;
+let server;
+let logFd;
+let browser;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port: p } = s.address();
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function startServer() {
+  server = spawn(BIN, ['--data', dataDir, 'serve', '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', logFd, logFd],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`server exited: ${serverLog()}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server not healthy after 60 s: ${serverLog()}`);
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null) return;
+  const exited = once(server, 'exit');
+  server.kill('SIGTERM');
+  await exited;
+  server = undefined;
+  // Nothing answers on the port any more.
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the server is really down');
+}
+
+function serverLog() {
+  try {
+    return readFileSync(join(dataDir, 'server.log'), 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+before(async () => {
+  dataDir = tempDir('xaso-pwa-');
+  const seeded = spawnSync(BIN, ['--data', dataDir, 'demo'], { encoding: 'utf8' });
+  assert.equal(seeded.status, 0, `xaso demo: ${seeded.stderr}`);
+  logFd = openSync(join(dataDir, 'server.log'), 'a');
+  port = await freePort();
+  await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer().catch(() => {});
+  if (logFd !== undefined) closeSync(logFd);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('installable app: manifest, service worker, notice board offline, offline page, draft box', async (t) => {
+  const base = `http://127.0.0.1:${port}`;
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: MOBILE,
+    locale: 'vi-VN',
+    timezoneId: 'Asia/Ho_Chi_Minh',
+    serviceWorkers: 'allow',
+  });
+  const page = await context.newPage();
+  let broken = '';
+  const step = (name, fn) => t.test(name, { skip: broken ? `step "${broken}" failed` : false }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      broken = name.split('.')[0];
+      await page.screenshot({ path: artifact(`pwa-failed-${broken}.png`), fullPage: true }).catch(() => {});
+      throw e;
+    }
+  });
+  let boardTitle = '';
+  const draftText = `Đèn đường trước nhà văn hóa thôn bị hỏng từ tối qua, đường rất tối (viết khi mất mạng ${Date.now()}).`;
+
+  try {
+    await step('1. the manifest is linked, parses without errors, and its icons load at their sizes', async () => {
+      await page.goto(`/c/${C}`);
+      assert.equal(await page.locator('link[rel="manifest"]').getAttribute('href'), '/manifest.webmanifest');
+      assert.ok(await page.locator('link[rel="apple-touch-icon"]').count(), 'apple-touch-icon linked');
+      assert.ok(await page.locator('meta[name="theme-color"]').getAttribute('content'));
+      const m = await page.evaluate(async () => {
+        const r = await fetch('/manifest.webmanifest');
+        return { status: r.status, type: r.headers.get('content-type'), json: await r.json() };
+      });
+      assert.equal(m.status, 200);
+      assert.equal(m.type, 'application/manifest+json');
+      assert.equal(m.json.name, 'Xã Số');
+      assert.ok(m.json.short_name);
+      assert.equal(m.json.start_url, '/');
+      assert.equal(m.json.display, 'standalone');
+      assert.equal(m.json.theme_color, '#0b6e4f');
+      assert.equal(m.json.background_color, '#f6f7f9');
+      const sizes = [];
+      for (const icon of m.json.icons) {
+        const got = await page.evaluate(async (src) => {
+          const r = await fetch(src);
+          const img = new Image();
+          img.src = src;
+          await img.decode();
+          return { status: r.status, type: r.headers.get('content-type'), w: img.naturalWidth, h: img.naturalHeight };
+        }, icon.src);
+        assert.equal(got.status, 200, icon.src);
+        assert.equal(got.type, 'image/png', icon.src);
+        assert.equal(`${got.w}x${got.h}`, icon.sizes, icon.src);
+        sizes.push(`${icon.sizes} ${icon.purpose}`);
+      }
+      for (const want of ['192x192 any', '512x512 any', '512x512 maskable']) {
+        assert.ok(sizes.includes(want), `${want} among ${sizes.join(', ')}`);
+      }
+      // Chromium's own reading of the manifest, as Android Chrome does before offering to install.
+      const cdp = await context.newCDPSession(page);
+      const parsed = await cdp.send('Page.getAppManifest');
+      assert.ok(parsed.url.endsWith('/manifest.webmanifest'), parsed.url);
+      assert.deepEqual(parsed.errors, [], 'manifest parse errors');
+      await cdp.detach();
+    });
+
+    await step('2. the service worker registers, controls the page, and is served fresh from the root', async () => {
+      const sw = await page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        const r = await fetch('/sw.js', { cache: 'no-store' });
+        return { scope: reg.scope, script: reg.active.scriptURL, cc: r.headers.get('cache-control'), type: r.headers.get('content-type') };
+      });
+      assert.equal(sw.scope, `${base}/`);
+      assert.equal(sw.script, `${base}/sw.js`);
+      assert.equal(sw.cc, 'no-cache');
+      assert.match(sw.type, /javascript/);
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10_000 });
+      // The shell is precached under a versioned name.
+      const names = await page.evaluate(() => caches.keys());
+      assert.ok(names.some((n) => /^xaso-shell-[0-9a-f]{16}$/.test(n)), names.join(', '));
+      // Chromium's installability check (what makes Android Chrome offer "Install app"): the
+      // only objection allowed is that test contexts are incognito, a property of the harness.
+      await page.reload();
+      const cdp = await context.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+      await cdp.detach();
+      const objections = installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito');
+      assert.deepEqual(objections, [], 'installability errors');
+    });
+
+    await step('3. a citizen signs up and opens the notice board and the feedback form online', async () => {
+      await registerCitizen(page);
+      const res = await page.goto(BOARD);
+      assert.equal(res.status(), 200, `${BOARD} answers`);
+      boardTitle = (await page.locator('main h1').first().textContent()).trim();
+      assert.ok(boardTitle);
+      assert.equal(await page.locator('[data-offline-banner]').isVisible(), false, 'no banner online');
+      await page.goto(FORM);
+      await page.locator('form[data-draft="feedback"]').waitFor();
+      const kept = await page.evaluate(async ([name, urls]) => {
+        const cache = await caches.open(name);
+        const out = [];
+        for (const u of urls) out.push(!!(await cache.match(u, { ignoreVary: true })));
+        return out;
+      }, [PAGES_CACHE, [BOARD, FORM]]);
+      assert.deepEqual(kept, [true, true], 'board and form saved for offline use');
+    });
+
+    await step('4. with the server stopped, the notice board opens from the cache with the offline banner', async () => {
+      await stopServer();
+      const res = await page.goto(BOARD);
+      assert.equal(res.status(), 200);
+      assert.equal((await page.locator('main h1').first().textContent()).trim(), boardTitle);
+      const banner = page.locator('[data-offline-banner]');
+      await banner.waitFor({ state: 'visible' });
+      assert.match(await banner.textContent(), new RegExp(BANNER));
+      assert.match(await banner.locator('time').getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+      await page.screenshot({ path: artifact('pwa-board-offline.png'), fullPage: true });
+    });
+
+    await step('5. a page never opened shows the offline page, listing what was saved', async () => {
+      await page.goto(UNKNOWN);
+      assert.equal((await page.locator('main h1').textContent()).trim(), 'Bạn đang ngoại tuyến');
+      await page.getByRole('button', { name: 'Thử lại' }).waitFor();
+      const saved = page.locator('#saved-pages a');
+      await saved.first().waitFor();
+      const hrefs = await saved.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      assert.ok(hrefs.includes(BOARD), hrefs.join(', '));
+      await page.screenshot({ path: artifact('pwa-offline-page.png'), fullPage: true });
+    });
+
+    await step('6. feedback written while the server is down is kept as a draft, also across a reload offline', async () => {
+      await page.goto(FORM);
+      await page.locator('[data-offline-banner]').waitFor({ state: 'visible' });
+      await page.getByLabel('Nội dung *').fill(draftText);
+      await page.getByLabel('Địa chỉ, mô tả nơi xảy ra').fill('Nhà văn hóa thôn');
+      await page.getByRole('button', { name: 'Gửi phản ánh', exact: true }).click();
+      const box = page.locator('#drafts');
+      await box.waitFor({ state: 'visible' });
+      await box.getByText('Chưa gửi được vì mất kết nối mạng').waitFor();
+      assert.match(await box.textContent(), /Ảnh và tệp đính kèm không lưu được trong bản nháp/);
+      assert.equal(await box.locator('[data-draft-list] li').count(), 1);
+      assert.match(await box.locator('[data-draft-list] li').textContent(), /Đèn đường trước nhà văn hóa/);
+
+      // The browser goes offline as well (navigator.onLine false): the draft is still there.
+      await context.setOffline(true);
+      await page.reload();
+      await box.waitFor({ state: 'visible' });
+      assert.equal(await box.locator('[data-draft-list] li').count(), 1, 'kept across a reload');
+      assert.match(await box.locator('[data-draft-status]').textContent(), /Bạn đang ngoại tuyến/);
+      // Sending while offline keeps it too.
+      await box.getByRole('button', { name: 'Gửi ngay' }).click();
+      await box.getByText('Chưa gửi được: vẫn chưa có mạng').waitFor();
+      assert.equal(await box.locator('[data-draft-list] li').count(), 1);
+      await page.screenshot({ path: artifact('pwa-draft-offline.png'), fullPage: true });
+    });
+
+    await step('7. back online with the server running again, "Gửi ngay" sends the draft', async () => {
+      await startServer();
+      await context.setOffline(false);
+      const box = page.locator('#drafts');
+      await box.getByText('Đã có mạng trở lại').waitFor();
+      const [post] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === FORM && r.request().method() === 'POST'),
+        box.getByRole('button', { name: 'Gửi ngay' }).click(),
+      ]);
+      assert.ok(post.status() < 400, `sending the draft answered ${post.status()}`);
+      await page.waitForURL((u) => new URL(u).pathname.startsWith(`/c/${C}/feedback/PA`), { timeout: 10_000 });
+      await page.waitForLoadState('load');
+      await page.getByText(draftText, { exact: true }).waitFor();
+      assert.equal(await page.locator('[data-offline-banner]').isVisible(), false);
+      const drafts = await page.evaluate(() => JSON.parse(localStorage.getItem('xaso.drafts.v1') || '[]'));
+      assert.equal(drafts.length, 0, 'the sent draft is gone');
+      await page.screenshot({ path: artifact('pwa-draft-sent.png'), fullPage: true });
+    });
+  } finally {
+    await context.close();
+  }
+});
