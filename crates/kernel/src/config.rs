@@ -57,6 +57,10 @@ pub struct Config {
     /// A province deployment's forum: topics may be shared with every commune of the
     /// province, and residents and officials anywhere in the province take part in them.
     pub forum_province_wide: bool,
+    /// Communes' own SMTP servers and SMS/Zalo gateways may be on this machine or a private
+    /// network. Off by default, so a commune admin cannot make the server call into its own
+    /// network (`notify::guard`); the deployment's `[smtp]`/`[sms]`/`[zalo]` may always.
+    pub allow_private_commune_gateways: bool,
     /// Outgoing email for notifications (`[smtp]`); communes may set their own. Without any,
     /// email waits in the outbox until one is configured.
     pub smtp: Option<crate::notify::settings::SmtpSettings>,
@@ -91,6 +95,7 @@ impl Default for Config {
             map_tiles: String::new(),
             map_attribution: String::new(),
             forum_province_wide: false,
+            allow_private_commune_gateways: false,
             smtp: None,
             sms: None,
             zalo: None,

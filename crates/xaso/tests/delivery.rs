@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Request, StatusCode, Uri, header};
 use chrono::Utc;
 use common::{Client, TestApp};
 use kernel::config::Config;
-use kernel::notify::settings::{GatewaySettings, SmtpSecurity, SmtpSettings};
+use kernel::notify::settings::{ChannelSettings, GatewaySettings, SmtpSecurity, SmtpSettings};
 use kernel::notify::{self, Dispatcher, MAX_ATTEMPTS, Message, Priority, outbox};
 use mailparse::MailHeaderMap;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -214,9 +214,11 @@ fn smtp_settings(addr: SocketAddr) -> SmtpSettings {
 }
 
 /// SMTP, SMS (JSON) and Zalo (form) at the sinks; rates high enough not to slow the tests.
+/// Communes may use gateways on this machine too, as the sinks are here.
 fn at_sinks(smtp: SocketAddr, http: SocketAddr, sms_rate: f64) -> impl Fn(&mut Config) {
     move |c: &mut Config| {
         c.public_url = "http://xaso.test".into();
+        c.allow_private_commune_gateways = true;
         c.smtp = Some(smtp_settings(smtp));
         c.sms = Some(GatewaySettings {
             url: format!("http://{http}/sms"),
@@ -924,7 +926,9 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
 #[tokio::test]
 async fn without_a_gateway_messages_wait_until_the_commune_configures_one() {
     let http = HttpSink::start().await;
-    on_each_backend!(async |app: &TestApp| {
+    // The commune's own gateway will be the sink on this machine.
+    let local_gateways = |c: &mut Config| c.allow_private_commune_gateways = true;
+    on_each_backend!(local_gateways, async |app: &TestApp| {
         http.reset();
         let mut c = app.login(common::CITIZEN).await;
         let uid = my_id(&mut c).await;
@@ -1228,5 +1232,177 @@ async fn nothing_from_another_commune_is_visible_or_retried() {
             )
             .await;
         assert_eq!(r.json()["retried"], 1);
+    });
+}
+
+// ---- a commune's own gateways reach public addresses only ----
+
+/// Stores a commune's own settings as an older row or a changed config would have them,
+/// past the checks made when an admin saves.
+async fn store_own(app: &TestApp, own: ChannelSettings) {
+    kernel::notify::settings::save_commune_overrides(&app.platform.state.db, "17071", &own)
+        .await
+        .unwrap();
+    app.platform.dispatcher.settings().invalidate("17071");
+}
+
+/// A commune admin cannot make the server call into its own machine or network (server-side
+/// request forgery): such settings are refused when saved, and a name that resolves there is
+/// never dialled. The deployment's own gateway on 127.0.0.1 is trusted and still delivers.
+#[tokio::test]
+async fn a_communes_own_gateway_may_not_reach_this_machine_or_a_private_network() {
+    let smtp = SmtpSink::start().await;
+    let http = HttpSink::start().await;
+    let deployment_at_sinks = |c: &mut Config| {
+        at_sinks(smtp.addr, http.addr, 1000.0)(c);
+        c.allow_private_commune_gateways = false;
+    };
+    on_each_backend!(deployment_at_sinks, async |app: &TestApp| {
+        http.reset();
+        let mails = smtp.mails().len();
+        let (_, uid) = citizen_with_email(app).await;
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let before = (
+            app.count("system_setting").await,
+            app.count("audit_log").await,
+        );
+        let path = "/api/v1/communes/17071/delivery/settings";
+        let port = http.addr.port();
+        let refused = [
+            (
+                json!({"sms": {"url": format!("http://127.0.0.1:{port}/xa"), "body": "{}"}}),
+                "sms_url",
+            ),
+            (
+                json!({"zalo": {"url": format!("http://localhost:{port}/xa"), "body": "{}"}}),
+                "zalo_url",
+            ),
+            (
+                json!({"sms": {"url": "http://[::1]/xa", "body": "{}"}}),
+                "sms_url",
+            ),
+            (
+                json!({"sms": {"url": "http://169.254.169.254/latest/meta-data", "body": "{}"}}),
+                "sms_url",
+            ),
+            (
+                json!({"smtp": {"host": "10.0.0.5", "from": "Xã Minh Hợp <a@minhhop.vn>"}}),
+                "smtp_host",
+            ),
+        ];
+        for (body, field) in refused {
+            let r = put_json_csrf(&mut admin, path, body.clone()).await;
+            assert_eq!(
+                (
+                    r.status,
+                    r.error_code().as_str(),
+                    r.json()["error"]["field"].as_str()
+                ),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "gateway_host_private",
+                    Some(field)
+                ),
+                "[{}] {body}",
+                app.backend
+            );
+            assert!(r.body.contains("mạng nội bộ"), "{}", r.body);
+        }
+        let page = admin
+            .post_form(
+                "/c/17071/office/delivery/settings",
+                &[
+                    ("sms_own", "1"),
+                    ("sms_url", &format!("http://127.0.0.1:{port}/xa")),
+                    ("sms_content_type", "application/json"),
+                    ("sms_body", "{}"),
+                ],
+            )
+            .await;
+        assert!(page.body.contains("mạng nội bộ"), "{}", page.body);
+        assert_eq!(
+            (
+                app.count("system_setting").await,
+                app.count("audit_log").await
+            ),
+            before,
+            "nothing written"
+        );
+
+        // Settings already stored that lead here are not followed: by a name that resolves
+        // to this machine, by an address, and for email as for SMS.
+        send(
+            app,
+            uid,
+            "Lịch tiêm chủng",
+            Priority::Normal,
+            &["sms", "email"],
+        )
+        .await;
+        for url in [
+            format!("http://localhost:{port}/xa-sms"),
+            format!("http://127.0.0.1:{port}/xa-sms"),
+        ] {
+            let mut smtp_here = smtp_settings(smtp.addr);
+            smtp_here.host = "localhost".into();
+            store_own(
+                app,
+                ChannelSettings {
+                    smtp: Some(smtp_here),
+                    sms: Some(GatewaySettings {
+                        url: url.clone(),
+                        auth_header: String::new(),
+                        auth_value: String::new(),
+                        content_type: "application/json".into(),
+                        body: SMS_BODY.into(),
+                    }),
+                    zalo: None,
+                },
+            )
+            .await;
+            app.platform
+                .dispatcher
+                .deliver_due(Utc::now() + chrono::Duration::hours(1), 1000)
+                .await
+                .unwrap();
+            for channel in ["sms", "email"] {
+                let m = one(app, "Lịch tiêm chủng", channel).await;
+                assert_ne!(m.status, "sent", "[{}] {channel} via {url}", app.backend);
+                let err = m.last_error.unwrap_or_default();
+                assert!(
+                    err.contains("private network"),
+                    "[{}] {channel}: {err}",
+                    app.backend
+                );
+            }
+        }
+        assert!(
+            http.hits().is_empty(),
+            "the gateway on this machine was never called"
+        );
+        assert_eq!(
+            smtp.mails().len(),
+            mails,
+            "nor the SMTP server on this machine"
+        );
+
+        // Without the commune's own settings, the deployment's gateways (trusted) deliver.
+        store_own(app, ChannelSettings::default()).await;
+        app.platform
+            .dispatcher
+            .deliver_due(Utc::now() + chrono::Duration::hours(3), 1000)
+            .await
+            .unwrap();
+        for channel in ["sms", "email"] {
+            let m = one(app, "Lịch tiêm chủng", channel).await;
+            assert_eq!(
+                m.status, "sent",
+                "[{}] {channel}: {:?}",
+                app.backend, m.last_error
+            );
+        }
+        assert_eq!(http.hits().len(), 1);
+        assert_eq!(http.hits()[0].path, "/sms");
+        assert_eq!(smtp.mails().len(), mails + 1);
     });
 }

@@ -113,6 +113,13 @@ async fn forgotten_password_is_reset_by_sms_code_and_old_sessions_end() {
         let citizen = user_by_phone(app, CITIZEN_E164).await;
         let mut old_a = app.login(CITIZEN).await;
         let mut old_b = app.login(CITIZEN).await;
+        let (_, secret) =
+            kernel::accounts::create_api_token(&app.platform.state.db, citizen.id, "Ứng dụng HTX")
+                .await
+                .unwrap();
+        let mut old_api = app.client();
+        old_api.bearer = Some(secret);
+        assert_eq!(old_api.get("/api/v1/me").await.status, StatusCode::OK);
         let audit_before = app.count("audit_log").await;
 
         let mut c = app.client();
@@ -196,11 +203,11 @@ async fn forgotten_password_is_reset_by_sms_code_and_old_sessions_end() {
             "signed in on this device"
         );
 
-        for old in [&mut old_a, &mut old_b] {
+        for old in [&mut old_a, &mut old_b, &mut old_api] {
             assert_eq!(
                 old.get("/api/v1/me").await.status,
                 StatusCode::UNAUTHORIZED,
-                "[{}] every other session ends",
+                "[{}] every other session and API token ends",
                 app.backend
             );
         }

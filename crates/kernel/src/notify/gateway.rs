@@ -111,14 +111,24 @@ pub fn render_url(template: &str, vars: &Vars<'_>) -> String {
 
 /// The HTTP client every gateway call shares (keep-alive connections to each gateway).
 pub fn client() -> reqwest::Client {
+    builder().build().unwrap_or_default()
+}
+
+/// The client for a commune's own gateways: it dials public addresses only (see `guard`).
+pub fn guarded_client() -> reqwest::Client {
+    builder()
+        .dns_resolver(std::sync::Arc::new(super::guard::PublicOnly))
+        .build()
+        .unwrap_or_default()
+}
+
+fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         // A redirect is not an acceptance of the message.
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(64)
-        .build()
-        .unwrap_or_default()
 }
 
 /// Sends one message through `g`; `Err` carries what goes into `last_error`.
@@ -177,6 +187,7 @@ pub struct GatewayChannel {
     name: &'static str,
     settings: Arc<DeliverySettings>,
     client: reqwest::Client,
+    guarded: reqwest::Client,
 }
 
 impl GatewayChannel {
@@ -185,6 +196,7 @@ impl GatewayChannel {
             name: SMS,
             settings,
             client,
+            guarded: guarded_client(),
         }
     }
     pub fn zalo(settings: Arc<DeliverySettings>, client: reqwest::Client) -> Self {
@@ -192,6 +204,7 @@ impl GatewayChannel {
             name: ZALO,
             settings,
             client,
+            guarded: guarded_client(),
         }
     }
 }
@@ -220,9 +233,9 @@ impl Channel for GatewayChannel {
             Ok(e) => e,
             Err(e) => return Delivery::Failed(e),
         };
-        let g = match self.name {
-            SMS => eff.sms.as_ref(),
-            _ => eff.zalo.as_ref(),
+        let (g, guarded) = match self.name {
+            SMS => (eff.sms.as_ref(), eff.guarded.sms),
+            _ => (eff.zalo.as_ref(), eff.guarded.zalo),
         };
         let Some(g) = g else {
             return Delivery::NotConfigured;
@@ -241,7 +254,21 @@ impl Channel for GatewayChannel {
             link: &link,
             zalo_user_id: zalo.unwrap_or_default(),
         };
-        post(&self.client, g, &vars).await.into()
+        if !guarded {
+            return post(&self.client, g, &vars).await.into();
+        }
+        // The resolver only sees names; an address written in the URL is judged here.
+        let host = reqwest::Url::parse(&render_url(g.url.trim(), &vars))
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned));
+        if host.is_none_or(|h| super::guard::names_private_host(&h)) {
+            return Delivery::Failed(
+                "the commune's gateway is on this machine or a private network, which a \
+                 commune's own settings may not use"
+                    .into(),
+            );
+        }
+        post(&self.guarded, g, &vars).await.into()
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod dispatch;
 pub mod fanout;
 pub mod gateway;
+pub mod guard;
 pub mod prefs;
 pub mod settings;
 pub mod smtp;

@@ -17,6 +17,8 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::entity::setting;
 
+use super::guard;
+
 /// How long a commune's resolved settings are reused; other processes see a change this late.
 const CACHE_TTL: Duration = Duration::from_secs(15);
 /// Longest body template accepted.
@@ -271,6 +273,30 @@ impl ChannelSettings {
         }
         Ok(())
     }
+
+    /// A commune's own settings may not name this machine or a private network unless the
+    /// deployment allows it (`guard` says why); names are checked again when resolved.
+    pub fn check_commune_hosts(&self, private_ok: bool) -> AppResult<()> {
+        if private_ok {
+            return Ok(());
+        }
+        let refuse = |field| Err(AppError::invalid("gateway_host_private", field));
+        if let Some(s) = &self.smtp
+            && guard::names_private_host(&s.host)
+        {
+            return refuse("smtp_host");
+        }
+        for (channel, g) in [("sms", &self.sms), ("zalo", &self.zalo)] {
+            let Some(g) = g else { continue };
+            let host = reqwest::Url::parse(g.url.trim())
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned));
+            if host.is_some_and(|h| guard::names_private_host(&h)) {
+                return refuse(field(channel, "url"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a commune's messages use: its own settings where it has them, else the deployment's.
@@ -279,6 +305,17 @@ pub struct Effective {
     pub smtp: Option<SmtpSettings>,
     pub sms: Option<GatewaySettings>,
     pub zalo: Option<GatewaySettings>,
+    /// Which of them are the commune's own and must reach public addresses only.
+    pub guarded: Guarded,
+}
+
+/// Per channel: true when its settings came from the commune and the deployment does not
+/// allow private addresses for communes (see [`guard`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Guarded {
+    pub smtp: bool,
+    pub sms: bool,
+    pub zalo: bool,
 }
 
 fn key(code: &str) -> String {
@@ -325,6 +362,8 @@ pub struct DeliverySettings {
     db: Option<DatabaseConnection>,
     defaults: ChannelSettings,
     public_url: String,
+    /// `allow_private_commune_gateways` from the config.
+    private_ok: bool,
     cache: Mutex<HashMap<String, (Instant, Arc<Effective>)>>,
 }
 
@@ -338,6 +377,7 @@ impl DeliverySettings {
                 zalo: config.zalo.clone(),
             },
             public_url: config.public_url.trim_end_matches('/').to_owned(),
+            private_ok: config.allow_private_commune_gateways,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -348,6 +388,7 @@ impl DeliverySettings {
             db: None,
             defaults: ChannelSettings::default(),
             public_url: String::new(),
+            private_ok: false,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -382,7 +423,14 @@ impl DeliverySettings {
                 .map_err(|e| format!("reading delivery settings: {e}"))?,
             None => ChannelSettings::default(),
         };
+        let guard = !self.private_ok;
+        let guarded = Guarded {
+            smtp: guard && own.smtp.is_some(),
+            sms: guard && own.sms.is_some(),
+            zalo: guard && own.zalo.is_some(),
+        };
         let e = Arc::new(Effective {
+            guarded,
             smtp: own.smtp.or_else(|| self.defaults.smtp.clone()),
             sms: own.sms.or_else(|| self.defaults.sms.clone()),
             zalo: own.zalo.or_else(|| self.defaults.zalo.clone()),

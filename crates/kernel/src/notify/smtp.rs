@@ -36,8 +36,17 @@ impl EmailChannel {
         }
     }
 
-    fn transport(&self, s: &SmtpSettings) -> Result<Arc<Transport>, String> {
-        let key = serde_json::to_string(s).map_err(|e| e.to_string())?;
+    /// A transport to `s`; with `dial`, to that address while TLS still checks the
+    /// certificate against the configured host name.
+    fn transport(
+        &self,
+        s: &SmtpSettings,
+        dial: Option<std::net::IpAddr>,
+    ) -> Result<Arc<Transport>, String> {
+        let mut key = serde_json::to_string(s).map_err(|e| e.to_string())?;
+        if let Some(ip) = dial {
+            key.push_str(&format!("@{ip}"));
+        }
         let mut map = self.transports.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = map.get(&key) {
             return Ok(t.clone());
@@ -55,7 +64,8 @@ impl EmailChannel {
                 }
             }
         };
-        let mut b = Transport::builder_dangerous(host)
+        let server = dial.map_or_else(|| host.to_owned(), |ip| ip.to_string());
+        let mut b = Transport::builder_dangerous(server)
             .port(s.port)
             .tls(tls)
             .timeout(Some(TIMEOUT));
@@ -170,7 +180,17 @@ impl Channel for EmailChannel {
             Ok(m) => m,
             Err(o) => return o,
         };
-        let transport = match self.transport(s) {
+        // A commune's own server is dialled at a public address resolved here, so a name that
+        // later resolves to this machine is never followed (see `guard`).
+        let dial = if eff.guarded.smtp {
+            match super::guard::resolve_public(s.host.trim(), s.port).await {
+                Ok(addrs) => addrs.first().map(|a| a.ip()),
+                Err(e) => return Delivery::Failed(e),
+            }
+        } else {
+            None
+        };
+        let transport = match self.transport(s, dial) {
             Ok(t) => t,
             Err(e) => return Delivery::Failed(e),
         };

@@ -716,6 +716,7 @@ async fn save_settings(
     s: &ChannelSettings,
 ) -> AppResult<()> {
     s.validate()?;
+    s.check_commune_hosts(state.config.allow_private_commune_gateways)?;
     let txn = state.db.begin().await?;
     settings::save_commune_overrides(&txn, &c.code, s).await?;
     audit::record(

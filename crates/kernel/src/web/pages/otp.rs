@@ -17,7 +17,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::vn_time;
 use crate::accounts::otp::{self, OtpError, OtpResult, Purpose, Recipient};
 use crate::accounts::phone::display_phone;
-use crate::accounts::{self, CurrentUser, Role, entity::session, entity::user};
+use crate::accounts::{self, CurrentUser, Role, entity::api_token, entity::session, entity::user};
 use crate::audit;
 use crate::error::{AppError, ErrorBody, ErrorDetail};
 use crate::i18n::Locale;
@@ -83,7 +83,8 @@ fn audit_entry<'a>(u: &'a CurrentUser, action: &'a str, summary: String) -> audi
     }
 }
 
-/// Checks the code and sets the new password; every session of the account ends.
+/// Checks the code and sets the new password; every session of the account ends and its
+/// personal API tokens are revoked: whoever made the reset necessary may have minted one.
 async fn reset_with_code(
     state: &AppState,
     ext: &Extensions,
@@ -129,6 +130,13 @@ async fn reset_with_code(
         .exec(&txn)
         .await?
         .rows_affected;
+    let revoked = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .filter(api_token::Column::UserId.eq(u.id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
     let actor = accounts::load_user(&txn, u.id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -137,7 +145,10 @@ async fn reset_with_code(
         audit_entry(
             &actor,
             "account.password_reset",
-            format!("{} · {ended} sessions", display_phone(&phone)),
+            format!(
+                "{} · {ended} sessions · {revoked} API tokens revoked",
+                display_phone(&phone)
+            ),
         ),
     )
     .await?;
