@@ -21,9 +21,7 @@ use kernel::accounts::entity::user;
 use kernel::config::Config;
 use kernel::notify::settings::GatewaySettings;
 use kernel::notify::{Dispatcher, PENDING, SENT, dispatch::BATCH, outbox};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The target, messages per second.
 pub const TARGET_PER_SEC: f64 = 2000.0;
@@ -62,7 +60,7 @@ async fn start_sink() -> Result<(SocketAddr, Arc<Sink>)> {
 /// `messages` people with a phone each, and one pending SMS for each of them.
 async fn seed(db: &sea_orm::DatabaseConnection, messages: u64) -> Result<()> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = kernel::db::begin_write(db).await?;
     let ids: Vec<u64> = (0..messages).collect();
     for chunk in ids.chunks(SEED_CHUNK) {
         let people = chunk.iter().map(|i| user::ActiveModel {

@@ -12,7 +12,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -44,6 +45,22 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         Ok(Database::connect(opts).await?)
     }
 }
+
+/// Starts a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads first and then writes fails with
+/// SQLITE_BUSY, without waiting, when another writer committed since its read (its snapshot
+/// can no longer become a write). Taken at BEGIN, the lock is simply waited for
+/// (`busy_timeout`). PostgreSQL starts an ordinary transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(WRITE).await
+}
+
+/// The options of [`begin_write`], for code generic over the connection.
+pub const WRITE: TransactionOptions = TransactionOptions {
+    isolation_level: None,
+    access_mode: None,
+    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+};
 
 /// Applies every pending kernel migration; safe to call on each start.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

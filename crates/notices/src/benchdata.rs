@@ -8,7 +8,7 @@ use chrono::Utc;
 use kernel::accounts::{self, entity::user};
 use kernel::error::{AppError, AppResult};
 use kernel::tenancy::{self, CommuneInfo};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::entity::notice;
 use crate::model::{self, Audience, Category, Input};
@@ -45,7 +45,7 @@ pub async fn seed_people(db: &DatabaseConnection, commune: &str, people: u64) ->
                 ..Default::default()
             })
             .collect();
-        let txn = db.begin().await?;
+        let txn = kernel::db::begin_write(db).await?;
         user::Entity::insert_many(batch).exec(&txn).await?;
         txn.commit().await?;
         i = end;

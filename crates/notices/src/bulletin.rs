@@ -114,7 +114,7 @@ pub async fn compose<C: ConnectionTrait + TransactionTrait>(
     let now = Utc::now();
     let day = vn_day(now);
     let audio = espeak().is_some();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let b = bulletin::ActiveModel {
         commune_code: Set(c.code.clone()),
         script: Set(script(c, &day, &chosen)),

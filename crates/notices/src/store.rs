@@ -190,7 +190,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     check_audience(db, &c.code, &n.audience).await?;
     let now = Utc::now();
     let plain = markdown::to_plain(&n.body);
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let saved = notice::ActiveModel {
         commune_code: Set(c.code.clone()),
         category: Set(n.category.as_str().into()),
@@ -257,7 +257,7 @@ pub async fn publish_due<C: ConnectionTrait + TransactionTrait>(
         .await?;
     let mut done = 0;
     for n in due {
-        let txn = db.begin().await?;
+        let txn = db.begin_with_options(kernel::db::WRITE).await?;
         let claimed = notice::Entity::update_many()
             .col_expr(notice::Column::UpdatedAt, Expr::value(now))
             .filter(notice::Column::Id.eq(n.id))
@@ -480,7 +480,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         _ => return Err(AppError::invalid("notice_action_unknown", "action")),
     }
     am.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let saved = am.update(&txn).await?;
     audit::record(
         &txn,
@@ -712,7 +712,7 @@ pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
     if exists > 0 {
         return Err(AppError::conflict("notice_topic_exists"));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let t = topic::ActiveModel {
         commune_code: Set(c.code.clone()),
         name: Set(name.to_owned()),

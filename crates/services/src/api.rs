@@ -115,7 +115,6 @@ async fn create_procedure(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<ProcedureInput>,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(
         &c,
@@ -124,7 +123,7 @@ async fn create_procedure(
             kernel::accounts::Role::SystemAdmin,
         ],
     )?;
-    let txn = state.db.begin().await?;
+    let txn = kernel::db::begin_write(&state.db).await?;
     let p = store::create_procedure(&txn, &c.code, &input).await?;
     kernel::audit::record(
         &txn,

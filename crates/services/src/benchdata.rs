@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use kernel::accounts::{self, Grant, NewUser, Role};
 use kernel::error::AppResult;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::calendar::WorkCalendar;
 use crate::entity::{dossier, procedure};
@@ -115,7 +115,7 @@ pub async fn seed(
     let mut n = 1u64;
     while n <= dossiers {
         // One transaction per thousand rows: fast on both backends, bounded memory.
-        let txn = db.begin().await?;
+        let txn = kernel::db::begin_write(db).await?;
         let batch: Vec<dossier::ActiveModel> = (n..(n + 1000).min(dossiers + 1))
             .map(|i| {
                 let received = now - Duration::minutes((i as i64 * 5) % 525_600);

@@ -101,7 +101,6 @@ pub async fn set_override(
     ctx: &Ctx,
     r: &OverrideRequest,
 ) -> AppResult<()> {
-    use sea_orm::TransactionTrait;
     let u = ctx.system_admin()?;
     let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("period_invalid", "date"))?;
@@ -109,7 +108,7 @@ pub async fn set_override(
     if name.chars().count() > 100 {
         return Err(AppError::invalid("text_too_long", "name"));
     }
-    let txn = state.db.begin().await?;
+    let txn = kernel::db::begin_write(&state.db).await?;
     holiday_override::Entity::delete_by_id(date)
         .exec(&txn)
         .await?;

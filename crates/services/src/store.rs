@@ -349,7 +349,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
 
     let now = Utc::now();
     let due = cal.add_working_days(vn_now_naive(now), p.processing_days.max(0) as u32);
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut inserted = None;
     for _ in 0..5 {
         let am = dossier::ActiveModel {
@@ -781,7 +781,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     if next.is_done() && d.done_at.is_none() {
         upd = upd.col_expr(dossier::Column::DoneAt, Expr::value(Some(now)));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let res = upd
         .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Version.eq(d.version))
@@ -916,7 +916,7 @@ pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict("payment_not_due"));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::PaidAt, Expr::value(Some(now)))
         .col_expr(
@@ -984,7 +984,7 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict("rating_not_open"));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let comment = Some(comment.trim().to_owned()).filter(|c| !c.is_empty());
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::Rating, Expr::value(Some(stars)))

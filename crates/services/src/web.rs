@@ -1427,11 +1427,10 @@ async fn save_procedure(
     id: Option<i64>,
     f: ProcedureFormData,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     let u = ctx.with_role(&c, ADMINS)?;
     let res: AppResult<procedure::Model> = async {
         let input = f.to_input()?;
-        let txn = state.db.begin().await?;
+        let txn = kernel::db::begin_write(&state.db).await?;
         let p = match id {
             Some(id) => store::update_procedure(&txn, &c.code, id, &input).await?,
             None => store::create_procedure(&txn, &c.code, &input).await?,
@@ -1538,11 +1537,10 @@ async fn payment_account_save(
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res: AppResult<()> = async {
-        let txn = state.db.begin().await?;
+        let txn = kernel::db::begin_write(&state.db).await?;
         let a = store::set_payment_account(
             &txn,
             &c.code,
@@ -1625,7 +1623,6 @@ async fn upload_form(
     Query(q): Query<CsrfQuery>,
     mp: Multipart,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     check_csrf(&ctx, &q.csrf)?;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
@@ -1641,7 +1638,7 @@ async fn upload_form(
             .into_iter()
             .find(|(f, _, _)| f == "form")
             .ok_or_else(|| AppError::invalid("file_missing", "form"))?;
-        let txn = state.db.begin().await?;
+        let txn = kernel::db::begin_write(&state.db).await?;
         let a = state
             .files
             .store(&txn, &c.code, Some(u.id), &name, bytes, &[files::Kind::Pdf])

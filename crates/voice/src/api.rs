@@ -133,10 +133,9 @@ async fn save_feedback_category(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> AppResult<Json<Category>> {
-    use sea_orm::TransactionTrait;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
-    let txn = state.db.begin().await?;
+    let txn = kernel::db::begin_write(&state.db).await?;
     let cat = store::save_category(&txn, &c.code, &input).await?;
     kernel::audit::record(
         &txn,

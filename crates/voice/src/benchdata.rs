@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use kernel::error::AppResult;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::entity::feedback;
 use crate::model::{Status, VIETNAM};
@@ -39,7 +39,7 @@ pub async fn seed(db: &DatabaseConnection, commune: &str, count: u64) -> AppResu
     let two_years = 2 * 365 * 24 * 60;
     let mut n = 1u64;
     while n <= count {
-        let txn = db.begin().await?;
+        let txn = kernel::db::begin_write(db).await?;
         let batch: Vec<feedback::ActiveModel> = (n..(n + 1000).min(count + 1))
             .map(|i| {
                 let created = now - Duration::minutes((i as i64 * 7) % two_years);

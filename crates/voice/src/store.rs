@@ -307,7 +307,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<feedback::Model> {
     let (cat, text) = checked;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut row = feedback::ActiveModel {
         commune_code: Set(c.code.clone()),
         receipt_code: Set(new_receipt_code(&c.code, now)),
@@ -671,7 +671,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(now);
     am.version = Set(f.version + 1);
 
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     // The version is checked again by the write itself: the read above may be stale.
     let res = feedback::Entity::update_many()
         .set(am)
@@ -757,7 +757,7 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict("rating_not_allowed"));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let res = feedback::Entity::update_many()
         .col_expr(feedback::Column::Rating, Expr::value(stars))
         .col_expr(

@@ -979,7 +979,6 @@ async fn save_category(
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<CategoryForm>,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = async {
@@ -996,7 +995,7 @@ async fn save_category(
             restricted: f.restricted.is_some(),
             active: f.active.is_some(),
         };
-        let txn = state.db.begin().await?;
+        let txn = kernel::db::begin_write(&state.db).await?;
         let cat = store::save_category(&txn, &c.code, &input).await?;
         kernel::audit::record(
             &txn,
@@ -1030,7 +1029,6 @@ async fn save_area(
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<AreaForm>,
 ) -> AppResult<Response> {
-    use sea_orm::TransactionTrait;
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = async {
@@ -1038,7 +1036,7 @@ async fn save_area(
             "" => None,
             s => Some(Bounds::parse(s).ok_or_else(|| AppError::invalid("area_invalid", "area"))?),
         };
-        let txn = state.db.begin().await?;
+        let txn = kernel::db::begin_write(&state.db).await?;
         store::set_area(&txn, &c.code, area).await?;
         kernel::audit::record(
             &txn,

@@ -529,3 +529,40 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
         assert_eq!(last.status, notify::SENT, "[{b}] {:?}", last.last_error);
     });
 }
+
+/// Two sign-ins on one phone subscribing its browser at the same moment leave one row (the
+/// unique endpoint index and the retry as an update), so messages are not pushed twice.
+#[tokio::test]
+async fn racing_subscriptions_of_one_browser_leave_one_row() {
+    use kernel::notify::webpush::{self as subscriptions, NewSubscription};
+    on_each_backend!(async |app: &TestApp| {
+        let db = &app.platform.state.db;
+        let mut a = app.login(common::CITIZEN).await;
+        let mut b = app.login(common::OFFICIAL).await;
+        let (ua, ub) = (my_id(&mut a).await, my_id(&mut b).await);
+        let device = Device::new(7);
+        let (p256dh, auth) = (B64.encode(device.public()), B64.encode(device.auth));
+        for round in 0..8 {
+            let endpoint = format!("https://push.example.net/wpush/race-{round}");
+            let sub = NewSubscription {
+                endpoint: &endpoint,
+                p256dh: &p256dh,
+                auth: &auth,
+                user_agent: Some("Chrome Android"),
+            };
+            let (ra, rb) = tokio::join!(
+                subscriptions::subscribe(db, ua, &sub, false),
+                subscriptions::subscribe(db, ub, &sub, false),
+            );
+            let (ra, rb) = (ra.unwrap(), rb.unwrap());
+            assert!(ra.1 != rb.1, "[{}] one created, one updated", app.backend);
+            let rows = subscriptions::subscription::Entity::find()
+                .filter(subscriptions::subscription::Column::Endpoint.eq(&endpoint))
+                .all(db)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1, "[{}] round {round}", app.backend);
+            assert!([ua, ub].contains(&rows[0].user_id));
+        }
+    });
+}

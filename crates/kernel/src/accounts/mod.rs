@@ -160,7 +160,7 @@ pub async fn create_user<C: ConnectionTrait + TransactionTrait>(
         });
     }
     let hash = password::hash(new.password).await?;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(crate::db::WRITE).await?;
     let u = user::ActiveModel {
         phone: Set(Some(phone)),
         full_name: Set(full_name),

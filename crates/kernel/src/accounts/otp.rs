@@ -223,7 +223,7 @@ pub async fn request_code<C: ConnectionTrait + TransactionTrait>(
     // knows, so that the throttling above answers alike for every number.
     let code = new_code();
     let expires_at = now + CODE_TTL;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(crate::db::WRITE).await?;
     // Only the newest code works.
     otp_code::Entity::update_many()
         .col_expr(otp_code::Column::ConsumedAt, Expr::value(Some(now)))

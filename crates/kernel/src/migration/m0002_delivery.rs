@@ -98,6 +98,15 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
+        // One row per browser: two sign-ins racing to subscribe the same endpoint must not
+        // both insert (each message would reach that phone twice).
+        m.create_index(index(
+            "push_subscription",
+            "ux_push_subscription_endpoint",
+            &["endpoint"],
+            true,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()

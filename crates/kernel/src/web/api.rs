@@ -6,7 +6,6 @@ use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -158,7 +157,7 @@ async fn create_village(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, office_api::ADMINS)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let v = tenancy::create_village(&txn, &c.code, &r.name, &r.kind).await?;
     audit::record(
         &txn,

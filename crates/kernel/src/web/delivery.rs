@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -567,7 +566,7 @@ async fn retry(
     c: &CommuneInfo,
     id: Option<i64>,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let n = notify::retry_dead(&txn, &c.code, id).await?;
     if n == 0 {
         return Err(AppError::not_found());
@@ -717,7 +716,7 @@ async fn save_settings(
 ) -> AppResult<()> {
     s.validate()?;
     s.check_commune_hosts(state.config.allow_private_commune_gateways)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     settings::save_commune_overrides(&txn, &c.code, s).await?;
     audit::record(
         &txn,

@@ -155,7 +155,7 @@ pub async fn save_profile<C: ConnectionTrait + TransactionTrait>(
     } else {
         target.visible
     };
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let existing = profile::Entity::find()
         .filter(profile::Column::CommuneCode.eq(&c.code))
         .filter(profile::Column::UserId.eq(user_id))

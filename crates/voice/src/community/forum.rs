@@ -183,7 +183,7 @@ pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let t = topic::ActiveModel {
         commune_code: Set(c.code.clone()),
         province_code: Set(share.then(|| c.province_code.clone())),
@@ -228,7 +228,7 @@ pub async fn reply<C: ConnectionTrait + TransactionTrait>(
     }
     let body = rules::check_body(body)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let res = topic::Entity::update_many()
         .col_expr(
             topic::Column::ReplyCount,
@@ -256,7 +256,7 @@ pub async fn moderate_topic<C: ConnectionTrait + TransactionTrait>(
     action: TopicAction,
 ) -> AppResult<topic::Model> {
     let t = topic(db, &c.code, topic_id).await?;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut am: topic::ActiveModel = t.clone().into();
     match action {
         TopicAction::Lock => am.locked = Set(true),
@@ -297,7 +297,7 @@ pub async fn moderate_post<C: ConnectionTrait + TransactionTrait>(
         PostAction::Unhide => None,
     };
     let hide = action == PostAction::Hide;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut am: post::ActiveModel = p.clone().into();
     am.hidden = Set(hide);
     am.hidden_reason = Set(reason.clone());
@@ -349,7 +349,7 @@ pub async fn report<C: ConnectionTrait + TransactionTrait>(
     if exists {
         return Err(AppError::conflict("forum_report_exists"));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let inserted = report::ActiveModel {
         commune_code: Set(c.code.clone()),
         post_id: Set(p.id),

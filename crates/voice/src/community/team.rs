@@ -204,7 +204,7 @@ pub async fn add<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<Member> {
     let (name, role, phone, villages) = check(db, &c.code, input).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let m = member::ActiveModel {
         commune_code: Set(c.code.clone()),
         name: Set(name.clone()),
@@ -243,7 +243,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<Member> {
     let existing = find(db, &c.code, id).await?;
     let (name, role, phone, villages) = check(db, &c.code, input).await?;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut am: member::ActiveModel = existing.into();
     am.name = Set(name.clone());
     am.phone = Set(phone);
@@ -275,7 +275,7 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     id: i64,
 ) -> AppResult<()> {
     let existing = find(db, &c.code, id).await?;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     member_village::Entity::delete_many()
         .filter(member_village::Column::MemberId.eq(id))
         .exec(&txn)

@@ -78,7 +78,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     if input.description.chars().count() > 4000 {
         return Err(AppError::invalid("text_too_long", "description"));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let p = poll::ActiveModel {
         commune_code: Set(c.code.clone()),
         title: Set(input.title.trim().into()),
@@ -194,7 +194,7 @@ pub async fn answer<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict("poll_already_answered"));
     }
     model::check_answers(&p.drafts(), answers).map_err(invalid)?;
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     // The unique (poll, user) index settles a double submission racing past the check above.
     let r = response::ActiveModel {
         poll_id: Set(p.poll.id),

@@ -5,8 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, SqlErr,
 };
 
 use super::ece;
@@ -113,36 +113,52 @@ pub async fn subscribe(
     allow_loopback_http: bool,
 ) -> AppResult<(subscription::Model, bool)> {
     let (p256dh, auth) = check(s, allow_loopback_http)?;
+    let keys = (
+        URL_SAFE_NO_PAD.encode(&p256dh),
+        URL_SAFE_NO_PAD.encode(&auth),
+    );
     let user_agent = s
         .user_agent
         .map(|ua| ua.chars().take(200).collect::<String>());
-    let txn = db.begin().await?;
+    match save(db, user_id, s.endpoint, &keys, &user_agent).await {
+        // Two requests raced to insert the same endpoint (the unique index stopped the
+        // second): the row is there now, so this attempt updates it.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Ok(save(db, user_id, s.endpoint, &keys, &user_agent).await?)
+        }
+        r => Ok(r?),
+    }
+}
+
+async fn save(
+    db: &DatabaseConnection,
+    user_id: i64,
+    endpoint: &str,
+    (p256dh, auth): &(String, String),
+    user_agent: &Option<String>,
+) -> Result<(subscription::Model, bool), DbErr> {
+    let txn = crate::db::begin_write(db).await?;
     let existing = subscription::Entity::find()
-        .filter(subscription::Column::Endpoint.eq(s.endpoint))
-        .order_by_asc(subscription::Column::Id)
-        .all(&txn)
+        .filter(subscription::Column::Endpoint.eq(endpoint))
+        .one(&txn)
         .await?;
-    let now = Utc::now();
-    let (row, created) = match existing.split_first() {
-        Some((first, dupes)) => {
-            for d in dupes {
-                subscription::Entity::delete_by_id(d.id).exec(&txn).await?;
-            }
-            let mut a: subscription::ActiveModel = first.clone().into();
+    let (row, created) = match existing {
+        Some(found) => {
+            let mut a: subscription::ActiveModel = found.into();
             a.user_id = Set(user_id);
-            a.p256dh = Set(URL_SAFE_NO_PAD.encode(&p256dh));
-            a.auth = Set(URL_SAFE_NO_PAD.encode(&auth));
-            a.user_agent = Set(user_agent);
+            a.p256dh = Set(p256dh.clone());
+            a.auth = Set(auth.clone());
+            a.user_agent = Set(user_agent.clone());
             (a.update(&txn).await?, false)
         }
         None => {
             let row = subscription::ActiveModel {
                 user_id: Set(user_id),
-                endpoint: Set(s.endpoint.to_owned()),
-                p256dh: Set(URL_SAFE_NO_PAD.encode(&p256dh)),
-                auth: Set(URL_SAFE_NO_PAD.encode(&auth)),
-                user_agent: Set(user_agent),
-                created_at: Set(now),
+                endpoint: Set(endpoint.to_owned()),
+                p256dh: Set(p256dh.clone()),
+                auth: Set(auth.clone()),
+                user_agent: Set(user_agent.clone()),
+                created_at: Set(Utc::now()),
                 last_success_at: Set(None),
                 ..Default::default()
             }
@@ -153,7 +169,10 @@ pub async fn subscribe(
     };
     // Each message goes to every device, so keep the list bounded: drop the devices that
     // have gone longest without a delivery.
-    let mut mine = subscriptions_of(&txn, user_id).await?;
+    let mut mine = subscription::Entity::find()
+        .filter(subscription::Column::UserId.eq(user_id))
+        .all(&txn)
+        .await?;
     if mine.len() > MAX_PER_USER {
         mine.sort_by_key(|m| (m.id != row.id, m.last_success_at.unwrap_or(m.created_at)));
         for old in mine.iter().rev().take(mine.len() - MAX_PER_USER) {

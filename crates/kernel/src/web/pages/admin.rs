@@ -6,7 +6,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::form_error;
@@ -95,7 +94,7 @@ pub async fn activate_commune(
     u: &CurrentUser,
     code: &str,
 ) -> AppResult<tenancy::commune::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = tenancy::activate_commune(&txn, code).await?;
     audit::record(
         &txn,
@@ -132,7 +131,7 @@ pub async fn deactivate(
 ) -> AppResult<Response> {
     let u = ctx.system_admin()?;
     let res = async {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let m = tenancy::deactivate_commune(&txn, &code).await?;
         audit::record(
             &txn,
@@ -190,7 +189,7 @@ pub async fn set_district(
     let u = ctx.system_admin()?;
     let res = async {
         let dc = Some(f.district_code.trim()).filter(|d| !d.is_empty());
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let m = tenancy::assign_district(&txn, &code, dc).await?;
         audit::record(
             &txn,

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::{ROOMS, form_error, vn_time};
@@ -160,7 +160,7 @@ pub async fn add_village(
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = async {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let v = tenancy::create_village(&txn, &c.code, &f.name, &f.kind).await?;
         audit::record(
             &txn,
@@ -191,7 +191,7 @@ pub async fn edit_village(
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = async {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let before = tenancy::village(&txn, &c.code, id).await?;
         let v = tenancy::rename_village(&txn, &c.code, id, &f.name, &f.kind).await?;
         audit::record(
@@ -229,7 +229,7 @@ pub async fn delete_village(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let v = tenancy::delete_village(&txn, &c.code, id).await?;
     audit::record(
         &txn,
@@ -350,7 +350,7 @@ pub async fn add_staff_member(
         .filter(user::Column::Phone.eq(&phone))
         .one(&state.db)
         .await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (user_id, action) = match existing {
         Some(p) if p.commune_code.as_deref().is_none_or(|pc| pc == c.code) => {
             accounts::add_grant(&txn, p.id, &grant, Some(u.id)).await?;
@@ -420,7 +420,7 @@ pub async fn revoke_staff(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let g = accounts::revoke_grant(&txn, grant, &c.code).await?;
     audit::record(
         &txn,
@@ -582,7 +582,7 @@ pub async fn save_branding(
         if !tenancy::valid_color(&color) {
             return Err(AppError::invalid("color_invalid", "brand_color"));
         }
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let logo_id = match logo {
             Some((name, bytes)) => Some(Some(
                 state

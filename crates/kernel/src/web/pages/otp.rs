@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -114,7 +114,9 @@ async fn reset_with_code(
     let hash = accounts::password::hash(new_password)
         .await
         .map_err(AppError::from)?;
-    let txn = state.db.begin().await.map_err(AppError::from)?;
+    let txn = crate::db::begin_write(&state.db)
+        .await
+        .map_err(AppError::from)?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::FailedLogins, Expr::value(0))
@@ -204,7 +206,9 @@ async fn confirm_phone(
     )
     .await?;
     let now = Utc::now();
-    let txn = state.db.begin().await.map_err(AppError::from)?;
+    let txn = crate::db::begin_write(&state.db)
+        .await
+        .map_err(AppError::from)?;
     // Only if the number is still the one the code went to.
     let done = user::Entity::update_many()
         .col_expr(user::Column::PhoneVerifiedAt, Expr::value(Some(now)))
