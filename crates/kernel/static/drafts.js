@@ -4,9 +4,14 @@
 // sends one ("send now") once the network is back, with a fresh CSRF token read from the
 // form page exactly as the browser would post it.
 //
-// Only text is kept (localStorage): photos and files cannot be stored reliably on every
-// phone, and the box says so. Every word shown comes from the box's data-t-* attributes,
-// rendered by the server in the reader's language (templates/drafts_box.html).
+// The text of a draft lives in localStorage (`xaso.drafts.v1`, as it always has, so drafts
+// saved by older releases still load). The photos and files chosen in the form live in
+// IndexedDB (database `xaso-drafts`, store `files`, one record per draft id), because
+// localStorage holds strings only and a few megabytes at most. Files are a bonus on top of
+// the text: the text is written first, and if the files cannot be kept (too large for the
+// server, no IndexedDB, private mode, storage full) the draft is still kept, marked "files
+// not kept", as before. Every word shown comes from the box's data-t-* attributes, rendered
+// by the server in the reader's language (templates/drafts_box.html).
 (function () {
   'use strict';
   var box = document.getElementById('drafts');
@@ -15,10 +20,24 @@
   box.setAttribute('data-ready', '');
 
   var KEY = 'xaso.drafts.v1';
+  var DB_NAME = 'xaso-drafts';
+  var DB_STORE = 'files';
+  // The server's default limit on one upload (config max_upload_bytes); a form may state its
+  // own in data-max-upload-bytes. A draft never keeps more than that in all: whatever the
+  // server would refuse anyway is not worth the phone's storage.
+  var DEFAULT_LIMIT = 10 * 1024 * 1024;
+  // Some browsers (older Safari, some WebViews) leave an IndexedDB request unanswered for
+  // ever: past this, the files count as not kept rather than leaving the person waiting.
+  var IDB_TIMEOUT_MS = 8000;
   var owner = box.getAttribute('data-owner') || '';
   var path = location.pathname;
   var list = box.querySelector('[data-draft-list]');
   var status = box.querySelector('[data-draft-status]');
+  // One thing at a time from the box: a second "send now" while the first is on its way
+  // would file the same report twice.
+  var busy = false;
+  // Drafts whose files this page is still writing (tidy() must not judge them meanwhile).
+  var saving = {};
 
   function t(key) {
     return box.getAttribute('data-t-' + key) || '';
@@ -52,6 +71,262 @@
     );
   }
 
+  // Changes one stored draft; false if it is gone (deleted or sent in the meantime).
+  function update(id, change) {
+    var all = load();
+    var found = false;
+    all.forEach(function (d) {
+      if (d.id !== id) return;
+      found = true;
+      for (var k in change) if (Object.prototype.hasOwnProperty.call(change, k)) d[k] = change[k];
+    });
+    if (found) store(all);
+    return found;
+  }
+
+  // ---- files in IndexedDB ----
+
+  function timed(promise) {
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () {
+        reject(new Error('idb-timeout'));
+      }, IDB_TIMEOUT_MS);
+      promise.then(
+        function (v) {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        function (e) {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  var dbOpen = null;
+  function db() {
+    if (!dbOpen) {
+      dbOpen = timed(
+        new Promise(function (resolve, reject) {
+          // Throws in some private modes, is missing in others: both mean "no files".
+          var req = window.indexedDB && window.indexedDB.open(DB_NAME, 1);
+          if (!req) throw new Error('no-idb');
+          req.onupgradeneeded = function () {
+            // Out-of-line keys: the record's key is the draft id of the localStorage entry.
+            req.result.createObjectStore(DB_STORE);
+          };
+          req.onsuccess = function () {
+            var conn = req.result;
+            // A later release upgrading the database in another tab must not wait on us.
+            conn.onversionchange = function () {
+              conn.close();
+              dbOpen = null;
+            };
+            resolve(conn);
+          };
+          req.onerror = function () {
+            reject(req.error || new Error('idb'));
+          };
+          req.onblocked = function () {
+            reject(new Error('idb-blocked'));
+          };
+        }),
+      );
+      // A failure is not remembered: the next action tries again.
+      dbOpen.catch(function () {
+        dbOpen = null;
+      });
+    }
+    return dbOpen;
+  }
+
+  // Runs fn(objectStore) in one transaction and resolves with the result of the request fn
+  // returns, once the transaction has committed: only then are the bytes really stored.
+  // Rejects on any error, including the abort a full disk (QuotaExceededError) causes.
+  function tx(mode, fn) {
+    return db().then(function (conn) {
+      return timed(
+        new Promise(function (resolve, reject) {
+          var tr = conn.transaction(DB_STORE, mode);
+          var req = fn(tr.objectStore(DB_STORE));
+          tr.oncomplete = function () {
+            resolve(req ? req.result : undefined);
+          };
+          tr.onerror = tr.onabort = function () {
+            reject(tr.error || new Error('idb'));
+          };
+        }),
+      );
+    });
+  }
+
+  // The files chosen in the form now, with the name of the field each came from.
+  function chosenFiles(f) {
+    var out = [];
+    Array.prototype.forEach.call(f.elements, function (el) {
+      if ((el.type || '').toLowerCase() !== 'file' || !el.name || el.disabled || !el.files) return;
+      Array.prototype.forEach.call(el.files, function (file) {
+        out.push({ field: el.name, file: file });
+      });
+    });
+    return out;
+  }
+
+  function limit() {
+    var n = parseInt(form.getAttribute('data-max-upload-bytes') || '', 10);
+    return n > 0 ? n : DEFAULT_LIMIT;
+  }
+
+  // The bytes themselves are stored, not the File: a photo just taken with the camera may be
+  // a temporary file the phone removes later, and older Safari and WebViews refuse to store
+  // a Blob in IndexedDB at all, while an ArrayBuffer is stored everywhere.
+  function readBytes(file) {
+    return new Promise(function (resolve, reject) {
+      var r = new FileReader();
+      r.onload = function () {
+        resolve(r.result);
+      };
+      r.onerror = function () {
+        reject(r.error || new Error('read'));
+      };
+      r.readAsArrayBuffer(file);
+    });
+  }
+
+  // Keeps a draft's files; resolves with how many were kept, rejects if they were not (too
+  // large, or no storage), leaving nothing half-stored behind.
+  function keepFiles(id, chosen) {
+    var total = 0;
+    chosen.forEach(function (c) {
+      total += c.file.size;
+    });
+    if (total > limit()) return Promise.reject(new Error('too-large'));
+    return Promise.all(
+      chosen.map(function (c) {
+        return readBytes(c.file).then(function (bytes) {
+          return {
+            field: c.field,
+            name: c.file.name,
+            type: c.file.type,
+            lastModified: c.file.lastModified || Date.now(),
+            bytes: bytes,
+          };
+        });
+      }),
+    )
+      .then(function (files) {
+        return tx('readwrite', function (s) {
+          s.put({ files: files }, id);
+        });
+      })
+      .then(
+        function () {
+          return chosen.length;
+        },
+        function (e) {
+          // After a timeout the write may still land later: queued behind it, this removes it.
+          dropFiles(id);
+          throw e;
+        },
+      );
+  }
+
+  // Removes a draft's files; never fails (nothing is left to do if it cannot).
+  function dropFiles(id) {
+    return tx('readwrite', function (s) {
+      s.delete(id);
+    }).catch(function () {});
+  }
+
+  // A draft's files back as File objects (a Blob with its name where File cannot be built).
+  function storedFiles(id) {
+    return tx('readonly', function (s) {
+      return s.get(id);
+    }).then(function (rec) {
+      return (rec && rec.files ? rec.files : []).map(function (f) {
+        var file;
+        try {
+          file = new File([f.bytes], f.name, { type: f.type, lastModified: f.lastModified });
+        } catch (e) {
+          file = new Blob([f.bytes], { type: f.type });
+        }
+        return { field: f.field, name: f.name, file: file };
+      });
+    });
+  }
+
+  // A draft's files when it kept some, refusing (Error 'files') when they cannot all be read
+  // back: sending or filling in the text alone would lose the photo without a word.
+  function filesOf(d) {
+    if (!d.kept) return Promise.resolve([]);
+    return storedFiles(d.id).then(
+      function (files) {
+        if (files.length !== d.kept) throw new Error('files');
+        return files;
+      },
+      function () {
+        throw new Error('files');
+      },
+    );
+  }
+
+  // Forgets a draft: its text, and its files if it had any.
+  function discard(d) {
+    remove(d.id);
+    return d.hadFiles ? dropFiles(d.id) : Promise.resolve();
+  }
+
+  // Housekeeping once per page: files whose draft is gone (sent or deleted by a page closed
+  // before the files went too), and drafts whose page was closed before it learnt whether
+  // their files were kept (`kept` unset; drafts of older releases too, which kept none).
+  function tidy() {
+    var found = {};
+    var unknown = [];
+    tx('readwrite', function (s) {
+      // Read when the transaction starts: a draft is in localStorage before its files are
+      // written, so every record of a live draft is known here.
+      var ids = {};
+      load().forEach(function (d) {
+        ids[d.id] = true;
+      });
+      if (s.openKeyCursor) {
+        var cur = s.openKeyCursor();
+        cur.onsuccess = function () {
+          var c = cur.result;
+          if (!c) return;
+          if (!ids[c.key]) s.delete(c.key);
+          c.continue();
+        };
+      }
+      unknown = mine().filter(function (d) {
+        return d.hadFiles && d.kept === undefined && !saving[d.id];
+      });
+      unknown.forEach(function (d) {
+        var r = s.get(d.id);
+        r.onsuccess = function () {
+          found[d.id] = r.result && r.result.files ? r.result.files.length : 0;
+        };
+      });
+    })
+      .catch(function () {
+        // No IndexedDB here (or it failed): none of those drafts can have kept files.
+        found = {};
+        unknown = mine().filter(function (d) {
+          return d.hadFiles && d.kept === undefined && !saving[d.id];
+        });
+      })
+      .then(function () {
+        if (!unknown.length) return;
+        unknown.forEach(function (d) {
+          update(d.id, { kept: found[d.id] || 0 });
+        });
+        render();
+      });
+  }
+
+  // ---- drafts ----
+
   // The fields a post would carry, without files, buttons and the CSRF token.
   function fieldsOf(f) {
     var out = [];
@@ -71,13 +346,9 @@
     return out;
   }
 
-  function hadFiles(f) {
-    return Array.prototype.some.call(f.elements, function (el) {
-      return el.type === 'file' && el.files && el.files.length > 0;
-    });
-  }
-
-  function save() {
+  // The text part, stored at once. `kept` (how many files are in IndexedDB) stays unset
+  // until the files are stored or given up.
+  function save(hadFiles) {
     var d = {
       id: Date.now().toString(36) + Math.random().toString(36).slice(2, 8),
       path: path,
@@ -85,8 +356,9 @@
       kind: form.getAttribute('data-draft'),
       savedAt: new Date().toISOString(),
       fields: fieldsOf(form),
-      hadFiles: hadFiles(form),
+      hadFiles: hadFiles,
     };
+    if (!hadFiles) d.kept = 0;
     var all = load();
     all.push(d);
     store(all);
@@ -139,24 +411,65 @@
       var text = summary(d);
       if (text) p.appendChild(document.createTextNode(' · ' + text));
       li.appendChild(p);
-      if (d.hadFiles) {
+      // While the files are still being written (`kept` unset) the draft says nothing of them.
+      if (d.kept > 0 || (d.hadFiles && d.kept === 0)) {
         var note = document.createElement('p');
         note.className = 'muted';
-        note.textContent = t('files-dropped');
+        note.setAttribute('data-draft-files', d.kept > 0 ? String(d.kept) : '0');
+        note.textContent = d.kept > 0 ? t('files-kept').replace('{n}', String(d.kept)) : t('files-dropped');
         li.appendChild(note);
       }
       var row = document.createElement('div');
       row.style.cssText = 'display:flex;flex-wrap:wrap;gap:8px;align-items:center';
       row.appendChild(button(t('send'), 'button', function () { send(d); }));
       row.appendChild(button(t('restore'), 'button ghost', function () { restore(d); }));
-      row.appendChild(button(t('delete'), 'link danger', function () { remove(d.id); render(); }));
+      row.appendChild(button(t('delete'), 'link danger', function () {
+        if (busy) return;
+        discard(d);
+        render();
+      }));
       li.appendChild(row);
       list.appendChild(li);
     });
     box.hidden = ds.length === 0 && !status.textContent;
   }
 
+  // Puts files back into the form's file inputs; true if every one found its place.
+  // Setting input.files needs a FileList, which only DataTransfer can make (not in older
+  // browsers: the person then chooses them again).
+  function putFiles(files) {
+    var byField = {};
+    files.forEach(function (x) {
+      (byField[x.field] = byField[x.field] || []).push(x.file);
+    });
+    var ok = true;
+    Object.keys(byField).forEach(function (name) {
+      var input = null;
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!input && el.name === name && (el.type || '').toLowerCase() === 'file') input = el;
+      });
+      if (!input) {
+        ok = false;
+        return;
+      }
+      try {
+        var dt = new DataTransfer();
+        byField[name].forEach(function (file) {
+          dt.items.add(file);
+        });
+        input.files = dt.files;
+        if (!input.files || input.files.length !== byField[name].length) ok = false;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      } catch (e) {
+        ok = false;
+      }
+    });
+    return ok;
+  }
+
   function restore(d) {
+    if (busy) return;
+    busy = true;
     var byName = {};
     d.fields.forEach(function (kv) {
       (byName[kv[0]] = byName[kv[0]] || []).push(kv[1]);
@@ -172,13 +485,24 @@
       } else if (vals.length) el.value = vals[0];
       el.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    remove(d.id);
-    render();
-    say(t('restored'), 'ok');
-    form.scrollIntoView({ block: 'start' });
+    // The files read back are in memory now, so the draft can go as a whole once they are in
+    // the form; when they cannot be put back, the message asks to choose them again.
+    filesOf(d)
+      .then(putFiles, function () {
+        return false;
+      })
+      .then(function (allBack) {
+        return discard(d).then(function () {
+          busy = false;
+          render();
+          var msg = !d.hadFiles ? t('restored') : d.kept > 0 && allBack ? t('restored-files') : t('restored-choose-again');
+          say(msg, 'ok');
+          form.scrollIntoView({ block: 'start' });
+        });
+      });
   }
 
-  function bodyFor(f, fields) {
+  function bodyFor(f, fields, files) {
     var multipart = (f.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data';
     var body = multipart ? new FormData() : new URLSearchParams();
     var named = {};
@@ -192,45 +516,80 @@
     fields.forEach(function (kv) {
       body.append(kv[0], kv[1]);
     });
+    // Files travel only in a multipart post; a form that no longer takes any gets the text.
+    if (multipart) {
+      files.forEach(function (x) {
+        body.append(x.field, x.file, x.name);
+      });
+    }
     return body;
   }
 
   // Sends a draft: the form page again for a fresh token and address, then the post.
   function send(d) {
+    if (busy) return;
+    busy = true;
     say(t('sending'), '');
     fetch(path, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (res) {
         return res.text().then(function (html) {
           var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('form[data-draft]');
           if (!res.ok || !fresh) throw new Error('form');
-          return fetch(fresh.getAttribute('action'), {
-            method: 'POST',
-            body: bodyFor(fresh, d.fields),
-            credentials: 'same-origin',
+          return filesOf(d).then(function (files) {
+            return fetch(fresh.getAttribute('action'), {
+              method: 'POST',
+              body: bodyFor(fresh, d.fields, files),
+              credentials: 'same-origin',
+            });
           });
         });
       })
       .then(function (res) {
         if (res.ok) {
-          remove(d.id);
           say(t('sent'), 'ok');
-          return res.text().then(function () {
+          // Read to the end, and the files gone, before leaving (leaving would abort both).
+          return Promise.all([res.text(), discard(d)]).then(function () {
             location.assign(res.url);
           });
-        } else {
-          say(t('refused'), 'alert');
         }
+        busy = false;
+        say(t('refused'), 'alert');
       })
       .catch(function (e) {
-        say(e && e.message === 'form' ? t('refused') : t('still-offline'), 'alert');
+        busy = false;
+        var m = e && e.message;
+        say(m === 'form' ? t('refused') : m === 'files' ? t('files-unreadable') : t('still-offline'), 'alert');
       });
   }
 
   function keepAsDraft() {
-    save();
+    var chosen = chosenFiles(form);
+    // The text first, at once: whatever becomes of the files, it is kept.
+    var d = save(chosen.length > 0);
+    var done = function (msg) {
+      render();
+      say(msg, 'alert');
+      box.scrollIntoView({ block: 'start' });
+    };
+    if (!chosen.length) {
+      done(t('saved'));
+      return;
+    }
+    saving[d.id] = true;
     render();
-    say(t('saved'), 'alert');
-    box.scrollIntoView({ block: 'start' });
+    keepFiles(d.id, chosen).then(
+      function (n) {
+        delete saving[d.id];
+        // Deleted from the box while the files were being written: they go too.
+        if (!update(d.id, { kept: n })) dropFiles(d.id);
+        done(t('saved-files'));
+      },
+      function () {
+        delete saving[d.id];
+        update(d.id, { kept: 0 });
+        done(t('saved-files-dropped'));
+      },
+    );
   }
 
   form.addEventListener('submit', function (ev) {
@@ -281,4 +640,5 @@
   render();
   if (!navigator.onLine) say(t('offline'), '');
   else if (mine().length) say(t('pending'), '');
+  tidy();
 })();

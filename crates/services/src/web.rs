@@ -198,6 +198,8 @@ struct ProcedurePage {
     values: BTreeMap<String, String>,
     error: Option<String>,
     due_preview: String,
+    /// Largest upload, so the offline draft box keeps no more files than could be sent.
+    max_upload_bytes: u64,
 }
 
 async fn procedure_view(
@@ -259,6 +261,7 @@ async fn procedure_view(
                     .unwrap_or_default()
         }),
         due_preview: vn_date(due),
+        max_upload_bytes: state.config.max_upload_bytes as u64,
         shell: Shell::new(state, ctx, Some(c), &p.name).await,
     };
     Ok(render_for(err, &page))

@@ -292,6 +292,8 @@ struct NewPage {
     error_field: String,
     map: MapConf,
     photos_max: usize,
+    /// Largest upload, so the offline draft box keeps no more photos than could be sent.
+    max_upload_bytes: u64,
 }
 
 impl NewPage {
@@ -332,6 +334,7 @@ async fn new_page(
             error_field: err.and_then(|e| e.field).unwrap_or_default().to_owned(),
             map,
             photos_max: model::PHOTOS_MAX,
+            max_upload_bytes: state.config.max_upload_bytes as u64,
         },
     ))
 }

@@ -56,6 +56,11 @@ async fn citizen_sends_feedback_with_photos_and_a_pin_and_follows_it() {
         let form = citizen.get("/c/17071/feedback/new").await;
         assert_eq!(form.status, StatusCode::OK);
         assert!(form.body.contains("data-map=\"picker\"") && form.body.contains("đốt rơm rạ"));
+        assert!(
+            form.body
+                .contains("data-draft=\"feedback\" data-max-upload-bytes=\"204800\""),
+            "the offline draft box learns the upload limit (the tests set 200 KiB)"
+        );
         let token = csrf_query(&mut citizen).await;
         let r = citizen
             .post_multipart_files(
