@@ -1,24 +1,13 @@
 // axe-core on the public pages: no "serious" or "critical" violations.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, axeSourceText, MOBILE, DESKTOP } from './helpers.mjs';
+import { launch, newContext, axeSourceText, describeAxe, BLOCKING, MOBILE, DESKTOP } from './helpers.mjs';
 
 const PAGES = ['/', '/login', '/register'];
-const BLOCKING = new Set(['serious', 'critical']);
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-function describe(violations) {
-  return violations.map((v) => {
-    const nodes = v.nodes.map((n) => {
-      const why = (n.failureSummary || '').replace(/\s+/g, ' ').trim();
-      return `    - ${n.target.join(' ')}\n      html: ${n.html.slice(0, 200)}\n      ${why}`;
-    }).join('\n');
-    return `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
-  }).join('\n');
-}
 
 for (const [label, viewport] of [['mobile 360', MOBILE], ['desktop 1280', DESKTOP]]) {
   for (const path of PAGES) {
@@ -32,10 +21,10 @@ for (const [label, viewport] of [['mobile 360', MOBILE], ['desktop 1280', DESKTO
         const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
         const all = result.violations;
         if (all.length) {
-          console.log(`axe on ${path} (${label}): ${all.length} violation(s)\n${describe(all)}`);
+          console.log(`axe on ${path} (${label}): ${all.length} violation(s)\n${describeAxe(all)}`);
         }
         const blocking = all.filter((v) => BLOCKING.has(v.impact));
-        assert.equal(blocking.length, 0, `serious/critical axe violations on ${path}:\n${describe(blocking)}`);
+        assert.equal(blocking.length, 0, `serious/critical axe violations on ${path}:\n${describeAxe(blocking)}`);
       } finally {
         await context.close();
       }

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
   launch, newContext, registerCitizen, signIn, staffAccount, tempDir, writePng,
-  artifact, watchPage, axeSourceText, COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
+  artifact, watchPage, COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
+  describeAxe, axeBlocking, assertNoSideScroll,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
 const RECEIPT_RE = new RegExp(`^PA${C}-\\d{6}-[A-HJ-NP-Z2-9]{5}$`);
 // The demo commune's map area (crates/voice/src/demo.rs): south, west, north, east.
 const AREA = { south: 19.27, west: 105.12, north: 19.37, east: 105.24 };
-const BLOCKING = new Set(['serious', 'critical']);
 
 let browser;
 let files;
@@ -35,15 +35,6 @@ function watchMapWarnings(page, problems) {
   });
 }
 
-/** No sideways scrolling at the current viewport. */
-async function assertNoSideScroll(page, what) {
-  const { sw, cw } = await page.evaluate(() => ({
-    sw: document.documentElement.scrollWidth,
-    cw: document.documentElement.clientWidth,
-  }));
-  assert.ok(sw <= cw + 1, `${what}: page is ${sw}px wide in a ${cw}px viewport`);
-}
-
 /** The status pill of a report (the category is a pill too, without an s-… class). */
 const statusPill = (page) => page.locator('main section.card .pill[class*="s-"]').first();
 
@@ -51,25 +42,6 @@ const statusPill = (page) => page.locator('main section.card .pill[class*="s-"]'
 function excerpt(s, n) {
   const chars = Array.from(s);
   return chars.length <= n ? s : `${chars.slice(0, n).join('')}…`;
-}
-
-function describe(violations) {
-  return violations.map((v) => {
-    const nodes = v.nodes.map((n) => {
-      const why = (n.failureSummary || '').replace(/\s+/g, ' ').trim();
-      return `    - ${n.target.join(' ')}\n      html: ${n.html.slice(0, 200)}\n      ${why}`;
-    }).join('\n');
-    return `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
-  }).join('\n');
-}
-
-/** axe-core on the page as it is now; returns the serious and critical violations. */
-async function axeBlocking(page, label) {
-  await page.addScriptTag({ content: axeSourceText() });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const all = result.violations;
-  if (all.length) console.log(`axe on ${label}: ${all.length} violation(s)\n${describe(all)}`);
-  return all.filter((v) => BLOCKING.has(v.impact));
 }
 
 /** Waits until a [data-map] element has become a Leaflet map. */
@@ -345,12 +317,12 @@ test('feedback: send from a phone with photo and pin → triage → assign → a
         await mapReady(page, '.map[data-map="points"]');
         await page.locator('.map[data-map="points"] .leaflet-marker-icon').first().waitFor();
         const b = await axeBlocking(page, `/c/${C}/feedback (${label})`);
-        if (b.length) found.push(`/c/${C}/feedback (${label}):\n${describe(b)}`);
+        if (b.length) found.push(`/c/${C}/feedback (${label}):\n${describeAxe(b)}`);
 
         await page.goto(`/c/${C}/feedback/new`);
         await mapReady(page, '.map[data-map="picker"]');
         const n = await axeBlocking(page, `/c/${C}/feedback/new (${label})`);
-        if (n.length) found.push(`/c/${C}/feedback/new (${label}):\n${describe(n)}`);
+        if (n.length) found.push(`/c/${C}/feedback/new (${label}):\n${describeAxe(n)}`);
       }
       assert.equal(found.length, 0, `serious/critical axe violations:\n${found.join('\n')}`);
     });

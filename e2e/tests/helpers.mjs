@@ -6,6 +6,7 @@ import { deflateSync } from 'node:zlib';
 import { randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -246,4 +247,40 @@ export function watchHosts(context) {
   context.on('request', (r) => check(r.url(), r.method()));
   context.on('page', (p) => p.on('websocket', (ws) => check(ws.url(), 'WebSocket')));
   return outside;
+}
+
+/** axe-core impacts that fail a test. */
+export const BLOCKING = new Set(['serious', 'critical']);
+
+/** axe violations as readable lines: rule, help, and each node with why it fails. */
+export function describeAxe(violations) {
+  return violations.map((v) => {
+    const nodes = v.nodes.map((n) => {
+      const why = (n.failureSummary || '').replace(/\s+/g, ' ').trim();
+      return `    - ${n.target.join(' ')}\n      html: ${n.html.slice(0, 200)}\n      ${why}`;
+    }).join('\n');
+    return `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
+  }).join('\n');
+}
+
+/** axe-core on the page as it is now; logs every violation, returns the serious and critical ones. */
+export async function axeBlocking(page, label) {
+  await page.addScriptTag({ content: axeSourceText() });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const all = result.violations;
+  if (all.length) console.log(`axe on ${label}: ${all.length} violation(s)\n${describeAxe(all)}`);
+  return all.filter((v) => BLOCKING.has(v.impact));
+}
+
+/** No sideways scrolling at the current viewport; names the widest elements when there is. */
+export async function assertNoSideScroll(page, what) {
+  const m = await page.evaluate(() => {
+    const el = document.documentElement;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5)
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''} right=${Math.round(e.getBoundingClientRect().right)}`);
+    return { sw: el.scrollWidth, cw: el.clientWidth, wide };
+  });
+  assert.ok(m.sw <= m.cw + 1, `${what}: page is ${m.sw}px wide in a ${m.cw}px viewport; widest: ${m.wide.join(', ')}`);
 }

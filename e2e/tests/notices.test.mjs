@@ -12,12 +12,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newContext, registerCitizen, signIn, staffAccount, artifact, watchPage, axeSourceText,
+  launch, newContext, registerCitizen, signIn, staffAccount, artifact, watchPage,
   waitForPath, COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
+  describeAxe, axeBlocking, assertNoSideScroll,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
-const BLOCKING = new Set(['serious', 'critical']);
 const OFFICE = `/c/${C}/office/notices`;
 const BOARD = `/c/${C}/notices`;
 const BULLETIN = `/c/${C}/office/bulletin`;
@@ -39,38 +39,6 @@ function watchDialogs(context, page) {
   on(page);
   context.on('page', on);
   return dialogs;
-}
-
-/** No sideways scrolling at the current viewport; names the widest elements when there is. */
-async function assertNoSideScroll(page, what) {
-  const m = await page.evaluate(() => {
-    const el = document.documentElement;
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5)
-      .slice(0, 5)
-      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''} right=${Math.round(e.getBoundingClientRect().right)}`);
-    return { sw: el.scrollWidth, cw: el.clientWidth, wide };
-  });
-  assert.ok(m.sw <= m.cw + 1, `${what}: page is ${m.sw}px wide in a ${m.cw}px viewport; widest: ${m.wide.join(', ')}`);
-}
-
-function describe(violations) {
-  return violations.map((v) => {
-    const nodes = v.nodes.map((n) => {
-      const why = (n.failureSummary || '').replace(/\s+/g, ' ').trim();
-      return `    - ${n.target.join(' ')}\n      html: ${n.html.slice(0, 200)}\n      ${why}`;
-    }).join('\n');
-    return `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
-  }).join('\n');
-}
-
-/** axe-core on the page as it is now; returns the serious and critical violations. */
-async function axeBlocking(page, label) {
-  await page.addScriptTag({ content: axeSourceText() });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const all = result.violations;
-  if (all.length) console.log(`axe on ${label}: ${all.length} violation(s)\n${describe(all)}`);
-  return all.filter((v) => BLOCKING.has(v.impact));
 }
 
 /** The numbers of the reach page's three figures: audience, read, acknowledged. */
@@ -117,7 +85,7 @@ test('notices: emergency for a village → reach page → bell and acknowledgeme
   const axeFound = [];
   const axe = async (page, label) => {
     const b = await axeBlocking(page, label);
-    if (b.length) axeFound.push(`${label}:\n${describe(b)}`);
+    if (b.length) axeFound.push(`${label}:\n${describeAxe(b)}`);
   };
 
   const tag = String(Date.now() % 100_000).padStart(5, '0');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
   launch, newContext, registerCitizen, signIn, staffAccount, tempDir, writePng,
-  artifact, waitForPath, watchPage, COMMUNE_CODE, MOBILE, DESKTOP,
+  artifact, waitForPath, watchPage, COMMUNE_CODE, MOBILE, DESKTOP, assertNoSideScroll,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
@@ -34,15 +34,6 @@ async function fact(page, label) {
   const dd = page.locator('dl.facts-list').first()
     .locator(`dt:text-is("${label}") + dd`);
   return (await dd.textContent()).trim();
-}
-
-/** No sideways scrolling at the current viewport. */
-async function assertNoSideScroll(page, what) {
-  const { sw, cw } = await page.evaluate(() => ({
-    sw: document.documentElement.scrollWidth,
-    cw: document.documentElement.clientWidth,
-  }));
-  assert.ok(sw <= cw + 1, `${what}: page is ${sw}px wide in a ${cw}px viewport`);
 }
 
 /** Clicks a workflow step's button on the desk page and waits for the page to show the new status. */

@@ -10,12 +10,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newContext, registerCitizen, signIn, staffAccount, artifact, watchPage, axeSourceText,
+  launch, newContext, registerCitizen, signIn, staffAccount, artifact, watchPage,
   COMMUNE_CODE, MOBILE, DESKTOP, watchHosts,
+  describeAxe, axeBlocking, assertNoSideScroll,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
-const BLOCKING = new Set(['serious', 'critical']);
 const BUILDER = `/c/${C}/office/polls`;
 const TEMPLATE_LINK = 'Dùng mẫu: khảo sát sự hài lòng về nông thôn mới';
 const TEMPLATE_TITLE = 'Lấy ý kiến sự hài lòng của người dân về kết quả xây dựng nông thôn mới';
@@ -30,38 +30,6 @@ const CHARTS = 9; // every question but the free-text one
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-/** No sideways scrolling at the current viewport; names the widest elements when there is. */
-async function assertNoSideScroll(page, what) {
-  const m = await page.evaluate(() => {
-    const el = document.documentElement;
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5)
-      .slice(0, 5)
-      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} right=${Math.round(e.getBoundingClientRect().right)}`);
-    return { sw: el.scrollWidth, cw: el.clientWidth, wide };
-  });
-  assert.ok(m.sw <= m.cw + 1, `${what}: page is ${m.sw}px wide in a ${m.cw}px viewport; widest: ${m.wide.join(', ')}`);
-}
-
-function describe(violations) {
-  return violations.map((v) => {
-    const nodes = v.nodes.map((n) => {
-      const why = (n.failureSummary || '').replace(/\s+/g, ' ').trim();
-      return `    - ${n.target.join(' ')}\n      html: ${n.html.slice(0, 200)}\n      ${why}`;
-    }).join('\n');
-    return `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
-  }).join('\n');
-}
-
-/** axe-core on the page as it is now; returns the serious and critical violations. */
-async function axeBlocking(page, label) {
-  await page.addScriptTag({ content: axeSourceText() });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const all = result.violations;
-  if (all.length) console.log(`axe on ${label}: ${all.length} violation(s)\n${describe(all)}`);
-  return all.filter((v) => BLOCKING.has(v.impact));
-}
 
 /** "2025-12-01T08:00" for a datetime-local input, in Viet Nam time (UTC+7, no summer time). */
 function vnInput(ms) {
@@ -237,7 +205,7 @@ test('polls: build from the template → answer on a phone → live results → 
 
       await assertNoSideScroll(citizen, 'poll form at 360 px');
       const b = await axeBlocking(citizen, `${pollPath()} form (mobile 360)`);
-      if (b.length) axeFound.push(`${pollPath()} form (mobile 360):\n${describe(b)}`);
+      if (b.length) axeFound.push(`${pollPath()} form (mobile 360):\n${describeAxe(b)}`);
 
       await answerPoll(citizen, { all: true, opinion });
       await citizen.screenshot({ path: artifact('polls-form-phone.png'), fullPage: true });
@@ -368,23 +336,23 @@ test('polls: build from the template → answer on a phone → live results → 
       await citizen.goto(resultsPath());
       await assertNoSideScroll(citizen, 'results at 360 px');
       let b = await axeBlocking(citizen, `${resultsPath()} (mobile 360)`);
-      if (b.length) axeFound.push(`${resultsPath()} (mobile 360):\n${describe(b)}`);
+      if (b.length) axeFound.push(`${resultsPath()} (mobile 360):\n${describeAxe(b)}`);
       await openAllDetails(citizen);
       await assertNoSideScroll(citizen, 'results at 360 px, the by-village tables open');
       await citizen.goto(pollPath());
       await assertNoSideScroll(citizen, 'poll page at 360 px');
       b = await axeBlocking(citizen, `${pollPath()} answered (mobile 360)`);
-      if (b.length) axeFound.push(`${pollPath()} answered (mobile 360):\n${describe(b)}`);
+      if (b.length) axeFound.push(`${pollPath()} answered (mobile 360):\n${describeAxe(b)}`);
 
       // The official's desktop: the (unanswered) form and the results with everything open.
       await desk.goto(pollPath());
       await desk.locator('main form fieldset').first().waitFor();
       b = await axeBlocking(desk, `${pollPath()} form (desktop 1280)`);
-      if (b.length) axeFound.push(`${pollPath()} form (desktop 1280):\n${describe(b)}`);
+      if (b.length) axeFound.push(`${pollPath()} form (desktop 1280):\n${describeAxe(b)}`);
       await desk.goto(resultsPath());
       await openAllDetails(desk);
       b = await axeBlocking(desk, `${resultsPath()} official, details open (desktop 1280)`);
-      if (b.length) axeFound.push(`${resultsPath()} official, details open (desktop 1280):\n${describe(b)}`);
+      if (b.length) axeFound.push(`${resultsPath()} official, details open (desktop 1280):\n${describeAxe(b)}`);
 
       assert.equal(axeFound.length, 0, `serious/critical axe violations:\n${axeFound.join('\n')}`);
     });
@@ -396,7 +364,7 @@ test('polls: build from the template → answer on a phone → live results → 
       await citizen.goto(resultsPath());
       await openAllDetails(citizen);
       const b = await axeBlocking(citizen, `${resultsPath()} details open (mobile 360)`);
-      assert.equal(b.length, 0, `serious/critical axe violations:\n${describe(b)}`);
+      assert.equal(b.length, 0, `serious/critical axe violations:\n${describeAxe(b)}`);
     });
 
     await t.test('5. no request left 127.0.0.1', () => {
