@@ -421,8 +421,15 @@
       }
       var row = document.createElement('div');
       row.style.cssText = 'display:flex;flex-wrap:wrap;gap:8px;align-items:center';
-      row.appendChild(button(t('send'), 'button', function () { send(d); }));
-      row.appendChild(button(t('restore'), 'button ghost', function () { restore(d); }));
+      // Until its files are written (or known lost) the draft cannot go nor be filled in:
+      // either would take the text without the photo.
+      var pending = !!saving[d.id] || (d.hadFiles && d.kept === undefined);
+      var sendButton = button(t('send'), 'button', function () { send(d); });
+      var restoreButton = button(t('restore'), 'button ghost', function () { restore(d); });
+      sendButton.disabled = pending;
+      restoreButton.disabled = pending;
+      row.appendChild(sendButton);
+      row.appendChild(restoreButton);
       row.appendChild(button(t('delete'), 'link danger', function () {
         if (busy) return;
         discard(d);
@@ -486,13 +493,15 @@
       el.dispatchEvent(new Event('change', { bubbles: true }));
     });
     // The files read back are in memory now, so the draft can go as a whole once they are in
-    // the form; when they cannot be put back, the message asks to choose them again.
+    // the form. When they cannot be put back, the draft stays (a photo taken with the camera
+    // may exist nowhere else) and the message asks to choose them again or send the draft.
     filesOf(d)
       .then(putFiles, function () {
         return false;
       })
       .then(function (allBack) {
-        return discard(d).then(function () {
+        var keep = d.kept > 0 && !allBack;
+        return (keep ? Promise.resolve() : discard(d)).then(function () {
           busy = false;
           render();
           var msg = !d.hadFiles ? t('restored') : d.kept > 0 && allBack ? t('restored-files') : t('restored-choose-again');

@@ -1308,6 +1308,14 @@ async fn a_communes_own_gateway_may_not_reach_this_machine_or_a_private_network(
             );
             assert!(r.body.contains("mạng nội bộ"), "{}", r.body);
         }
+        let plain = json!({"smtp": {"host": "mail.minhhop.vn", "security": "none", "from": "Xã Minh Hợp <a@minhhop.vn>"}});
+        let r = put_json_csrf(&mut admin, path, plain).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "smtp_plain_commune"),
+            "[{}] a public server without TLS",
+            app.backend
+        );
         let page = admin
             .post_form(
                 "/c/17071/office/delivery/settings",

@@ -566,3 +566,58 @@ async fn racing_subscriptions_of_one_browser_leave_one_row() {
         }
     });
 }
+
+/// Past ten devices, the one unused the longest goes, never the newest nor one that still
+/// receives messages.
+#[tokio::test]
+async fn past_ten_devices_the_longest_unused_one_is_dropped() {
+    use kernel::notify::webpush::{self as subscriptions, MAX_PER_USER, NewSubscription};
+    use sea_orm::{ActiveModelTrait, Set};
+    on_each_backend!(async |app: &TestApp| {
+        let db = &app.platform.state.db;
+        let mut c = app.login(common::CITIZEN).await;
+        let uid = my_id(&mut c).await;
+        let device = Device::new(9);
+        let (p256dh, auth) = (B64.encode(device.public()), B64.encode(device.auth));
+        let endpoint = |i: usize| format!("https://push.example.net/wpush/device-{i}");
+        let mut ids = Vec::new();
+        for i in 0..=MAX_PER_USER {
+            let e = endpoint(i);
+            let sub = NewSubscription {
+                endpoint: &e,
+                p256dh: &p256dh,
+                auth: &auth,
+                user_agent: None,
+            };
+            if i == MAX_PER_USER {
+                // Device 0, the oldest, got a message a moment ago: it is in use.
+                let first = subscriptions::subscription::Entity::find_by_id(ids[0])
+                    .one(db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let mut a: subscriptions::subscription::ActiveModel = first.into();
+                a.last_success_at = Set(Some(chrono::Utc::now()));
+                a.update(db).await.unwrap();
+            }
+            let (row, _) = subscriptions::subscribe(db, uid, &sub, false)
+                .await
+                .unwrap();
+            ids.push(row.id);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let left: Vec<i64> = subscriptions::subscriptions_of(db, uid)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut want = ids.clone();
+        want.remove(1);
+        assert_eq!(
+            left, want,
+            "[{}] device 1 (unused longest) went",
+            app.backend
+        );
+    });
+}

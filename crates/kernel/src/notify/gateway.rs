@@ -118,6 +118,8 @@ pub fn client() -> reqwest::Client {
 pub fn guarded_client() -> reqwest::Client {
     builder()
         .dns_resolver(std::sync::Arc::new(super::guard::PublicOnly))
+        // A proxy would resolve the gateway's name itself, past the resolver above.
+        .no_proxy()
         .build()
         .unwrap_or_default()
 }

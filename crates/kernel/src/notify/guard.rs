@@ -49,9 +49,22 @@ fn is_public_v6(a: Ipv6Addr) -> bool {
     !(a.is_unspecified()
         || a.is_loopback()
         || a.is_multicast()
-        // Unique local fc00::/7 and link-local fe80::/10.
+        // Unique local fc00::/7, link-local fe80::/10, deprecated site-local fec0::/10.
         || (s[0] & 0xfe00) == 0xfc00
         || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        // Teredo 2001::/32, local-use NAT64 64:ff9b:1::/48, IPv4-translated ::ffff:0:0:0/96:
+        // tunnels and translators whose far end may be anywhere, even this network.
+        || (s[0] == 0x2001 && s[1] == 0)
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+        || (s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0)
+        // 6to4 2002::/16 carries an IPv4 address in bits 16–47.
+        || (s[0] == 0x2002 && !is_public_v4(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        )))
         // Documentation 2001:db8::/32.
         || (s[0] == 0x2001 && s[1] == 0x0db8)
         // NAT64 64:ff9b::/96 and IPv4-compatible ::/96 lead back into IPv4 space; judge the
@@ -139,6 +152,12 @@ mod tests {
             "64:ff9b::a00:1",
             "::127.0.0.1",
             "2001:db8::1",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:a00:1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
         ] {
             assert!(!public(a), "{a} must not count as public");
         }
@@ -147,6 +166,7 @@ mod tests {
             "203.162.4.190",
             "2001:4860:4860::8888",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(public(a), "{a} is public");
         }

@@ -281,10 +281,14 @@ impl ChannelSettings {
             return Ok(());
         }
         let refuse = |field| Err(AppError::invalid("gateway_host_private", field));
-        if let Some(s) = &self.smtp
-            && guard::names_private_host(&s.host)
-        {
-            return refuse("smtp_host");
+        if let Some(s) = &self.smtp {
+            if guard::names_private_host(&s.host) {
+                return refuse("smtp_host");
+            }
+            // A public server without TLS would carry the password across the internet.
+            if s.security == SmtpSecurity::Plain {
+                return Err(AppError::invalid("smtp_plain_commune", "smtp_security"));
+            }
         }
         for (channel, g) in [("sms", &self.sms), ("zalo", &self.zalo)] {
             let Some(g) = g else { continue };

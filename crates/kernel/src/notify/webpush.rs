@@ -108,12 +108,19 @@ impl WebPushChannel {
         } else {
             "mailto:admin@localhost".to_owned()
         };
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             // A push service answers; it does not send us elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        if !subscriptions::loopback_allowed(config) {
+            // Any signed-in person supplies the endpoint: dial public addresses only, and
+            // not through a proxy, which would resolve the name itself (see `guard`).
+            builder = builder
+                .dns_resolver(std::sync::Arc::new(super::guard::PublicOnly))
+                .no_proxy();
+        }
+        let client = builder.build()?;
         Ok(WebPushChannel {
             vapid: Vapid::load_or_create(db).await?,
             subject,

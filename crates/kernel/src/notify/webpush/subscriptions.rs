@@ -78,7 +78,8 @@ pub fn check_endpoint(endpoint: &str, allow_loopback_http: bool) -> AppResult<()
         .ok();
     let loopback = host.eq_ignore_ascii_case("localhost") || ip.is_some_and(|ip| ip.is_loopback());
     match url.scheme() {
-        "https" if ip.is_none() && !loopback => Ok(()),
+        // Names are judged again, resolved, when the message is sent (`guard::PublicOnly`).
+        "https" if ip.is_none() && !super::super::guard::names_private_host(host) => Ok(()),
         "http" | "https" if loopback && allow_loopback_http => Ok(()),
         _ => Err(bad()),
     }
@@ -174,8 +175,11 @@ async fn save(
         .all(&txn)
         .await?;
     if mine.len() > MAX_PER_USER {
+        // This device first, then the others from the longest unused: the surplus is taken
+        // from that end.
         mine.sort_by_key(|m| (m.id != row.id, m.last_success_at.unwrap_or(m.created_at)));
-        for old in mine.iter().rev().take(mine.len() - MAX_PER_USER) {
+        let surplus = mine.len() - MAX_PER_USER;
+        for old in mine[1..].iter().take(surplus) {
             subscription::Entity::delete_by_id(old.id)
                 .exec(&txn)
                 .await?;
@@ -232,6 +236,8 @@ mod tests {
             "http://push.example.net/p",
             "https://127.0.0.1/p",
             "https://10.0.0.5/p",
+            "https://localhost./p",
+            "https://push.localhost/p",
             "https://user:pw@push.example.net/p",
             "ftp://push.example.net/p",
             "javascript:alert(1)",
