@@ -310,6 +310,7 @@ async fn profile_password_and_tokens() {
         );
 
         let old = app.passwords[common::CITIZEN].clone();
+        let mut elsewhere = app.login(common::CITIZEN).await;
         let r = c
             .post_form(
                 "/me/password",
@@ -330,6 +331,19 @@ async fn profile_password_and_tokens() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("thiết bị khác"), "{}", r.body);
+        assert_eq!(
+            c.get("/api/v1/me").await.status,
+            StatusCode::OK,
+            "[{}] this device stays signed in",
+            app.backend
+        );
+        assert_eq!(
+            elsewhere.get("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED,
+            "[{}] the other device is signed out",
+            app.backend
+        );
 
         // Personal API token from the page, used as a bearer, then revoked.
         let r = c

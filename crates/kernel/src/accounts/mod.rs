@@ -11,8 +11,8 @@ use chrono::{Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -401,12 +401,16 @@ pub async fn authenticate(
     ))
 }
 
+/// Changes a password the person knows, and signs out every other session of the account
+/// (a device left signed in somewhere is what a change is often for). `keep_session` is the
+/// session cookie of the device making the change. Returns how many sessions ended.
 pub async fn change_password(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: i64,
     current: &str,
     new: &str,
-) -> AppResult<()> {
+    keep_session: Option<&str>,
+) -> AppResult<u64> {
     let u = user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -415,11 +419,19 @@ pub async fn change_password(
         return Err(AppError::invalid("password_wrong", "current_password"));
     }
     check_password(new, u.phone.as_deref())?;
+    // Hashed before the transaction: Argon2 takes a while, and the write lock waits for no one.
     let hash = password::hash(new).await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(hash);
-    am.update(db).await?;
-    Ok(())
+    am.update(&txn).await?;
+    let mut others = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(token) = keep_session {
+        others = others.filter(session::Column::IdHash.ne(sha256_hex(token)));
+    }
+    let ended = others.exec(&txn).await?.rows_affected;
+    txn.commit().await?;
+    Ok(ended)
 }
 
 pub async fn update_profile(

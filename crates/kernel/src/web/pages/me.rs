@@ -152,8 +152,17 @@ pub async fn change_password(
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
     let u = ctx.user()?;
-    match accounts::change_password(&state.db, u.id, &f.current_password, &f.new_password).await {
-        Ok(()) => {
+    let this_device = ctx.session_token.as_deref();
+    let changed = accounts::change_password(
+        &state.db,
+        u.id,
+        &f.current_password,
+        &f.new_password,
+        this_device,
+    )
+    .await;
+    match changed {
+        Ok(_) => {
             state.auth_cache.clear();
             me_page(&state, &ctx, Some("me.password_changed"), None, None).await
         }
