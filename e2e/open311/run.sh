@@ -13,25 +13,8 @@ log() { printf '[open311] %s\n' "$*" >&2; }
 : "${XASO_OPEN311_KEY:?set XASO_OPEN311_KEY (xaso open311-key --commune 17071 --name …)}"
 export XASO_URL XASO_OPEN311_KEY
 
-PY="${PYTHON:-python3}"
-command -v "$PY" >/dev/null || { log "python3 is required"; exit 1; }
-VENV="$DIR/.venv"
-if ! "$VENV/bin/python" -c 'import venv' >/dev/null 2>&1; then
-  if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
-    log "installing python3-venv from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV"
-  fi
-fi
-# Reinstall only when the pins changed.
-STAMP="$VENV/.requirements"
-if ! cmp -s "$DIR/requirements.txt" "$STAMP"; then
-  log "installing $(grep -c '==' "$DIR/requirements.txt") pinned packages into $VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$DIR/requirements.txt"
-  cp "$DIR/requirements.txt" "$STAMP"
-fi
+# shellcheck source=../pyvenv.sh
+source "$DIR/../pyvenv.sh"
 
 log "checking $XASO_URL/open311/v2 with georeport $("$VENV/bin/python" -c 'import georeport; print(georeport.__version__)')"
 exec "$VENV/bin/python" "$DIR/check.py" "$@"

@@ -15,24 +15,7 @@ if [[ -z "${XASO_BIN:-}" ]]; then
   XASO_BIN="$ROOT/target/release/xaso"
 fi
 
-PY="${PYTHON:-python3}"
-command -v "$PY" >/dev/null || { log "python3 is required"; exit 1; }
-VENV="$DIR/.venv"
-if ! "$VENV/bin/python" -c 'import venv' >/dev/null 2>&1; then
-  if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
-    log "installing python3-venv from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV"
-  fi
-fi
-# Reinstall only when the pins changed.
-STAMP="$VENV/.requirements"
-if ! cmp -s "$DIR/requirements.txt" "$STAMP"; then
-  log "installing $(grep -c '==' "$DIR/requirements.txt") pinned packages into $VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$DIR/requirements.txt"
-  cp "$DIR/requirements.txt" "$STAMP"
-fi
+# shellcheck source=../pyvenv.sh
+source "$DIR/../pyvenv.sh"
 
 exec "$VENV/bin/python" "$DIR/check.py" --xaso "$XASO_BIN" "$@"
