@@ -3,7 +3,7 @@
 //! verification from the profile and the API, per-phone and per-address throttling, five
 //! wrong codes locking the purpose out, expired codes, and bad input changing nothing.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};

@@ -1,6 +1,6 @@
 //! Registration, sign-in, lock-out, sessions, profile, tokens and CSRF, through HTTP.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::Client;

@@ -1,6 +1,6 @@
 //! Health, metrics, OpenAPI, public pages, unit search, languages and error pages, through HTTP.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 

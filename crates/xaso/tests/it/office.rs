@@ -1,6 +1,6 @@
 //! The back office: who may enter, villages, staff, audit, branding, system admin; through HTTP.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 

@@ -4,7 +4,7 @@
 //! `aes128gcm` body decrypted with the subscriber's private key (decryption written here,
 //! from RFC 8188/8291, not borrowed from the server's code).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! both on 127.0.0.1. Preferences, quiet hours, retries and dead letters, rate limits, the
 //! commune's own settings, and that two dispatchers never send a message twice.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};

@@ -1,7 +1,7 @@
 //! Open311 GeoReport v2 through HTTP: JSON and XML, keys, errors in the spec's shape, and
 //! requests that are the same records as the web's feedback.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

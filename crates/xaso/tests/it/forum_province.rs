@@ -3,7 +3,7 @@
 //! (never another province's), while its own commune's officials alone moderate it; where it
 //! is not enabled, sharing is refused and nothing is written.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};

@@ -1,6 +1,6 @@
 //! Kernel services on both databases: job queue, attachment store, notification outbox, backup.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! The services room through HTTP on both databases: catalogue, submission, the desk's
 //! workflow, tracking, payment, rating, statistics, and every refusal changing nothing.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};

@@ -1,7 +1,7 @@
 //! Polls and surveys through HTTP: building (from the template too), answering once, the
 //! audience, closing, live results with charts and by village, and the XLSX export.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -2,7 +2,7 @@
 //! digital technology team with its villages, and the forum with its text rules, escaping,
 //! locks, pins, hidden posts, abuse reports and who may moderate.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

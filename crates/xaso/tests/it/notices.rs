@@ -2,7 +2,7 @@
 //! reach), sanitised markdown, the board and its search, scheduling, emergencies and their
 //! acknowledgements, topics, the iCalendar feed, bulletins, and bad input that changes nothing.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};

@@ -1,7 +1,7 @@
 //! The voice room through HTTP: sending feedback with photos and a pin, refusing bad input
 //! without writing anything, triage steps, the public board, ratings and who sees what.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,0 +1,21 @@
+//! Every integration test of the platform in one binary (one link of the whole platform, not
+//! fourteen): each module drives the platform through HTTP on SQLite, and on PostgreSQL when
+//! `XASO_TEST_PG_URL` is set.
+
+#[macro_use]
+mod common;
+
+mod accounts;
+mod community;
+mod delivery;
+mod forum_province;
+mod notices;
+mod office;
+mod one_stop;
+mod open311;
+mod otp;
+mod platform;
+mod polls;
+mod push;
+mod services;
+mod voice;
