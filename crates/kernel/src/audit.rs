@@ -122,7 +122,7 @@ fn parse_instant(s: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
         d.and_hms_opt(0, 0, 0)?
     };
     // Officials think in Vietnam time (UTC+7).
-    Some(t.and_utc() - chrono::Duration::hours(7))
+    Some(crate::time::from_vn(t))
 }
 
 pub const PAGE_SIZE: u64 = 50;

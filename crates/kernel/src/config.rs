@@ -71,6 +71,9 @@ pub struct Config {
     /// Messages per second per delivery channel (`[rate_limits]`, e.g. `sms = 20`); defaults:
     /// sms 20, zalo 20, email 10, push 200; 0 means unlimited.
     pub rate_limits: BTreeMap<String, f64>,
+    /// Each room's own settings, `[rooms.<key>]` (e.g. `[rooms.voice]`), checked by that room
+    /// at start-up; a section naming no room is an error.
+    pub rooms: BTreeMap<String, toml::Value>,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             sms: None,
             zalo: None,
             rate_limits: BTreeMap::new(),
+            rooms: BTreeMap::new(),
         }
     }
 }

@@ -38,9 +38,7 @@ pub fn audio_path(data_dir: &Path, id: i64) -> PathBuf {
 
 /// The day in Viet Nam, `YYYY-MM-DD`.
 pub fn vn_day(now: DateTime<Utc>) -> String {
-    (now + chrono::Duration::hours(7))
-        .format("%Y-%m-%d")
-        .to_string()
+    kernel::time::vn_date(now).format("%Y-%m-%d").to_string()
 }
 
 /// The announcer's script: greeting, each notice (emergencies first) as a numbered item with

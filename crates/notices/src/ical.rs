@@ -42,7 +42,7 @@ fn line(out: &mut String, content: &str) {
 }
 
 fn local(t: DateTime<Utc>) -> String {
-    (t + Duration::hours(7)).format("%Y%m%dT%H%M%S").to_string()
+    kernel::time::to_vn(t).format("%Y%m%dT%H%M%S").to_string()
 }
 
 fn utc(t: DateTime<Utc>) -> String {

@@ -16,8 +16,13 @@ mod office;
 pub mod store;
 mod web;
 
+use std::time::Duration;
+
 use axum::Router;
+use kernel::jobs::JobRunnerBuilder;
+use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
+use sea_orm::DatabaseConnection;
 
 pub use office::PUBLISHERS;
 
@@ -27,35 +32,92 @@ pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 /// The job that publishes scheduled notices when they fall due.
 pub const PUBLISH_JOB: &str = "notices.publish_due";
 
-/// Adds the room's texts and its entries on the home page and in the back office.
-pub fn register() {
-    kernel::i18n::extend(I18N_VI, I18N_EN);
-    kernel::web::shell::register_room(kernel::web::shell::RoomLink {
-        room: "room.notices",
-        public_path: "notices",
-        office: &[
-            ("room.link.notices", "notices"),
-            ("room.link.bulletin", "bulletin"),
-        ],
-        admin: &[],
-    });
-}
+/// The notices room.
+#[derive(Default)]
+pub struct NoticesRoom;
 
-/// The room's pages and API.
-pub fn router() -> Router<AppState> {
-    web::router()
-        .merge(office::router())
-        .merge(bulletin_web::router())
-        .merge(api::router())
-}
+impl Room for NoticesRoom {
+    fn key(&self) -> &'static str {
+        "notices"
+    }
 
-pub fn api_doc() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi;
-    api::NoticesApi::openapi()
-}
+    fn texts(&self) -> Vec<Texts> {
+        vec![Texts {
+            vi: I18N_VI,
+            en: I18N_EN,
+        }]
+    }
 
-pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    vec![Box::new(migration::Migration)]
+    fn nav(&self) -> Nav {
+        Nav {
+            tile: Some(Tile {
+                name: "room.notices",
+                desc: "room.notices.desc",
+                path: "notices",
+            }),
+            office: vec![
+                OfficeLink {
+                    label: "room.link.notices",
+                    path: "notices",
+                    roles: PUBLISHERS,
+                },
+                OfficeLink {
+                    label: "room.link.bulletin",
+                    path: "bulletin",
+                    roles: PUBLISHERS,
+                },
+            ],
+            admin: vec![],
+        }
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![Box::new(migration::Migration)]
+    }
+
+    fn router(&self) -> Router<AppState> {
+        web::router()
+            .merge(office::router())
+            .merge(bulletin_web::router())
+            .merge(api::router())
+    }
+
+    fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
+        use utoipa::OpenApi;
+        Some(api::NoticesApi::openapi())
+    }
+
+    fn jobs(&self, jobs: JobRunnerBuilder, state: &AppState) -> JobRunnerBuilder {
+        let data_dir = state.config.data_dir.clone();
+        jobs.handler(PUBLISH_JOB, |db, _| async move {
+            store::publish_due(&db, chrono::Utc::now())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .every(PUBLISH_JOB, Duration::from_secs(60))
+        .handler(bulletin::AUDIO_JOB, move |db, payload| {
+            let data_dir = data_dir.clone();
+            async move {
+                let id = payload["bulletin_id"]
+                    .as_i64()
+                    .ok_or("bulletin_id missing")?;
+                bulletin::render_audio(&db, &data_dir, id).await
+            }
+        })
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        cast: &'a DemoCast,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            demo::seed(db, &cast.commune, cast.official)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult};
 use kernel::files::Kind;
@@ -47,12 +47,8 @@ pub fn local_time(s: &str, field: &'static str) -> AppResult<Option<DateTime<Utc
     if s.trim().is_empty() {
         return Ok(None);
     }
-    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
-        .map_err(|_| AppError::invalid("notice_time_invalid", field))?;
-    let vn = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
-    vn.from_local_datetime(&naive)
-        .single()
-        .map(|t| Some(t.with_timezone(&Utc)))
+    kernel::time::parse_local_input(s)
+        .map(Some)
         .ok_or_else(|| AppError::invalid("notice_time_invalid", field))
 }
 

@@ -202,7 +202,7 @@ impl From<&dossier::Model> for Dossier {
             overdue: d.done_at.is_none()
                 && !status.is_final()
                 && status != Status::SupplementRequested
-                && d.due_date < crate::web::vn_today(),
+                && d.due_date < kernel::time::vn_today(),
             fee_vnd: d.fee_vnd,
             paid: d.paid_at.is_some(),
             payment_method: d.payment_method.clone(),
@@ -220,7 +220,6 @@ impl From<&dossier::Model> for Dossier {
     responses((status = 201, description = "Received; the receipt code and appointment date are in the body", body = Dossier), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     ApiJson(r): ApiJson<NewDossier>,
@@ -240,7 +239,7 @@ async fn submit(
             .map(|d| (d.name, d.attachment_id))
             .collect(),
     };
-    let d = store::submit(&state.db, &svc.calendar(), &c, sub, Some(u)).await?;
+    let d = store::submit(&state.db, &state.calendar.get(), &c, sub, Some(u)).await?;
     state.dispatcher.wake();
     Ok((StatusCode::CREATED, Json(Dossier::from(&d))).into_response())
 }
@@ -297,16 +296,16 @@ async fn track(
     responses((status = 200, description = "The desk's inbox", body = [Dossier]), (status = 403, body = ErrorBody)))]
 async fn dossier_inbox(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(f): Query<InboxFilter>,
 ) -> AppResult<Json<Vec<Dossier>>> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, DESK)?;
-    let today = crate::web::vn_today();
-    let soon = svc
-        .calendar()
+    let today = kernel::time::vn_today();
+    let soon = state
+        .calendar
+        .get()
         .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
     Ok(Json(
         store::inbox(&state.db, &c.code, &f, u.id, today, soon)
@@ -334,7 +333,6 @@ pub struct StepRequest {
     responses((status = 200, body = Dossier), (status = 403, description = "`step_forbidden`", body = ErrorBody), (status = 409, description = "`transition_invalid` or `dossier_conflict`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn step(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     ApiJson(r): ApiJson<StepRequest>,
@@ -353,7 +351,7 @@ async fn step(
             assignee_id: r.assignee_id,
             result_attachment_id: r.result_attachment_id,
             documents: vec![],
-            calendar: Some(&svc.calendar()),
+            calendar: Some(&state.calendar.get()),
         },
     )
     .await?;
@@ -462,7 +460,7 @@ async fn rating(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, crate::stats::api_figures, crate::holidays::api_list, crate::holidays::api_set),
+    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, crate::stats::api_figures),
     components(schemas(Status, Action, crate::stats::Figures)),
     tags((name = "services", description = "Online public services and the one-stop desk"))
 )]
@@ -493,9 +491,5 @@ pub fn router() -> Router<AppState> {
             get(crate::stats::api_figures),
         )
         .route("/api/v1/track", get(track))
-        .route(
-            "/api/v1/holidays",
-            get(crate::holidays::api_list).post(crate::holidays::api_set),
-        )
         .route("/api/v1/payment-code", get(payment_code))
 }

@@ -7,10 +7,10 @@ use kernel::accounts::{self, Grant, NewUser, Role};
 use kernel::error::AppResult;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::calendar::WorkCalendar;
 use crate::entity::{dossier, procedure};
 use crate::model::Status;
 use crate::store::{self, ProcedureInput};
+use kernel::time::WorkCalendar;
 
 pub const APPLICANT_PHONE: &str = "0900000001";
 pub const OFFICIAL_PHONE: &str = "0900000002";
@@ -120,7 +120,7 @@ pub async fn seed(
             .map(|i| {
                 let received = now - Duration::minutes((i as i64 * 5) % 525_600);
                 let status = statuses[(i % statuses.len() as u64) as usize];
-                let due = cal.add_working_days(store::vn_now_naive(received), 3);
+                let due = cal.add_working_days(kernel::time::to_vn(received), 3);
                 let done = status
                     .is_done()
                     .then(|| received + Duration::days((i % 6) as i64));

@@ -145,22 +145,3 @@ pub mod payment_account {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-pub mod holiday_override {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "holiday_override")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub day: Date,
-        /// true: an extra day off; false: a weekend day made a working day.
-        pub day_off: bool,
-        pub name: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

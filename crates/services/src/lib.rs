@@ -3,10 +3,8 @@
 
 pub mod api;
 pub mod benchdata;
-pub mod calendar;
 pub mod demo;
 pub mod entity;
-pub mod holidays;
 pub mod migration;
 pub mod model;
 pub mod reminders;
@@ -16,14 +14,15 @@ pub mod vietqr;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::{Extension, Router};
+use kernel::jobs::JobRunnerBuilder;
+use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 
-use crate::calendar::WorkCalendar;
 use crate::entity::procedure;
 
 /// A commune's procedures by id, as the desk's lists need them.
@@ -35,10 +34,9 @@ const CATALOGUE_TTL: Duration = Duration::from_secs(30);
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 
-/// The room's shared state: the working-day calendar with the deployment's own overrides.
+/// The room's shared state: caches and throttles of the one-stop desk.
 #[derive(Clone)]
 pub struct Services {
-    calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     /// Failed tracking look-ups per address: guessing receipt codes and phones gets slow.
     pub track_failures: Arc<kernel::web::ops::IpLimiter>,
     /// Each commune's catalogue (active and withdrawn procedures), read on every desk list.
@@ -47,33 +45,22 @@ pub struct Services {
     pub inbox_pages: Arc<kernel::cache::GenerationCache<Arc<Vec<entity::dossier::Model>>>>,
 }
 
+impl Default for Services {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Services {
-    pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
-        let s = Services {
-            calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::vietnam()))),
+    pub fn new() -> Self {
+        Services {
             track_failures: Arc::new(kernel::web::ops::IpLimiter::new(
                 60,
                 std::time::Duration::from_secs(300),
             )),
             catalogues: Default::default(),
             inbox_pages: Default::default(),
-        };
-        s.reload_calendar(db).await?;
-        Ok(s)
-    }
-
-    /// Rebuilds the calendar after an official changed the days off of a year.
-    pub async fn reload_calendar(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
-        let mut cal = WorkCalendar::vietnam();
-        for o in entity::holiday_override::Entity::find().all(db).await? {
-            if o.day_off {
-                cal.add_day_off(o.day, &o.name);
-            } else {
-                cal.add_working_day(o.day);
-            }
         }
-        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
-        Ok(())
     }
 
     /// The commune's whole catalogue, from memory when this process read it recently.
@@ -106,45 +93,93 @@ impl Services {
             .unwrap_or_else(|e| e.into_inner())
             .remove(commune);
     }
+}
 
-    pub fn calendar(&self) -> Arc<WorkCalendar> {
-        self.calendar
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+/// The online public services room.
+#[derive(Default)]
+pub struct ServicesRoom {
+    pub svc: Services,
+}
+
+impl Room for ServicesRoom {
+    fn key(&self) -> &'static str {
+        "services"
     }
-}
 
-/// Adds the room's texts and its entries on the home page and in the back office.
-pub fn register() {
-    kernel::i18n::extend(I18N_VI, I18N_EN);
-    kernel::web::shell::register_room(kernel::web::shell::RoomLink {
-        room: "room.services",
-        public_path: "services",
-        office: &[
-            ("room.link.services", "dossiers"),
-            ("room.link.procedures", "procedures"),
-            ("room.link.stats", "services-stats"),
-        ],
-        admin: &[("svc.holidays", "/admin/holidays")],
-    });
-}
+    fn texts(&self) -> Vec<Texts> {
+        vec![Texts {
+            vi: I18N_VI,
+            en: I18N_EN,
+        }]
+    }
 
-/// The room's pages and API, with its state attached.
-pub fn router(svc: Services) -> Router<AppState> {
-    web::router().merge(api::router()).layer(Extension(svc))
-}
+    fn nav(&self) -> Nav {
+        Nav {
+            tile: Some(Tile {
+                name: "room.services",
+                desc: "room.services.desc",
+                path: "services",
+            }),
+            office: vec![
+                OfficeLink {
+                    label: "room.link.services",
+                    path: "dossiers",
+                    roles: web::DESK,
+                },
+                OfficeLink {
+                    label: "room.link.procedures",
+                    path: "procedures",
+                    roles: web::DESK,
+                },
+                OfficeLink {
+                    label: "room.link.stats",
+                    path: "services-stats",
+                    roles: stats::READERS,
+                },
+            ],
+            admin: vec![],
+        }
+    }
 
-pub fn api_doc() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi;
-    api::ServicesApi::openapi()
-}
+    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![
+            Box::new(migration::Migration),
+            Box::new(migration::InboxIndex),
+        ]
+    }
 
-pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    vec![
-        Box::new(migration::Migration),
-        Box::new(migration::InboxIndex),
-    ]
+    fn router(&self) -> Router<AppState> {
+        web::router()
+            .merge(api::router())
+            .layer(Extension(self.svc.clone()))
+    }
+
+    fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
+        use utoipa::OpenApi;
+        Some(api::ServicesApi::openapi())
+    }
+
+    fn jobs(&self, jobs: JobRunnerBuilder, state: &AppState) -> JobRunnerBuilder {
+        let calendar = state.calendar.clone();
+        jobs.handler(reminders::JOB, move |db, _| {
+            let calendar = calendar.clone();
+            async move { reminders::send(&db, &calendar.get()).await.map(|_| ()) }
+        })
+        .every(reminders::JOB, Duration::from_secs(86_400))
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        cast: &'a DemoCast,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            demo::seed(db, &cast.commune.code)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]

@@ -229,9 +229,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // Owned by the kernel since `m0003_calendar` (which ran first on a new database).
         m.create_table(
             Table::create()
                 .table("holiday_override")
+                .if_not_exists()
                 .col(date("day").primary_key())
                 .col(boolean("day_off"))
                 .col(string("name"))
@@ -243,7 +245,6 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "holiday_override",
             "payment_account",
             "dossier_event",
             "dossier_document",

@@ -4,16 +4,16 @@ use chrono::Utc;
 use kernel::notify;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::calendar::WorkCalendar;
 use crate::entity::dossier;
 use crate::model::Status;
+use kernel::time::WorkCalendar;
 
 pub const JOB: &str = "services.reminders";
 
 /// Sends each handler one message listing their open dossiers due within a working day or
 /// already late. Returns how many messages were queued.
 pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, String> {
-    let today = crate::web::vn_today();
+    let today = kernel::time::vn_today();
     let horizon = cal.add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 1);
     let open = dossier::Entity::find()
         .filter(dossier::Column::DoneAt.is_null())

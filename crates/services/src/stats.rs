@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use chrono::{Datelike, NaiveDate};
 use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult};
@@ -18,10 +18,9 @@ use kernel::web::shell::{Shell, render};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use crate::Services;
-use crate::calendar::WorkCalendar;
 use crate::entity::dossier;
 use crate::model::Status;
+use kernel::time::WorkCalendar;
 
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
 pub struct Row {
@@ -84,14 +83,14 @@ impl Acc {
         }
         match d.done_at {
             Some(done) => {
-                let done_day = (done + chrono::Duration::hours(7)).date_naive();
+                let done_day = kernel::time::vn_date(done);
                 r.done += 1;
                 if done_day <= d.due_date {
                     r.on_time += 1;
                 } else {
                     r.late += 1;
                 }
-                let received_day = (d.received_at + chrono::Duration::hours(7)).date_naive();
+                let received_day = kernel::time::vn_date(d.received_at);
                 self.days_sum += cal.working_days_between(received_day, done_day).max(0);
             }
             None if d.due_date < today
@@ -136,14 +135,9 @@ pub async fn figures(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Figures> {
-    let start =
-        from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(7);
+    let start = kernel::time::vn_day_start(from);
     // Up to the start of the next day, so nothing received in the last second is lost.
-    let end = (to + chrono::Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc()
-        - chrono::Duration::hours(7);
+    let end = kernel::time::vn_day_end(to);
     // Only the columns the figures need: a year of a busy commune stays a few megabytes.
     let rows: Vec<Slim> = dossier::Entity::find()
         .select_only()
@@ -167,12 +161,12 @@ pub async fn figures(
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    let today = crate::web::vn_today();
+    let today = kernel::time::vn_today();
     let mut total = Acc::default();
     let mut by_proc: BTreeMap<i64, Acc> = BTreeMap::new();
     let mut by_month: BTreeMap<(i32, u32), Acc> = BTreeMap::new();
     for d in &rows {
-        let local = (d.received_at + chrono::Duration::hours(7)).date_naive();
+        let local = kernel::time::vn_date(d.received_at);
         total.add(d, cal, today);
         by_proc
             .entry(d.procedure_id)
@@ -216,7 +210,7 @@ pub struct Period {
 
 impl Period {
     fn resolve(&self) -> AppResult<(NaiveDate, NaiveDate)> {
-        let today = crate::web::vn_today();
+        let today = kernel::time::vn_today();
         let parse = |s: &str, default: NaiveDate| -> AppResult<NaiveDate> {
             if s.trim().is_empty() {
                 Ok(default)
@@ -238,7 +232,7 @@ impl Period {
     }
 }
 
-const READERS: &[Role] = &[
+pub const READERS: &[Role] = &[
     Role::Official,
     Role::Leader,
     Role::CommuneAdmin,
@@ -250,7 +244,6 @@ const READERS: &[Role] = &[
     responses((status = 200, body = Figures), (status = 403, body = kernel::error::ErrorBody), (status = 422, body = kernel::error::ErrorBody)))]
 pub async fn api_figures(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(p): Query<Period>,
@@ -259,7 +252,7 @@ pub async fn api_figures(
     ctx.with_role(&c, READERS)?;
     let (from, to) = p.resolve()?;
     Ok(Json(
-        figures(&state.db, &svc.calendar(), &c.code, from, to).await?,
+        figures(&state.db, &state.calendar.get(), &c.code, from, to).await?,
     ))
 }
 
@@ -362,7 +355,6 @@ struct StatsPage {
 
 pub async fn page(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(p): Query<Period>,
@@ -370,7 +362,7 @@ pub async fn page(
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, READERS)?;
     let (from, to) = p.resolve()?;
-    let f = figures(&state.db, &svc.calendar(), &c.code, from, to).await?;
+    let f = figures(&state.db, &state.calendar.get(), &c.code, from, to).await?;
     let tr = ctx.tr();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), tr.get("svc.stats")).await;
     Ok(render(&StatsPage {
@@ -394,7 +386,6 @@ pub async fn page(
 /// The same figures as an Excel workbook, the format officials pass around.
 pub async fn export(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(p): Query<Period>,
@@ -402,7 +393,7 @@ pub async fn export(
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, READERS)?;
     let (from, to) = p.resolve()?;
-    let f = figures(&state.db, &svc.calendar(), &c.code, from, to).await?;
+    let f = figures(&state.db, &state.calendar.get(), &c.code, from, to).await?;
     let bytes = workbook(&f, &c.name).map_err(AppError::internal)?;
     let name = format!("thong-ke-ho-so-{}-{}-{}.xlsx", c.code, f.from, f.to);
     Ok((

@@ -16,9 +16,9 @@ use sea_orm::{
     QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
-use crate::calendar::WorkCalendar;
 use crate::entity::{dossier, dossier_document, dossier_event, payment_account, procedure};
 use crate::model::{self, Action, FormField, OnlineLevel, RequiredDocument, Status};
+use kernel::time::WorkCalendar;
 
 /// The cache kind of a commune's dossiers: bumped after every committed change to them.
 pub const DOSSIERS: &str = "dossiers";
@@ -285,16 +285,12 @@ const RECEIPT_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// `17071-261124-K7Q2X`: commune, date of receipt (Vietnam time), five random characters
 /// without look-alikes (0/O, 1/I) so it can be read out over the phone.
 pub fn new_receipt_code(commune: &str, at: chrono::DateTime<Utc>) -> String {
-    let local = at + chrono::Duration::hours(7);
+    let local = kernel::time::to_vn(at);
     let mut rng = rand::thread_rng();
     let tail: String = (0..5)
         .map(|_| RECEIPT_ALPHABET[rng.gen_range(0..RECEIPT_ALPHABET.len())] as char)
         .collect();
     format!("{}-{}-{}", commune, local.format("%y%m%d"), tail)
-}
-
-pub fn vn_now_naive(at: chrono::DateTime<Utc>) -> chrono::NaiveDateTime {
-    (at + chrono::Duration::hours(7)).naive_utc()
 }
 
 /// Checks and records a dossier. Everything is validated before the first write.
@@ -348,7 +344,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     }
 
     let now = Utc::now();
-    let due = cal.add_working_days(vn_now_naive(now), p.processing_days.max(0) as u32);
+    let due = cal.add_working_days(kernel::time::to_vn(now), p.processing_days.max(0) as u32);
     let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let mut inserted = None;
     for _ in 0..5 {
@@ -735,7 +731,8 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
             // The legal time runs again from the day the dossier is complete.
             if let Some(cal) = step.calendar {
                 let p = procedure_by_id(db, &c.code, d.procedure_id).await?;
-                let due = cal.add_working_days(vn_now_naive(now), p.processing_days.max(0) as u32);
+                let due =
+                    cal.add_working_days(kernel::time::to_vn(now), p.processing_days.max(0) as u32);
                 upd = upd.col_expr(dossier::Column::DueDate, Expr::value(due));
             }
             for (n, att) in &step.documents {

@@ -65,10 +65,6 @@ pub fn router() -> Router<AppState> {
             "/c/{code}/office/services-stats.xlsx",
             get(crate::stats::export),
         )
-        .route(
-            "/admin/holidays",
-            get(crate::holidays::page).post(crate::holidays::save),
-        )
         .route("/c/{code}/services/{id}/forms/{index}", get(blank_form))
         .route("/c/{code}/office/procedures/{id}/forms", post(upload_form))
 }
@@ -91,13 +87,9 @@ pub fn vn_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-pub fn vn_today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(7)).date_naive()
-}
-
 /// Staff of this commune who work the desk (officials, leaders, admins).
 pub const DESK: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
-const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
+use kernel::accounts::access::ADMINS;
 
 fn status_label(ctx: &Ctx, s: &str) -> String {
     Status::parse(s)
@@ -205,7 +197,6 @@ struct ProcedurePage {
 async fn procedure_view(
     state: &AppState,
     ctx: &Ctx,
-    svc: &Services,
     c: Arc<CommuneInfo>,
     id: i64,
     values: BTreeMap<String, String>,
@@ -215,8 +206,8 @@ async fn procedure_view(
     if !p.active {
         return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
     }
-    let due = svc.calendar().add_working_days(
-        store::vn_now_naive(Utc::now()),
+    let due = state.calendar.get().add_working_days(
+        kernel::time::to_vn(Utc::now()),
         p.processing_days.max(0) as u32,
     );
     let u = ctx.user.as_deref();
@@ -269,12 +260,11 @@ async fn procedure_view(
 
 async fn procedure_page(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    procedure_view(&state, &ctx, &svc, c, id, BTreeMap::new(), None).await
+    procedure_view(&state, &ctx, c, id, BTreeMap::new(), None).await
 }
 
 /// Stores the uploaded files and pairs them with the procedure's document names
@@ -321,7 +311,6 @@ fn form_data(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 
 async fn submit(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     Query(q): Query<CsrfQuery>,
@@ -355,7 +344,7 @@ async fn submit(
             data,
             documents,
         };
-        store::submit(&state.db, &svc.calendar(), &c, sub, Some(u)).await
+        store::submit(&state.db, &state.calendar.get(), &c, sub, Some(u)).await
     }
     .await;
     match res {
@@ -364,7 +353,7 @@ async fn submit(
             Ok(Redirect::to(&format!("/c/{}/dossiers/{}", c.code, d.receipt_code)).into_response())
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            procedure_view(&state, &ctx, &svc, c, id, parts.fields, Some(&e)).await
+            procedure_view(&state, &ctx, c, id, parts.fields, Some(&e)).await
         }
         Err(e) => Err(e),
     }
@@ -464,7 +453,7 @@ pub fn list_view(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> Dossier
         overdue: d.done_at.is_none()
             && !status.is_final()
             && status != Status::SupplementRequested
-            && d.due_date < vn_today(),
+            && d.due_date < kernel::time::vn_today(),
         channel: ctx
             .tr()
             .get(&format!("svc.channel.{}", d.channel))
@@ -732,7 +721,6 @@ async fn rate(
 
 async fn supplement(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     Query(q): Query<CsrfQuery>,
@@ -765,7 +753,7 @@ async fn supplement(
     let p = store::procedure_by_id(&state.db, &c.code, d.procedure_id).await?;
     let documents = store_documents(&state, &c, &p, u, parts.files).await?;
     let note = parts.fields.get("note").cloned();
-    let cal = svc.calendar();
+    let cal = state.calendar.get();
     let step = Step {
         action: Action::Supplement,
         version,
@@ -884,9 +872,10 @@ async fn desk_inbox(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, DESK)?;
-    let today = vn_today();
-    let soon = svc
-        .calendar()
+    let today = kernel::time::vn_today();
+    let soon = state
+        .calendar
+        .get()
         .add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 2);
     let generation = kernel::cache::generation(store::DOSSIERS, &c.code);
     let key = format!(
@@ -1141,7 +1130,6 @@ async fn intake_form(
 /// A walk-in citizen's paper dossier, entered at the desk (counted as offline).
 async fn intake(
     State(state): State<AppState>,
-    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<CsrfQuery>,
@@ -1178,7 +1166,7 @@ async fn intake(
             data: form_data(&parts.fields),
             documents,
         };
-        store::submit(&state.db, &svc.calendar(), &c, sub, Some(u)).await
+        store::submit(&state.db, &state.calendar.get(), &c, sub, Some(u)).await
     }
     .await;
     match res {

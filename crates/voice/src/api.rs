@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use kernel::accounts::Role;
+
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::web::AppState;
 use kernel::web::api::ApiJson;
@@ -19,7 +19,7 @@ use crate::entity::{category, feedback};
 use crate::model::{self, Action, Status};
 use crate::store::{self, CategoryInput, Figures, NewFeedback, Step, TriageFilter};
 
-const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
+use kernel::accounts::access::ADMINS;
 
 #[derive(Serialize, ToSchema)]
 pub struct Category {

@@ -14,57 +14,123 @@ pub mod store;
 mod web;
 
 use axum::Router;
+use kernel::accounts::access::ADMINS;
+use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
+use sea_orm::DatabaseConnection;
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 const POLLS_VI: &str = include_str!("../i18n/polls.vi.txt");
 const POLLS_EN: &str = include_str!("../i18n/polls.en.txt");
 
-/// Adds the room's texts and its entries on the home page and in the back office.
-pub fn register() {
-    kernel::i18n::extend(I18N_VI, I18N_EN);
-    kernel::i18n::extend(POLLS_VI, POLLS_EN);
-    community::register_texts();
-    kernel::web::shell::register_room(kernel::web::shell::RoomLink {
-        room: "room.feedback",
-        public_path: "feedback",
-        office: &[
-            ("room.link.feedback", "feedback"),
-            ("room.link.feedback_settings", "feedback-settings"),
-            ("room.link.polls", "polls"),
-            ("room.link.directory", "directory"),
-            ("room.link.community_team", "community-team"),
-            ("room.link.forum_moderation", "forum-moderation"),
-        ],
-        admin: &[],
-    });
-}
+/// The citizens' voice room: feedback, Open311, polls, the directory, the team, the forum.
+#[derive(Default)]
+pub struct VoiceRoom;
 
-/// The room's pages, API and Open311 endpoints.
-pub fn router() -> Router<AppState> {
-    web::router()
-        .merge(api::router())
-        .merge(open311::router())
-        .merge(polls::router())
-        .merge(community::router())
-}
+impl Room for VoiceRoom {
+    fn key(&self) -> &'static str {
+        "voice"
+    }
 
-pub fn api_doc() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi;
-    let mut doc = api::VoiceApi::openapi();
-    doc.merge(polls::PollsApi::openapi());
-    doc.merge(community::api_doc());
-    doc
-}
+    fn texts(&self) -> Vec<Texts> {
+        vec![
+            Texts {
+                vi: I18N_VI,
+                en: I18N_EN,
+            },
+            Texts {
+                vi: POLLS_VI,
+                en: POLLS_EN,
+            },
+            community::texts(),
+        ]
+    }
 
-pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    vec![
-        Box::new(migration::Migration),
-        Box::new(polls::migration::Migration),
-        Box::new(community::migration::Migration),
-        Box::new(community::migration_province::Migration),
-    ]
+    fn nav(&self) -> Nav {
+        Nav {
+            tile: Some(Tile {
+                name: "room.feedback",
+                desc: "room.feedback.desc",
+                path: "feedback",
+            }),
+            office: vec![
+                OfficeLink {
+                    label: "room.link.feedback",
+                    path: "feedback",
+                    roles: model::HANDLERS,
+                },
+                OfficeLink {
+                    label: "room.link.feedback_settings",
+                    path: "feedback-settings",
+                    roles: ADMINS,
+                },
+                OfficeLink {
+                    label: "room.link.polls",
+                    path: "polls",
+                    roles: polls::BUILDERS,
+                },
+                OfficeLink {
+                    label: "room.link.directory",
+                    path: "directory",
+                    roles: community::rules::DIRECTORY_EDITORS,
+                },
+                OfficeLink {
+                    label: "room.link.community_team",
+                    path: "community-team",
+                    roles: ADMINS,
+                },
+                OfficeLink {
+                    label: "room.link.forum_moderation",
+                    path: "forum-moderation",
+                    roles: community::rules::MODERATORS,
+                },
+            ],
+            admin: vec![],
+        }
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![
+            Box::new(migration::Migration),
+            Box::new(polls::migration::Migration),
+            Box::new(community::migration::Migration),
+            Box::new(community::migration_province::Migration),
+        ]
+    }
+
+    fn router(&self) -> Router<AppState> {
+        web::router()
+            .merge(api::router())
+            .merge(open311::router())
+            .merge(polls::router())
+            .merge(community::router())
+    }
+
+    fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
+        use utoipa::OpenApi;
+        let mut doc = api::VoiceApi::openapi();
+        doc.merge(polls::PollsApi::openapi());
+        doc.merge(community::api_doc());
+        Some(doc)
+    }
+
+    fn demo<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        cast: &'a DemoCast,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let roles = demo::Cast {
+                citizen: cast.citizen,
+                official: cast.official,
+                admin: cast.admin,
+            };
+            demo::seed(db, &cast.commune, roles)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -249,7 +249,7 @@ const RECEIPT_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// `PA17071-261124-K7Q2X`: "phản ánh", commune, date (Viet Nam time), five characters without
 /// look-alikes, so it can be read out over the phone and never collides with a dossier's code.
 pub fn new_receipt_code(commune: &str, at: DateTime<Utc>) -> String {
-    let local = at + Duration::hours(7);
+    let local = kernel::time::to_vn(at);
     let mut rng = rand::thread_rng();
     let tail: String = (0..5)
         .map(|_| RECEIPT_ALPHABET[rng.gen_range(0..RECEIPT_ALPHABET.len())] as char)

@@ -52,7 +52,7 @@ pub fn router() -> Router<AppState> {
         .layer(Extension(Arc::new(BoardCache::default())))
 }
 
-const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
+use kernel::accounts::access::ADMINS;
 
 /// What a page needs to draw a map: tiles (empty for none, e.g. offline) and the area.
 pub struct MapConf {

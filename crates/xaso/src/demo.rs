@@ -2,6 +2,7 @@
 //! documents that still exists after the 2025 reform, with villages, officials and residents.
 
 use kernel::accounts::{self, Grant, NewUser, Role};
+use kernel::room::DemoCast;
 use kernel::tenancy;
 use sea_orm::DatabaseConnection;
 
@@ -70,9 +71,6 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
                 .id,
         );
     }
-    services::demo::seed(db, &commune.code)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut created = vec![];
     let mut user_ids = vec![];
     for (i, (phone, name, role, dept)) in PEOPLE.iter().enumerate() {
@@ -104,27 +102,28 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
         user_ids.push(u.id);
         created.push((phone.to_string(), name.to_string(), password));
     }
-    // Feedback from the first resident, handled by the commune's official.
-    let citizen = PEOPLE.iter().position(|p| p.2 == Role::Citizen);
-    let official = PEOPLE.iter().position(|p| p.2 == Role::Official);
-    let admin = PEOPLE.iter().position(|p| p.2 == Role::CommuneAdmin);
-    if let (Some(ci), Some(oi), Some(ai)) = (citizen, official, admin) {
-        let info = tenancy::CommuneCache::default();
-        info.reload(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let c = info
+    // Each room's demo data, made by and for these people.
+    let role_of = |role: Role| {
+        PEOPLE
+            .iter()
+            .position(|p| p.2 == role)
+            .map(|i| user_ids[i])
+            .ok_or_else(|| anyhow::anyhow!("the demo cast has no {}", role.as_str()))
+    };
+    let info = tenancy::CommuneCache::default();
+    info.reload(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cast = DemoCast {
+        commune: info
             .active(&commune.code)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let cast = voice::demo::Cast {
-            citizen: user_ids[ci],
-            official: user_ids[oi],
-            admin: user_ids[ai],
-        };
-        voice::demo::seed(db, &c, cast)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        notices::demo::seed(db, &c, user_ids[oi])
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        village_ids,
+        citizen: role_of(Role::Citizen)?,
+        official: role_of(Role::Official)?,
+        leader: role_of(Role::Leader)?,
+        admin: role_of(Role::CommuneAdmin)?,
+    };
+    for room in crate::rooms().iter() {
+        room.demo(db, &cast).await?;
     }
     Ok(created)
 }

@@ -1,16 +1,29 @@
-//! Wiring of the Xã Số binary: the kernel, every feature room, background workers, demo data.
+//! Wiring of the Xã Số binary: the kernel and the list of feature rooms, background workers,
+//! demo data.
 
 pub mod demo;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use kernel::config::Config;
 use kernel::jobs::JobRunner;
 use kernel::notify::Dispatcher;
+use kernel::room::Rooms;
 use kernel::web::{self, AppState};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// The platform's rooms, in the order their tables are created and their tiles shown. Adding a
+/// room is one line here (and the crate in `Cargo.toml`).
+pub fn rooms() -> Rooms {
+    Rooms::new(vec![
+        Arc::new(services::ServicesRoom::default()),
+        Arc::new(voice::VoiceRoom),
+        Arc::new(notices::NoticesRoom),
+    ])
+}
 
 /// Everything a running platform consists of.
 pub struct Platform {
@@ -27,44 +40,18 @@ pub struct Migrations;
 impl MigratorTrait for Migrations {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = kernel::migration::Migrator::migrations();
-        all.extend(services::migrations());
-        all.extend(voice::migrations());
-        all.extend(notices::migrations());
+        all.extend(rooms().migrations());
         all
     }
 }
 
-/// The feature rooms that make up the platform, in one place.
-pub struct Rooms {
-    pub services: services::Services,
-}
-
-impl Rooms {
-    async fn load(db: &DatabaseConnection) -> anyhow::Result<Self> {
-        services::register();
-        voice::register();
-        notices::register();
-        Ok(Rooms {
-            services: services::Services::load(db).await?,
-        })
-    }
-
-    /// Feature rooms' routers.
-    fn routes(&self) -> Router<AppState> {
-        Router::new()
-            .merge(services::router(self.services.clone()))
-            .merge(voice::router())
-            .merge(notices::router())
-    }
-}
-
-/// Feature rooms' OpenAPI documents, merged into `/api/openapi.json`.
-fn feature_api_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![services::api_doc(), voice::api_doc(), notices::api_doc()]
-}
-
+/// The kernel's API description merged with every room's, served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    web::api::openapi(feature_api_docs())
+    openapi_of(&rooms())
+}
+
+fn openapi_of(rooms: &Rooms) -> utoipa::openapi::OpenApi {
+    web::api::openapi(rooms.iter().filter_map(|r| r.api_doc()).collect())
 }
 
 /// Connects, migrates and assembles the platform (without starting the workers).
@@ -76,49 +63,30 @@ pub async fn build(config: Config) -> anyhow::Result<Platform> {
 }
 
 pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<Platform> {
+    let rooms = rooms();
+    rooms.configure(&config)?;
+    rooms.register_texts();
     // Inbox, email, SMS and Zalo from the config and the communes' settings; then Web Push.
     let dispatcher = Dispatcher::standard(db.clone(), &config).with_channel(Box::new(
         kernel::notify::webpush::WebPushChannel::load(&db, &config).await?,
     ));
-    let rooms = Rooms::load(&db).await?;
-    let svc = rooms.services.clone();
-    let data_dir = config.data_dir.clone();
-    let jobs = JobRunner::builder(db.clone())
-        .handler(services::reminders::JOB, move |db, _| {
-            let svc = svc.clone();
-            async move {
-                services::reminders::send(&db, &svc.calendar())
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .every(services::reminders::JOB, Duration::from_secs(86_400))
+    let state = AppState::new(db.clone(), config, dispatcher.clone(), &rooms).await?;
+    let kernel_jobs = JobRunner::builder(db)
         .handler("sessions.cleanup", |db, _| async move {
             kernel::accounts::delete_expired_sessions(&db)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })
-        .every("sessions.cleanup", Duration::from_secs(3600))
-        .handler(notices::PUBLISH_JOB, |db, _| async move {
-            notices::store::publish_due(&db, chrono::Utc::now())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-        .every(notices::PUBLISH_JOB, Duration::from_secs(60))
-        .handler(notices::bulletin::AUDIO_JOB, move |db, payload| {
-            let data_dir = data_dir.clone();
-            async move {
-                let id = payload["bulletin_id"]
-                    .as_i64()
-                    .ok_or("bulletin_id missing")?;
-                notices::bulletin::render_audio(&db, &data_dir, id).await
-            }
-        })
+        .every("sessions.cleanup", Duration::from_secs(3600));
+    let jobs = rooms
+        .iter()
+        .fold(kernel_jobs, |jobs, room| room.jobs(jobs, &state))
         .build();
-    let state = AppState::new(db, config, dispatcher.clone()).await?;
-    let routes = rooms.routes().merge(web::api::docs_router(openapi()));
+    let routes = rooms
+        .iter()
+        .fold(Router::new(), |r, room| r.merge(room.router()))
+        .merge(web::api::docs_router(openapi_of(&rooms)));
     let router = web::app(state.clone(), routes);
     Ok(Platform {
         state,

@@ -215,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
             let p = xaso::build(config).await?;
             print_demo(&xaso::demo::seed(&p.state.db).await?);
             let started = std::time::Instant::now();
-            let cal = p.rooms.services.calendar();
+            let cal = p.state.calendar.get();
             services::benchdata::seed(
                 &p.state.db,
                 &cal,

@@ -1,5 +1,6 @@
 //! Accounts: citizens and officials, role grants, sessions and personal API tokens.
 
+pub mod access;
 pub mod cache;
 pub mod entity;
 pub mod otp;

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{AppState, csrf};
-use crate::accounts::{self, CurrentUser, Role};
+use crate::accounts::{self, CurrentUser, Role, access};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
 use crate::tenancy::CommuneInfo;
@@ -47,38 +47,26 @@ impl Ctx {
     }
 
     pub fn user(&self) -> AppResult<&CurrentUser> {
-        self.user.as_deref().ok_or_else(AppError::unauthenticated)
+        access::signed_in(self.user.as_deref())
     }
 
     /// The signed-in user if they work for (or oversee) this commune.
     pub fn staff(&self, c: &CommuneInfo) -> AppResult<&CurrentUser> {
-        let u = self.user()?;
-        if u.is_staff_of(c) {
-            Ok(u)
-        } else if u.grants.iter().any(|g| g.role.is_staff()) {
-            Err(AppError::other_commune())
-        } else {
-            Err(AppError::forbidden())
-        }
+        access::staff(self.user.as_deref(), c)
     }
 
     /// The signed-in user if they hold one of `roles` reaching this commune.
     pub fn with_role(&self, c: &CommuneInfo, roles: &[Role]) -> AppResult<&CurrentUser> {
-        let u = self.staff(c)?;
-        if u.has_role_in(c, roles) {
-            Ok(u)
-        } else {
-            Err(AppError::forbidden())
-        }
+        access::with_role(self.user.as_deref(), c, roles)
     }
 
     pub fn system_admin(&self) -> AppResult<&CurrentUser> {
-        let u = self.user()?;
-        if u.is_system_admin() {
-            Ok(u)
-        } else {
-            Err(AppError::forbidden())
-        }
+        access::system_admin(self.user.as_deref())
+    }
+
+    /// The signed-in user, for use cases that decide themselves what an actor may do.
+    pub fn actor(&self) -> Option<&CurrentUser> {
+        self.user.as_deref()
     }
 }
 

@@ -19,7 +19,7 @@ use super::ctx::Ctx;
 use super::pages::office::ADMINS;
 use super::pages::{form_error, vn_time};
 use super::shell::{Shell, render_for};
-use crate::accounts::{CurrentUser, Role, phone::display_phone};
+use crate::accounts::{CurrentUser, phone::display_phone};
 use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::notify::prefs::{self, Prefs, Reach, fmt_hhmm};
@@ -30,7 +30,7 @@ use crate::notify::{self, ChannelCounts, EMAIL, Recipient, SMS, ZALO};
 use crate::tenancy::CommuneInfo;
 
 /// Who sees the delivery desk and may retry dead letters.
-pub const VIEWERS: &[Role] = &[Role::CommuneAdmin, Role::Leader, Role::SystemAdmin];
+pub use crate::accounts::access::OVERSEERS as VIEWERS;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -51,6 +51,12 @@ pub struct Inner {
     /// Who is behind a credential, remembered for a few seconds; clear it on account changes.
     pub auth_cache: crate::accounts::cache::AuthCache,
     pub unread: crate::notify::unread::UnreadCounts,
+    /// The deployment's working-day calendar (statute plus the recorded overrides).
+    pub calendar: crate::time::WorkingDays,
+    /// The shell's navigation: every room's, then the kernel's own office pages.
+    pub nav: Arc<Vec<crate::room::Nav>>,
+    /// Every room's figure sources.
+    pub figures: crate::figures::Figures,
 }
 
 #[derive(Clone)]
@@ -68,6 +74,7 @@ impl AppState {
         db: DatabaseConnection,
         config: Config,
         dispatcher: Dispatcher,
+        rooms: &crate::room::Rooms,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(&db).await?;
         // Compute the decoy hash now, off the async threads, rather than on the first failed login.
@@ -82,6 +89,9 @@ impl AppState {
             config.max_upload_bytes,
             config.max_image_side,
         );
+        let calendar = crate::time::WorkingDays::load(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let login_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(300));
         let otp_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
@@ -97,6 +107,15 @@ impl AppState {
             otp_limiter,
             auth_cache: Default::default(),
             unread: Default::default(),
+            calendar,
+            nav: Arc::new(
+                rooms
+                    .nav()
+                    .into_iter()
+                    .chain([pages::office::nav()])
+                    .collect(),
+            ),
+            figures: crate::figures::Figures::new(rooms.figures()),
         })))
     }
 

@@ -9,7 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use super::ctx::Ctx;
+use crate::accounts::Role;
 use crate::i18n::Tr;
+use crate::room::{Nav, OfficeLink};
 use crate::tenancy::{CommuneInfo, DEFAULT_COLOR};
 
 pub struct Shell {
@@ -25,6 +27,10 @@ pub struct Shell {
     pub is_system_admin: bool,
     pub commune: Option<Arc<CommuneInfo>>,
     pub color: String,
+    /// The rooms' navigation, and the roles the user holds in the commune on screen: each
+    /// back-office link is shown only to the roles that may open it.
+    nav: Arc<Vec<Nav>>,
+    roles: Vec<Role>,
 }
 
 impl Shell {
@@ -62,6 +68,11 @@ impl Shell {
                 .as_ref()
                 .map(|c| c.brand_color.clone())
                 .unwrap_or_else(|| DEFAULT_COLOR.into()),
+            roles: commune
+                .as_ref()
+                .map(|c| crate::room::roles_of(ctx.user.as_deref(), c))
+                .unwrap_or_default(),
+            nav: state.nav.clone(),
             commune,
         }
     }
@@ -77,31 +88,51 @@ impl Shell {
         }
     }
 
-    /// The public entry of a landed room, or None while it is still to come.
-    pub fn room_href(&self, room: &str) -> Option<String> {
-        let c = self.commune.as_ref()?;
-        room_link(room).map(|l| format!("/c/{}/{}", c.code, l.public_path))
+    /// The home page's tiles: every room's, then the rooms still to come (without a link).
+    pub fn tiles(&self) -> Vec<(&'static str, &'static str, Option<String>)> {
+        let code = self.commune.as_ref().map(|c| c.code.as_str()).unwrap_or("");
+        let landed = self
+            .nav
+            .iter()
+            .filter_map(|n| n.tile)
+            .map(|t| (t.name, t.desc, Some(format!("/c/{code}/{}", t.path))));
+        landed.chain(upcoming()).collect()
     }
 
-    pub fn office_room_href(&self, room: &str) -> Option<String> {
-        let c = self.commune.as_ref()?;
-        room_link(room).and_then(|l| {
-            l.office
-                .first()
-                .map(|(_, p)| format!("/c/{}/office/{}", c.code, p))
-        })
+    /// The back-office dashboard's tiles: each room's first office link this user may open.
+    pub fn office_tiles(&self) -> Vec<(&'static str, &'static str, Option<String>)> {
+        let code = self.commune.as_ref().map(|c| c.code.as_str()).unwrap_or("");
+        let landed = self.nav.iter().filter_map(|n| {
+            let t = n.tile?;
+            let href = n
+                .office
+                .iter()
+                .find(|l| l.open_to(&self.roles))
+                .map(|l| format!("/c/{code}/office/{}", l.path));
+            Some((t.name, t.desc, href))
+        });
+        landed.chain(upcoming()).collect()
     }
 
+    /// Back-office links of every room that this user's roles open: (label key, path).
     pub fn office_links(&self) -> Vec<(&'static str, &'static str)> {
-        office_links()
+        self.nav
+            .iter()
+            .flat_map(|n| n.office.iter())
+            .filter(|l| l.open_to(&self.roles))
+            .map(|l| (l.label, l.path))
+            .collect()
+    }
+
+    /// Whether the user may open one of the kernel's own office pages.
+    pub fn may_open(&self, link: &OfficeLink) -> bool {
+        link.open_to(&self.roles)
     }
 
     pub fn admin_links(&self) -> Vec<(&'static str, &'static str)> {
-        room_links()
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        self.nav
             .iter()
-            .flat_map(|l| l.admin.iter().copied())
+            .flat_map(|n| n.admin.iter().copied())
             .collect()
     }
 
@@ -113,50 +144,10 @@ impl Shell {
     }
 }
 
-/// A room that has landed: its tile on the home page and the back office becomes a link.
-#[derive(Debug, Clone, Copy)]
-pub struct RoomLink {
-    /// The room's key in [`crate::web::pages::ROOMS`], e.g. `room.services`.
-    pub room: &'static str,
-    /// Citizens' entry, relative to `/c/{code}/`.
-    pub public_path: &'static str,
-    /// Officials' entry in the back office, relative to `/c/{code}/office/`, with its label key.
-    pub office: &'static [(&'static str, &'static str)],
-    /// System-admin pages of the room: (label key, absolute path).
-    pub admin: &'static [(&'static str, &'static str)],
-}
-
-fn room_links() -> &'static std::sync::RwLock<Vec<RoomLink>> {
-    static LINKS: std::sync::OnceLock<std::sync::RwLock<Vec<RoomLink>>> =
-        std::sync::OnceLock::new();
-    LINKS.get_or_init(Default::default)
-}
-
-/// Called once by each feature room at start-up.
-pub fn register_room(link: RoomLink) {
-    let mut l = room_links().write().unwrap_or_else(|e| e.into_inner());
-    if !l.iter().any(|x| x.room == link.room) {
-        l.push(link);
-    }
-}
-
-pub fn room_link(room: &str) -> Option<RoomLink> {
-    room_links()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .find(|l| l.room == room)
-        .copied()
-}
-
-/// Back-office entries of every landed room: (label key, path relative to the office).
-pub fn office_links() -> Vec<(&'static str, &'static str)> {
-    room_links()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .flat_map(|l| l.office.iter().copied())
-        .collect()
+/// Rooms still to come, as (name key, description key, no link): shown so people see the
+/// whole programme, and dropped as each room lands with its own tile.
+fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String>)> {
+    super::pages::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
 }
 
 /// Renders a template as an HTML response.

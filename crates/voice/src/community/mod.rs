@@ -18,8 +18,11 @@ pub const I18N_VI: &str = include_str!("../../i18n/community.vi.txt");
 pub const I18N_EN: &str = include_str!("../../i18n/community.en.txt");
 
 /// Adds the community texts to the catalogues.
-pub fn register_texts() {
-    kernel::i18n::extend(I18N_VI, I18N_EN);
+pub fn texts() -> kernel::room::Texts {
+    kernel::room::Texts {
+        vi: I18N_VI,
+        en: I18N_EN,
+    }
 }
 
 /// The directory, team and forum pages and their API.

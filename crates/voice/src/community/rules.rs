@@ -31,7 +31,7 @@ pub const MODERATORS: &[Role] = &[
     Role::SystemAdmin,
 ];
 /// Who manages the team and everyone's directory entries.
-pub const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
+pub use kernel::accounts::access::ADMINS;
 
 /// Leaders first, then the commune admin, then officials.
 pub fn role_rank(r: Role) -> u8 {

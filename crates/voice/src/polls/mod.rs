@@ -9,6 +9,7 @@ pub mod migration;
 pub mod model;
 pub mod store;
 mod web;
+pub use web::BUILDERS;
 
 pub use web::PollsApi;
 

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::tenancy::CommuneInfo;
@@ -26,7 +26,7 @@ use super::store::{self, Poll, PollInput, Results};
 use super::{chart, export};
 
 /// Officials who build polls and read free-text answers.
-const BUILDERS: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
+pub const BUILDERS: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -381,19 +381,11 @@ struct BuilderQuery {
 
 /// `2025-12-01T08:00` from a datetime-local input, read as Viet Nam time.
 fn local_time(s: &str, field: &'static str) -> AppResult<DateTime<Utc>> {
-    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
-        .map_err(|_| AppError::invalid("poll_dates_invalid", field))?;
-    let vn = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is valid");
-    vn.from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::invalid("poll_dates_invalid", field))
+    kernel::time::parse_local_input(s).ok_or_else(|| AppError::invalid("poll_dates_invalid", field))
 }
 
 fn input_time(t: DateTime<Utc>) -> String {
-    (t + chrono::Duration::hours(7))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
+    kernel::time::local_input_text(t)
 }
 
 async fn builder_view(

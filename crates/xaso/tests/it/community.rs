@@ -1214,8 +1214,8 @@ async fn an_official_of_another_commune_cannot_moderate_or_edit_here() {
 #[tokio::test]
 async fn office_links_and_openapi_cover_the_community_pages() {
     on_each_backend!(async |app: &TestApp| {
-        let mut official = app.login(common::OFFICIAL).await;
-        let office = official.get("/c/17071/office").await;
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let office = admin.get("/c/17071/office").await;
         for link in [
             "/c/17071/office/directory",
             "/c/17071/office/community-team",
@@ -1223,6 +1223,13 @@ async fn office_links_and_openapi_cover_the_community_pages() {
         ] {
             assert!(office.body.contains(link), "office links to {link}");
         }
+        let mut official = app.login(common::OFFICIAL).await;
+        let office = official.get("/c/17071/office").await;
+        assert!(office.body.contains("/c/17071/office/forum-moderation"));
+        assert!(
+            !office.body.contains("/c/17071/office/community-team"),
+            "the team is managed by the commune admin: no link for an official"
+        );
         let spec = app.client().get("/api/openapi.json").await.json();
         for p in [
             "/api/v1/communes/{code}/directory",

@@ -468,3 +468,32 @@ async fn three_level_hierarchy_places_communes_under_districts() {
         }
     );
 }
+
+/// Every back-office link a person is shown opens for them: the menu is built from the rooms'
+/// links and the roles each page checks, so nobody is offered a page that answers 403.
+#[tokio::test]
+async fn each_role_sees_only_the_office_links_it_may_open() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut counts = vec![];
+        for phone in [
+            common::COMMUNE_ADMIN,
+            common::LEADER,
+            common::OFFICIAL,
+            common::VILLAGE_HEAD,
+        ] {
+            let mut c = app.login(phone).await;
+            let office = c.get("/c/17071/office").await;
+            assert_eq!(office.status, StatusCode::OK, "{phone}");
+            let links = common::office_links(&office.body, "17071");
+            assert!(!links.is_empty(), "{phone} sees the office");
+            for link in &links {
+                let r = c.get(link).await;
+                assert_eq!(r.status, StatusCode::OK, "{phone} is offered {link}");
+            }
+            counts.push((phone, links.len()));
+        }
+        // Fewer pages the less a role manages: an admin sees more than a village head.
+        assert!(counts[0].1 > counts[3].1, "{counts:?}");
+        assert!(counts[2].1 > counts[3].1, "{counts:?}");
+    });
+}

@@ -129,8 +129,8 @@ async fn a_dossier_runs_the_whole_workflow() {
             "{receipt}"
         );
         assert_eq!(d["status"], "received");
-        let cal = app.platform.rooms.services.calendar();
-        let expected = cal.add_working_days(services::store::vn_now_naive(chrono::Utc::now()), 1);
+        let cal = app.platform.state.calendar.get();
+        let expected = cal.add_working_days(kernel::time::to_vn(chrono::Utc::now()), 1);
         assert_eq!(
             d["due_date"],
             expected.to_string(),
@@ -729,7 +729,7 @@ async fn counter_intake_statistics_and_reminders() {
             .await
             .json();
         assert_eq!(overdue.as_array().unwrap().len(), 1);
-        let sent = services::reminders::send(db, &app.platform.rooms.services.calendar())
+        let sent = services::reminders::send(db, &app.platform.state.calendar.get())
             .await
             .unwrap();
         assert_eq!(sent, 1);
@@ -847,7 +847,7 @@ async fn the_system_admin_adjusts_the_days_off_and_due_dates_follow() {
             page.status,
             &page.body[page.body.len().saturating_sub(1500)..]
         );
-        let cal = app.platform.rooms.services.calendar();
+        let cal = app.platform.state.calendar.get();
         let monday = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
         assert!(cal.is_working_day(monday));
         let r = sys
@@ -862,11 +862,7 @@ async fn the_system_admin_adjusts_the_days_off_and_due_dates_follow() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(
-            !app.platform
-                .rooms
-                .services
-                .calendar()
-                .is_working_day(monday),
+            !app.platform.state.calendar.get().is_working_day(monday),
             "the calendar follows at once"
         );
         let r = sys
@@ -891,13 +887,7 @@ async fn the_system_admin_adjusts_the_days_off_and_due_dates_follow() {
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
-        assert!(
-            app.platform
-                .rooms
-                .services
-                .calendar()
-                .is_working_day(monday)
-        );
+        assert!(app.platform.state.calendar.get().is_working_day(monday));
     });
 }
 

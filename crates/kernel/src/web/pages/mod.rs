@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod holidays;
 mod me;
 pub(crate) mod office;
 pub(crate) mod otp;
@@ -24,11 +25,8 @@ use crate::error::AppError;
 use crate::i18n::Locale;
 
 /// Rooms still to come, as (name key, description key): shown so officials see the whole
-/// programme, and replaced room by room as features land.
-pub const ROOMS: [(&str, &str); 6] = [
-    ("room.services", "room.services.desc"),
-    ("room.feedback", "room.feedback.desc"),
-    ("room.notices", "room.notices.desc"),
+/// programme; each is removed here when its room lands with a tile of its own.
+pub const UPCOMING: [(&str, &str); 3] = [
     ("room.households", "room.households.desc"),
     ("room.indicators", "room.indicators.desc"),
     ("room.commerce", "room.commerce.desc"),
@@ -80,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/communes/{code}/district", post(admin::set_district))
         .route("/admin/districts", post(admin::add_district))
         .merge(otp::router())
+        .merge(holidays::router())
 }
 
 #[derive(Template)]
@@ -166,9 +165,7 @@ pub fn form_error(ctx: &Ctx, e: &AppError) -> String {
 
 /// Local date and time in Vietnam (UTC+7), as officials read it.
 pub fn vn_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    (t + chrono::Duration::hours(7))
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
+    crate::time::vn_datetime_text(t)
 }
 
 #[cfg(test)]

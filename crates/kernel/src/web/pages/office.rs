@@ -9,7 +9,7 @@ use axum::response::{Redirect, Response};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
-use super::{ROOMS, form_error, vn_time};
+use super::{form_error, vn_time};
 use crate::accounts::{
     self, CurrentUser, Grant, NewUser, Role, entity::user, phone::display_phone,
 };
@@ -23,7 +23,43 @@ use crate::web::ctx::Ctx;
 use crate::web::shell::{Shell, render, render_for, render_status};
 
 /// Who may change the commune's setup: its admins, and system admins.
-pub const ADMINS: &[Role] = &[Role::CommuneAdmin, Role::SystemAdmin];
+pub use crate::accounts::access::{ADMINS, OVERSEERS};
+
+/// The kernel's own back-office pages, each with the roles its handler checks.
+pub fn nav() -> crate::room::Nav {
+    use crate::room::OfficeLink;
+    crate::room::Nav {
+        tile: None,
+        office: vec![
+            OfficeLink {
+                label: "office.villages",
+                path: "villages",
+                roles: &[],
+            },
+            OfficeLink {
+                label: "office.staff",
+                path: "staff",
+                roles: &[],
+            },
+            OfficeLink {
+                label: "dl.nav",
+                path: "delivery",
+                roles: OVERSEERS,
+            },
+            OfficeLink {
+                label: "office.audit",
+                path: "audit",
+                roles: OVERSEERS,
+            },
+            OfficeLink {
+                label: "office.branding",
+                path: "branding",
+                roles: ADMINS,
+            },
+        ],
+        admin: vec![("holidays.title", "/admin/holidays")],
+    }
+}
 
 #[derive(Template)]
 #[template(path = "office.html")]
@@ -35,7 +71,6 @@ struct Dashboard {
     staff: usize,
     citizens: u64,
     audit: u64,
-    rooms: &'static [(&'static str, &'static str)],
 }
 
 pub async fn dashboard(
@@ -62,7 +97,6 @@ pub async fn dashboard(
         staff,
         citizens,
         audit,
-        rooms: &ROOMS,
     }))
 }
 
@@ -467,7 +501,7 @@ pub async fn audit(
     Query(f): Query<audit::Filter>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, &[Role::CommuneAdmin, Role::Leader, Role::SystemAdmin])?;
+    ctx.with_role(&c, OVERSEERS)?;
     let (rows, total) = audit::list(&state.db, &c.code, &f).await?;
     let entries = rows
         .into_iter()

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
-use super::ROOMS;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, CommuneInfo};
 use crate::units::catalogue;
@@ -21,7 +20,6 @@ use crate::web::shell::{Shell, render};
 #[template(path = "home.html")]
 struct Home {
     shell: Shell,
-    rooms: &'static [(&'static str, &'static str)],
     villages: Vec<String>,
     members: u64,
 }
@@ -60,7 +58,6 @@ async fn home_of(state: &AppState, ctx: &Ctx, c: Arc<CommuneInfo>) -> AppResult<
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nav.home")).await;
     Ok(render(&Home {
         shell,
-        rooms: &ROOMS,
         villages: facts.villages.clone(),
         members: facts.members,
     }))

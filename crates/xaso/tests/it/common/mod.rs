@@ -25,6 +25,23 @@ pub const COMMUNE_ADMIN: &str = "0912000001";
 pub const LEADER: &str = "0912000002";
 pub const OFFICIAL: &str = "0912000003";
 pub const CITIZEN: &str = "0912000011";
+pub const VILLAGE_HEAD: &str = "0912000004";
+
+/// The distinct back-office pages a page links to (`href="/c/{code}/office/…"`), without
+/// query strings, in the order they appear.
+pub fn office_links(html: &str, code: &str) -> Vec<String> {
+    let prefix = format!("href=\"/c/{code}/office/");
+    let mut out: Vec<String> = vec![];
+    for (i, _) in html.match_indices(&prefix) {
+        let rest = &html[i + 6..];
+        let end = rest.find(['"', '?', '#']).unwrap_or(rest.len());
+        let link = rest[..end].to_owned();
+        if !out.contains(&link) {
+            out.push(link);
+        }
+    }
+    out
+}
 
 fn test_config(dir: &std::path::Path, url: String) -> Config {
     Config {
