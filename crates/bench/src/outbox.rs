@@ -17,9 +17,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
+use delivery::settings::GatewaySettings;
 use kernel::accounts::entity::user;
 use kernel::config::Config;
-use kernel::notify::settings::GatewaySettings;
 use kernel::notify::{Dispatcher, PENDING, SENT, dispatch::BATCH, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -156,6 +156,10 @@ async fn measure(backend: &str, url: &str, messages: u64) -> Result<()> {
     let (addr, sink) = start_sink().await?;
     let mut config = Config {
         public_url: "http://xaso.bench".into(),
+        ..Config::default()
+    };
+    config.rate_limits.insert("sms".into(), 0.0);
+    let own = delivery::DeliveryConfig {
         sms: Some(GatewaySettings {
             url: format!("http://{addr}/sms"),
             auth_header: "X-Api-Key".into(),
@@ -163,10 +167,17 @@ async fn measure(backend: &str, url: &str, messages: u64) -> Result<()> {
             content_type: "application/json".into(),
             body: r#"{"to":"{phone}","text":"{title}: {text} {link}"}"#.into(),
         }),
-        ..Config::default()
+        allow_private_commune_gateways: true,
+        ..Default::default()
     };
-    config.rate_limits.insert("sms".into(), 0.0);
-    let dispatcher = Dispatcher::standard(db.clone(), &config);
+    // The SMS channel exactly as the delivery room builds it, without the other rooms.
+    let settings = std::sync::Arc::new(delivery::settings::DeliverySettings::new(
+        db.clone(),
+        &config,
+        &own,
+    ));
+    let sms = delivery::gateway::GatewayChannel::sms(settings, delivery::gateway::client());
+    let dispatcher = Dispatcher::with_channels(db.clone(), &config, vec![Box::new(sms)]);
 
     let started = Instant::now();
     let mut claimed = 0u64;

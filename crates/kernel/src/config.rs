@@ -57,17 +57,6 @@ pub struct Config {
     /// A province deployment's forum: topics may be shared with every commune of the
     /// province, and residents and officials anywhere in the province take part in them.
     pub forum_province_wide: bool,
-    /// Communes' own SMTP servers and SMS/Zalo gateways may be on this machine or a private
-    /// network. Off by default, so a commune admin cannot make the server call into its own
-    /// network (`notify::guard`); the deployment's `[smtp]`/`[sms]`/`[zalo]` may always.
-    pub allow_private_commune_gateways: bool,
-    /// Outgoing email for notifications (`[smtp]`); communes may set their own. Without any,
-    /// email waits in the outbox until one is configured.
-    pub smtp: Option<crate::notify::settings::SmtpSettings>,
-    /// The SMS gateway (`[sms]`): URL, auth header, content type and body template.
-    pub sms: Option<crate::notify::settings::GatewaySettings>,
-    /// The Zalo OA gateway (`[zalo]`), configured like `[sms]`.
-    pub zalo: Option<crate::notify::settings::GatewaySettings>,
     /// Messages per second per delivery channel (`[rate_limits]`, e.g. `sms = 20`); defaults:
     /// sms 20, zalo 20, email 10, push 200; 0 means unlimited.
     pub rate_limits: BTreeMap<String, f64>,
@@ -98,10 +87,6 @@ impl Default for Config {
             map_tiles: String::new(),
             map_attribution: String::new(),
             forum_province_wide: false,
-            allow_private_commune_gateways: false,
-            smtp: None,
-            sms: None,
-            zalo: None,
             rate_limits: BTreeMap::new(),
             rooms: BTreeMap::new(),
         }

@@ -14,6 +14,7 @@ use crate::accounts::{CurrentUser, Role};
 use crate::config::Config;
 use crate::figures::FigureSource;
 use crate::jobs::JobRunnerBuilder;
+use crate::notify::Channel;
 use crate::tenancy::CommuneInfo;
 use crate::web::AppState;
 
@@ -74,7 +75,7 @@ pub struct DemoCast {
 }
 
 /// A feature of the platform with its own data, rules, pages and API.
-pub trait Room: Send + Sync + 'static {
+pub trait Room: std::any::Any + Send + Sync {
     /// Stable short name (`services`, `voice`, …): config section, logs, docs.
     fn key(&self) -> &'static str;
 
@@ -124,6 +125,15 @@ pub trait Room: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// Outside delivery channels it gives the dispatcher (email, SMS, Zalo, Web Push).
+    fn channels<'a>(
+        &'a self,
+        _db: &'a DatabaseConnection,
+        _config: &'a Config,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Box<dyn Channel>>>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+
     /// The figures it can measure per commune and period, for the indicators.
     fn figures(&self) -> Vec<FigureSource> {
         vec![]
@@ -141,6 +151,13 @@ impl Rooms {
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Room>> {
         self.0.iter()
+    }
+
+    /// The room of type `T`, for code that needs its state (tests, the command line).
+    pub fn get<T: Room>(&self) -> Option<&T> {
+        self.0
+            .iter()
+            .find_map(|r| (r.as_ref() as &dyn std::any::Any).downcast_ref::<T>())
     }
 
     /// Every room's migrations, in the order the rooms are listed.

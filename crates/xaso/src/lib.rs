@@ -22,6 +22,7 @@ pub fn rooms() -> Rooms {
         Arc::new(services::ServicesRoom::default()),
         Arc::new(voice::VoiceRoom),
         Arc::new(notices::NoticesRoom),
+        Arc::new(delivery::DeliveryRoom::default()),
     ])
 }
 
@@ -66,10 +67,12 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
     let rooms = rooms();
     rooms.configure(&config)?;
     rooms.register_texts();
-    // Inbox, email, SMS and Zalo from the config and the communes' settings; then Web Push.
-    let dispatcher = Dispatcher::standard(db.clone(), &config).with_channel(Box::new(
-        kernel::notify::webpush::WebPushChannel::load(&db, &config).await?,
-    ));
+    // The inbox, and the outside channels the rooms bring (email, SMS, Zalo, Web Push).
+    let mut outside = vec![];
+    for room in rooms.iter() {
+        outside.extend(room.channels(&db, &config).await?);
+    }
+    let dispatcher = Dispatcher::with_channels(db.clone(), &config, outside);
     let state = AppState::new(db.clone(), config, dispatcher.clone(), &rooms).await?;
     let kernel_jobs = JobRunner::builder(db)
         .handler("sessions.cleanup", |db, _| async move {

@@ -4,8 +4,9 @@
 //! the outbox is run once. Meant for a throwaway data directory.
 
 use anyhow::Context;
+use delivery::webpush;
 use kernel::accounts::{self, Grant, NewUser, Role, entity::user};
-use kernel::notify::{self, Message, Priority, outbox, webpush};
+use kernel::notify::{self, Message, Priority, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 const PHONE: &str = "0900000099";

@@ -16,10 +16,7 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::gateway::{self, GatewayChannel};
 use super::prefs::HELD_IN_QUIET_HOURS;
-use super::settings::DeliverySettings;
-use super::smtp::EmailChannel;
 use super::{
     Channel, DEAD, Delivery, EMAIL, InboxChannel, MAX_ATTEMPTS, PENDING, PUSH, Priority, Recipient,
     SENDING, SENT, SMS, ZALO, outbox,
@@ -202,7 +199,6 @@ pub struct Dispatcher {
     channels: Arc<Vec<Arc<dyn Channel>>>,
     wake: Arc<tokio::sync::Notify>,
     limits: Arc<RateLimits>,
-    settings: Arc<DeliverySettings>,
 }
 
 impl Dispatcher {
@@ -213,26 +209,24 @@ impl Dispatcher {
             channels: Arc::new(channels.into_iter().map(Arc::from).collect()),
             wake: Arc::new(tokio::sync::Notify::new()),
             limits: Arc::new(RateLimits::new(&BTreeMap::new())),
-            settings: Arc::new(DeliverySettings::none()),
         }
     }
 
-    /// The inbox, email, SMS and Zalo, configured from `config` and the communes' settings.
-    pub fn standard(db: DatabaseConnection, config: &Config) -> Self {
-        let settings = Arc::new(DeliverySettings::new(db.clone(), config));
-        let client = gateway::client();
-        let channels: Vec<Arc<dyn Channel>> = vec![
-            Arc::new(InboxChannel),
-            Arc::new(EmailChannel::new(settings.clone())),
-            Arc::new(GatewayChannel::sms(settings.clone(), client.clone())),
-            Arc::new(GatewayChannel::zalo(settings.clone(), client)),
-        ];
+    /// The in-app inbox plus the given outside channels, at the configured rate limits.
+    pub fn with_channels(
+        db: DatabaseConnection,
+        config: &Config,
+        outside: Vec<Box<dyn Channel>>,
+    ) -> Self {
+        let channels: Vec<Arc<dyn Channel>> =
+            std::iter::once(Arc::new(InboxChannel) as Arc<dyn Channel>)
+                .chain(outside.into_iter().map(Arc::from))
+                .collect();
         Dispatcher {
             db,
             channels: Arc::new(channels),
             wake: Arc::new(tokio::sync::Notify::new()),
             limits: Arc::new(RateLimits::new(&config.rate_limits)),
-            settings,
         }
     }
 
@@ -242,10 +236,6 @@ impl Dispatcher {
         list.retain(|x| x.name() != c.name());
         list.push(Arc::from(c));
         self
-    }
-
-    pub fn settings(&self) -> &Arc<DeliverySettings> {
-        &self.settings
     }
 
     pub fn channel_names(&self) -> Vec<&'static str> {

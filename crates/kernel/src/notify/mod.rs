@@ -4,18 +4,13 @@
 //! outbox once per channel the person takes messages on ([`prefs`] holds the rule) and later
 //! delivered by the [`Dispatcher`] through that [`Channel`]. Delivery is idempotent (the inbox
 //! has one row per outbox entry), retried with backoff and dead-lettered after repeated
-//! failures, so a message is never lost and never shown twice. Email ([`smtp`]), SMS and Zalo
-//! ([`gateway`]) and Web Push are the outside channels; [`settings`] says where they send.
+//! failures, so a message is never lost and never shown twice. The outside channels (email, SMS,
+//! Zalo, Web Push) live in the delivery room, which hands them to the dispatcher at start-up.
 
 pub mod dispatch;
 pub mod fanout;
-pub mod gateway;
-pub mod guard;
 pub mod prefs;
-pub mod settings;
-pub mod smtp;
 pub mod unread;
-pub mod webpush;
 
 pub use dispatch::Dispatcher;
 

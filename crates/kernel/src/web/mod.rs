@@ -5,11 +5,9 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
-pub mod delivery;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
-pub mod push;
 pub mod pwa;
 pub mod shell;
 
@@ -172,11 +170,9 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api::router())
-        .merge(delivery::router())
         .merge(ops::router())
         .merge(assets::router())
         .merge(pwa::router())
-        .merge(push::router())
         .merge(features)
         .fallback(|| async { AppError::not_found() })
         // A bug in one handler answers with the Vietnamese 500 page, never a dropped connection.

@@ -15,8 +15,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Request, StatusCode, Uri, header};
 use chrono::Utc;
 use common::{Client, TestApp};
+use delivery::settings::{ChannelSettings, GatewaySettings, SmtpSecurity, SmtpSettings};
 use kernel::config::Config;
-use kernel::notify::settings::{ChannelSettings, GatewaySettings, SmtpSecurity, SmtpSettings};
 use kernel::notify::{self, Dispatcher, MAX_ATTEMPTS, Message, Priority, outbox};
 use mailparse::MailHeaderMap;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -213,27 +213,51 @@ fn smtp_settings(addr: SocketAddr) -> SmtpSettings {
     }
 }
 
+/// The dispatcher of another process of the same deployment: its own channels, the same data.
+async fn another_process(app: &TestApp) -> Dispatcher {
+    use kernel::room::Room;
+    let (db, config) = (&app.platform.state.db, &app.platform.state.config);
+    let room = delivery::DeliveryRoom::default();
+    room.configure(config.rooms.get("delivery")).unwrap();
+    let channels = room.channels(db, config).await.unwrap();
+    Dispatcher::with_channels(db.clone(), config, channels)
+}
+
 /// SMTP, SMS (JSON) and Zalo (form) at the sinks; rates high enough not to slow the tests.
 /// Communes may use gateways on this machine too, as the sinks are here.
 fn at_sinks(smtp: SocketAddr, http: SocketAddr, sms_rate: f64) -> impl Fn(&mut Config) {
+    at_sinks_with(smtp, http, sms_rate, true)
+}
+
+/// As [`at_sinks`], saying whether communes' own gateways may be on this machine.
+fn at_sinks_with(
+    smtp: SocketAddr,
+    http: SocketAddr,
+    sms_rate: f64,
+    private_ok: bool,
+) -> impl Fn(&mut Config) {
     move |c: &mut Config| {
         c.public_url = "http://xaso.test".into();
-        c.allow_private_commune_gateways = true;
-        c.smtp = Some(smtp_settings(smtp));
-        c.sms = Some(GatewaySettings {
+        let mut own = delivery::DeliveryConfig {
+            allow_private_commune_gateways: private_ok,
+            ..Default::default()
+        };
+        own.smtp = Some(smtp_settings(smtp));
+        own.sms = Some(GatewaySettings {
             url: format!("http://{http}/sms"),
             auth_header: "X-Api-Key".into(),
             auth_value: SMS_KEY.into(),
             content_type: "application/json".into(),
             body: SMS_BODY.into(),
         });
-        c.zalo = Some(GatewaySettings {
+        own.zalo = Some(GatewaySettings {
             url: format!("http://{http}/zalo"),
             auth_header: String::new(),
             auth_value: String::new(),
             content_type: "application/x-www-form-urlencoded".into(),
             body: "uid={zalo_user_id}&msg={title}".into(),
         });
+        c.rooms.insert("delivery".into(), own.into_section());
         c.rate_limits.insert("sms".into(), sms_rate);
         c.rate_limits.insert("zalo".into(), 1000.0);
         c.rate_limits.insert("email".into(), 1000.0);
@@ -878,7 +902,6 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
                 )
                 .await;
             }
-            let config = &app.platform.state.config;
             let run = |d: Dispatcher| async move {
                 let mut n = 0;
                 loop {
@@ -889,8 +912,8 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
                     n += k;
                 }
             };
-            let one = Dispatcher::standard(app.platform.state.db.clone(), config);
-            let two = Dispatcher::standard(app.platform.state.db.clone(), config);
+            let one = another_process(app).await;
+            let two = another_process(app).await;
             let (a, b) = tokio::join!(run(one), run(two));
             // 150 SMS and their 150 inbox copies.
             assert_eq!(a + b, 300, "[{}] {a} + {b}", app.backend);
@@ -927,7 +950,13 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
 async fn without_a_gateway_messages_wait_until_the_commune_configures_one() {
     let http = HttpSink::start().await;
     // The commune's own gateway will be the sink on this machine.
-    let local_gateways = |c: &mut Config| c.allow_private_commune_gateways = true;
+    let local_gateways = |c: &mut Config| {
+        let own = delivery::DeliveryConfig {
+            allow_private_commune_gateways: true,
+            ..Default::default()
+        };
+        c.rooms.insert("delivery".into(), own.into_section());
+    };
     on_each_backend!(local_gateways, async |app: &TestApp| {
         http.reset();
         let mut c = app.login(common::CITIZEN).await;
@@ -1240,10 +1269,15 @@ async fn nothing_from_another_commune_is_visible_or_retried() {
 /// Stores a commune's own settings as an older row or a changed config would have them,
 /// past the checks made when an admin saves.
 async fn store_own(app: &TestApp, own: ChannelSettings) {
-    kernel::notify::settings::save_commune_overrides(&app.platform.state.db, "17071", &own)
+    delivery::settings::save_commune_overrides(&app.platform.state.db, "17071", &own)
         .await
         .unwrap();
-    app.platform.dispatcher.settings().invalidate("17071");
+    app.platform
+        .rooms
+        .get::<delivery::DeliveryRoom>()
+        .expect("the delivery room")
+        .settings()
+        .invalidate("17071");
 }
 
 /// A commune admin cannot make the server call into its own machine or network (server-side
@@ -1253,11 +1287,8 @@ async fn store_own(app: &TestApp, own: ChannelSettings) {
 async fn a_communes_own_gateway_may_not_reach_this_machine_or_a_private_network() {
     let smtp = SmtpSink::start().await;
     let http = HttpSink::start().await;
-    let deployment_at_sinks = |c: &mut Config| {
-        at_sinks(smtp.addr, http.addr, 1000.0)(c);
-        c.allow_private_commune_gateways = false;
-    };
-    on_each_backend!(deployment_at_sinks, async |app: &TestApp| {
+    let deployment_at_sinks = at_sinks_with(smtp.addr, http.addr, 1000.0, false);
+    on_each_backend!(&deployment_at_sinks, async |app: &TestApp| {
         http.reset();
         let mails = smtp.mails().len();
         let (_, uid) = citizen_with_email(app).await;

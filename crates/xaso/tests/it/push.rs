@@ -314,7 +314,7 @@ async fn subscribing_refuses_bad_input_and_keeps_to_your_own_devices() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "[{b}] {}", r.body);
         let official_id = my_id(&mut official).await;
-        let subs = kernel::notify::webpush::subscriptions_of(&app.platform.state.db, official_id)
+        let subs = delivery::webpush::subscriptions_of(&app.platform.state.db, official_id)
             .await
             .unwrap();
         assert_eq!(subs.len(), 1, "[{b}]");
@@ -444,7 +444,7 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
             decrypt(&seen[0].body, &phone).is_err(),
             "[{b}] decrypting with the wrong key must fail"
         );
-        let subs = kernel::notify::webpush::subscriptions_of(db, citizen_id)
+        let subs = delivery::webpush::subscriptions_of(db, citizen_id)
             .await
             .unwrap();
         assert!(subs.iter().all(|s| s.last_success_at.is_some()), "[{b}]");
@@ -477,7 +477,7 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
             "[{b}] {:?}",
             rows[1].last_error
         );
-        let left = kernel::notify::webpush::subscriptions_of(db, citizen_id)
+        let left = delivery::webpush::subscriptions_of(db, citizen_id)
             .await
             .unwrap();
         assert_eq!(left.len(), 1, "[{b}] the revoked subscription is gone");
@@ -534,7 +534,7 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
 /// unique endpoint index and the retry as an update), so messages are not pushed twice.
 #[tokio::test]
 async fn racing_subscriptions_of_one_browser_leave_one_row() {
-    use kernel::notify::webpush::{self as subscriptions, NewSubscription};
+    use delivery::webpush::{self as subscriptions, NewSubscription};
     on_each_backend!(async |app: &TestApp| {
         let db = &app.platform.state.db;
         let mut a = app.login(common::CITIZEN).await;
@@ -571,7 +571,7 @@ async fn racing_subscriptions_of_one_browser_leave_one_row() {
 /// receives messages.
 #[tokio::test]
 async fn past_ten_devices_the_longest_unused_one_is_dropped() {
-    use kernel::notify::webpush::{self as subscriptions, MAX_PER_USER, NewSubscription};
+    use delivery::webpush::{self as subscriptions, MAX_PER_USER, NewSubscription};
     use sea_orm::{ActiveModelTrait, Set};
     on_each_backend!(async |app: &TestApp| {
         let db = &app.platform.state.db;

@@ -7,6 +7,7 @@ pub(crate) mod holidays;
 mod me;
 pub(crate) mod office;
 pub(crate) mod otp;
+pub(crate) mod prefs;
 mod public;
 
 use askama::Template;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/districts", post(admin::add_district))
         .merge(otp::router())
         .merge(holidays::router())
+        .merge(prefs::router())
 }
 
 #[derive(Template)]

@@ -42,11 +42,6 @@ pub fn nav() -> crate::room::Nav {
                 roles: &[],
             },
             OfficeLink {
-                label: "dl.nav",
-                path: "delivery",
-                roles: OVERSEERS,
-            },
-            OfficeLink {
                 label: "office.audit",
                 path: "audit",
                 roles: OVERSEERS,

@@ -13,9 +13,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::DatabaseConnection;
 
-use super::settings::{DeliverySettings, SmtpSecurity, SmtpSettings};
-use super::{Channel, Delivery, EMAIL, Recipient, outbox};
-use crate::i18n::{Locale, t};
+use crate::settings::{DeliverySettings, SmtpSecurity, SmtpSettings};
+use kernel::i18n::{Locale, t};
+use kernel::notify::{Channel, Delivery, EMAIL, Recipient, outbox};
 
 /// Each SMTP command must be answered within this time.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -183,7 +183,7 @@ impl Channel for EmailChannel {
         // A commune's own server is dialled at a public address resolved here, so a name that
         // later resolves to this machine is never followed (see `guard`).
         let dial = if eff.guarded.smtp {
-            match super::guard::resolve_public(s.host.trim(), s.port).await {
+            match crate::guard::resolve_public(s.host.trim(), s.port).await {
                 Ok(addrs) => addrs.first().map(|a| a.ip()),
                 Err(e) => return Delivery::Failed(e),
             }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use sea_orm::DatabaseConnection;
 
-use super::settings::{DeliverySettings, GatewaySettings};
-use super::{Channel, Delivery, Recipient, SMS, ZALO, outbox};
+use crate::settings::{DeliverySettings, GatewaySettings};
+use kernel::notify::{Channel, Delivery, Recipient, SMS, ZALO, outbox};
 
 /// A gateway that has not answered within this time has failed.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -117,7 +117,7 @@ pub fn client() -> reqwest::Client {
 /// The client for a commune's own gateways: it dials public addresses only (see `guard`).
 pub fn guarded_client() -> reqwest::Client {
     builder()
-        .dns_resolver(std::sync::Arc::new(super::guard::PublicOnly))
+        .dns_resolver(std::sync::Arc::new(crate::guard::PublicOnly))
         // A proxy would resolve the gateway's name itself, past the resolver above.
         .no_proxy()
         .build()
@@ -263,7 +263,7 @@ impl Channel for GatewayChannel {
         let host = reqwest::Url::parse(&render_url(g.url.trim(), &vars))
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned));
-        if host.is_none_or(|h| super::guard::names_private_host(&h)) {
+        if host.is_none_or(|h| crate::guard::names_private_host(&h)) {
             return Delivery::Failed(
                 "the commune's gateway is on this machine or a private network, which a \
                  commune's own settings may not use"

@@ -1,5 +1,4 @@
-//! Delivery pages and API: a person's notification preferences (`/me/notifications`), and the
-//! commune's delivery desk (`/c/{code}/office/delivery`): status counts per channel, the
+//! The commune's delivery desk (`/c/{code}/office/delivery`): status counts per channel, the
 //! dead-letter list with retry, and the commune's own SMTP server and SMS/Zalo gateways.
 
 use std::sync::Arc;
@@ -8,37 +7,31 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::AppState;
-use super::api::ApiJson;
-use super::csrf::CsrfForm;
-use super::ctx::Ctx;
-use super::pages::office::ADMINS;
-use super::pages::{form_error, vn_time};
-use super::shell::{Shell, render_for};
-use crate::accounts::{CurrentUser, phone::display_phone};
-use crate::audit::{self, Entry};
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::notify::prefs::{self, Prefs, Reach, fmt_hhmm};
-use crate::notify::settings::{
-    self, ChannelSettings, GatewaySettings, SmtpSecurity, SmtpSettings, mask,
+use crate::settings::{
+    self, ChannelSettings, DeliverySettings, GatewaySettings, SmtpSecurity, SmtpSettings, mask,
 };
-use crate::notify::{self, ChannelCounts, EMAIL, Recipient, SMS, ZALO};
-use crate::tenancy::CommuneInfo;
+use kernel::accounts::access::ADMINS;
+use kernel::accounts::{CurrentUser, phone::display_phone};
+use kernel::audit::{self, Entry};
+use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::notify::{self, ChannelCounts, EMAIL, Recipient, SMS, ZALO};
+use kernel::tenancy::CommuneInfo;
+use kernel::web::AppState;
+use kernel::web::api::ApiJson;
+use kernel::web::csrf::CsrfForm;
+use kernel::web::ctx::Ctx;
+use kernel::web::pages::{form_error, vn_time};
+use kernel::web::shell::{Shell, render_for};
 
 /// Who sees the delivery desk and may retry dead letters.
-pub use crate::accounts::access::OVERSEERS as VIEWERS;
+pub use kernel::accounts::access::OVERSEERS as VIEWERS;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/me/notifications", get(prefs_page).post(prefs_save))
-        .route(
-            "/api/v1/me/notification-preferences",
-            get(notification_prefs_get).put(notification_prefs_put),
-        )
         .route("/c/{code}/office/delivery", get(desk_page))
         .route(
             "/c/{code}/office/delivery/settings",
@@ -59,209 +52,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communes/{code}/delivery/settings",
             get(delivery_settings_get).put(delivery_settings_put),
         )
-}
-
-// ---- a person's preferences ----
-
-#[derive(Template)]
-#[template(path = "notification_prefs.html")]
-struct PrefsPage {
-    shell: Shell,
-    prefs: Prefs,
-    reach: Reach,
-    quiet_from: String,
-    quiet_to: String,
-    zalo_user_id: String,
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-async fn render_prefs(
-    state: &AppState,
-    ctx: &Ctx,
-    notice: Option<&str>,
-    err: Option<&AppError>,
-    typed: Option<&PrefsForm>,
-) -> AppResult<Response> {
-    let u = ctx.user()?;
-    let (prefs, reach) = prefs::load_with_reach(&state.db, u.id).await?;
-    let (quiet_from, quiet_to, zalo_user_id) = match typed {
-        Some(f) => (
-            f.quiet_from.clone(),
-            f.quiet_to.clone(),
-            f.zalo_user_id.clone(),
-        ),
-        None => (
-            prefs
-                .quiet
-                .map(|q| fmt_hhmm(q.from_minutes()))
-                .unwrap_or_default(),
-            prefs
-                .quiet
-                .map(|q| fmt_hhmm(q.to_minutes()))
-                .unwrap_or_default(),
-            prefs.zalo_user_id.clone().unwrap_or_default(),
-        ),
-    };
-    let page = PrefsPage {
-        shell: Shell::new(state, ctx, None, ctx.tr().get("np.title")).await,
-        prefs,
-        reach,
-        quiet_from,
-        quiet_to,
-        zalo_user_id,
-        notice: notice.map(|k| ctx.tr().get(k).to_owned()),
-        error: err.map(|e| form_error(ctx, e)),
-    };
-    Ok(render_for(err, &page))
-}
-
-async fn prefs_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    render_prefs(&state, &ctx, None, None, None).await
-}
-
-#[derive(Deserialize)]
-pub struct PrefsForm {
-    push: Option<String>,
-    email: Option<String>,
-    sms: Option<String>,
-    zalo: Option<String>,
-    #[serde(default)]
-    zalo_user_id: String,
-    #[serde(default)]
-    quiet_from: String,
-    #[serde(default)]
-    quiet_to: String,
-}
-
-/// Validates and writes a person's change; nothing is written when it is refused.
-async fn change_prefs(state: &AppState, user_id: i64, c: &prefs::Change) -> AppResult<Prefs> {
-    let current = prefs::load(&state.db, user_id).await?;
-    let next = prefs::apply(&current, c)?;
-    prefs::save(&state.db, user_id, &next).await?;
-    Ok(next)
-}
-
-async fn prefs_save(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(f): CsrfForm<PrefsForm>,
-) -> AppResult<Response> {
-    let u = ctx.user()?;
-    // An unticked box is absent from the form: off.
-    let change = prefs::Change {
-        push: Some(f.push.is_some()),
-        email: Some(f.email.is_some()),
-        sms: Some(f.sms.is_some()),
-        zalo: Some(f.zalo.is_some()),
-        zalo_user_id: Some(f.zalo_user_id.clone()),
-        quiet: Some((f.quiet_from.clone(), f.quiet_to.clone())),
-    };
-    match change_prefs(&state, u.id, &change).await {
-        Ok(_) => render_prefs(&state, &ctx, Some("np.saved"), None, None).await,
-        Err(e) if e.status.is_client_error() => {
-            render_prefs(&state, &ctx, None, Some(&e), Some(&f)).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Whether a channel can reach the person at all.
-#[derive(Serialize, ToSchema)]
-pub struct Reachable {
-    /// A browser or phone has turned on push notifications.
-    push: bool,
-    /// The profile has an email address.
-    email: bool,
-    /// The account has a mobile number.
-    sms: bool,
-    /// A Zalo user id is set.
-    zalo: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct NotificationPreferences {
-    push: bool,
-    email: bool,
-    sms: bool,
-    zalo: bool,
-    zalo_user_id: Option<String>,
-    /// Start of quiet hours, `HH:MM` Vietnam time; push, SMS and Zalo wait until their end
-    /// (emergencies do not).
-    quiet_from: Option<String>,
-    quiet_to: Option<String>,
-    reachable: Reachable,
-}
-
-impl NotificationPreferences {
-    fn new(p: Prefs, r: Reach) -> Self {
-        NotificationPreferences {
-            push: p.push,
-            email: p.email,
-            sms: p.sms,
-            zalo: p.zalo,
-            zalo_user_id: p.zalo_user_id,
-            quiet_from: p.quiet.map(|q| fmt_hhmm(q.from_minutes())),
-            quiet_to: p.quiet.map(|q| fmt_hhmm(q.to_minutes())),
-            reachable: Reachable {
-                push: r.push,
-                email: r.email,
-                sms: r.sms,
-                zalo: r.zalo,
-            },
-        }
-    }
-}
-
-/// Fields left out keep their value. Quiet hours: both `HH:MM`, or both `""` for none.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationPreferencesUpdate {
-    push: Option<bool>,
-    email: Option<bool>,
-    sms: Option<bool>,
-    zalo: Option<bool>,
-    /// `""` removes it.
-    zalo_user_id: Option<String>,
-    quiet_from: Option<String>,
-    quiet_to: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody)))]
-async fn notification_prefs_get(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> AppResult<Json<NotificationPreferences>> {
-    let u = ctx.user()?;
-    let (p, r) = prefs::load_with_reach(&state.db, u.id).await?;
-    Ok(Json(NotificationPreferences::new(p, r)))
-}
-
-#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "accounts", security(("bearer" = [])),
-    request_body = NotificationPreferencesUpdate,
-    responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn notification_prefs_put(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiJson(b): ApiJson<NotificationPreferencesUpdate>,
-) -> AppResult<Json<NotificationPreferences>> {
-    let u = ctx.user()?;
-    let quiet = match (b.quiet_from, b.quiet_to) {
-        (None, None) => None,
-        (f, t) => Some((f.unwrap_or_default(), t.unwrap_or_default())),
-    };
-    let change = prefs::Change {
-        push: b.push,
-        email: b.email,
-        sms: b.sms,
-        zalo: b.zalo,
-        zalo_user_id: b.zalo_user_id,
-        quiet,
-    };
-    change_prefs(&state, u.id, &change).await?;
-    let (p, r) = prefs::load_with_reach(&state.db, u.id).await?;
-    Ok(Json(NotificationPreferences::new(p, r)))
 }
 
 // ---- the commune's delivery desk ----
@@ -430,8 +220,12 @@ fn rate_text(state: &AppState, ch: &str) -> String {
     }
 }
 
-fn settings_views(state: &AppState, own: &ChannelSettings) -> Vec<SettingsView> {
-    let defaults = state.dispatcher.settings().defaults();
+fn settings_views(
+    state: &AppState,
+    ds: &DeliverySettings,
+    own: &ChannelSettings,
+) -> Vec<SettingsView> {
+    let defaults = ds.defaults();
     vec![
         SettingsView {
             key: "smtp",
@@ -499,6 +293,7 @@ fn channel_key(ch: &str) -> String {
 
 async fn render_desk(
     state: &AppState,
+    ds: &DeliverySettings,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     notice: Option<&str>,
@@ -541,7 +336,7 @@ async fn render_desk(
         counts,
         dead,
         can_configure: u.has_role_in(&c, ADMINS),
-        settings: settings_views(state, &own),
+        settings: settings_views(state, ds, &own),
         active: "delivery",
         notice: notice.map(|k| ctx.tr().get(k).to_owned()),
         error: err.map(|e| form_error(ctx, e)),
@@ -552,11 +347,12 @@ async fn render_desk(
 
 async fn desk_page(
     State(state): State<AppState>,
+    Extension(ds): Extension<Arc<DeliverySettings>>,
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    render_desk(&state, &ctx, c, None, None, None).await
+    render_desk(&state, &ds, &ctx, c, None, None, None).await
 }
 
 /// Puts dead letters back in the queue, audited, and wakes the dispatcher.
@@ -566,7 +362,7 @@ async fn retry(
     c: &CommuneInfo,
     id: Option<i64>,
 ) -> AppResult<u64> {
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = kernel::db::begin_write(&state.db).await?;
     let n = notify::retry_dead(&txn, &c.code, id).await?;
     if n == 0 {
         return Err(AppError::not_found());
@@ -710,13 +506,14 @@ fn settings_summary(s: &ChannelSettings) -> String {
 /// Validates, stores and audits a commune's settings; nothing is written when refused.
 async fn save_settings(
     state: &AppState,
+    ds: &DeliverySettings,
     u: &CurrentUser,
     c: &CommuneInfo,
     s: &ChannelSettings,
 ) -> AppResult<()> {
     s.validate()?;
-    s.check_commune_hosts(state.config.allow_private_commune_gateways)?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    s.check_commune_hosts(ds.private_ok())?;
+    let txn = kernel::db::begin_write(&state.db).await?;
     settings::save_commune_overrides(&txn, &c.code, s).await?;
     audit::record(
         &txn,
@@ -731,7 +528,7 @@ async fn save_settings(
     )
     .await?;
     txn.commit().await?;
-    state.dispatcher.settings().invalidate(&c.code);
+    ds.invalidate(&c.code);
     // Messages waiting for a channel to be configured may go now.
     state.dispatcher.wake();
     Ok(())
@@ -739,6 +536,7 @@ async fn save_settings(
 
 async fn desk_save_settings(
     State(state): State<AppState>,
+    Extension(ds): Extension<Arc<DeliverySettings>>,
     ctx: Ctx,
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<SettingsForm>,
@@ -747,15 +545,15 @@ async fn desk_save_settings(
     let u = ctx.with_role(&c, ADMINS)?;
     let stored = settings::commune_overrides(&state.db, &c.code).await?;
     let res = match settings_from_form(&f, &stored) {
-        Ok(s) => save_settings(&state, u, &c, &s)
+        Ok(s) => save_settings(&state, &ds, u, &c, &s)
             .await
             .map_err(|e| (e, Some(s))),
         Err(e) => Err((e, None)),
     };
     match res {
-        Ok(()) => render_desk(&state, &ctx, c, Some("dl.saved"), None, None).await,
+        Ok(()) => render_desk(&state, &ds, &ctx, c, Some("dl.saved"), None, None).await,
         Err((e, draft)) if e.status.is_client_error() => {
-            render_desk(&state, &ctx, c, None, Some(&e), draft.as_ref()).await
+            render_desk(&state, &ds, &ctx, c, None, Some(&e), draft.as_ref()).await
         }
         Err((e, _)) => Err(e),
     }
@@ -895,9 +693,13 @@ fn masked_doc(s: &ChannelSettings) -> DeliverySettingsDoc {
     }
 }
 
-async fn settings_view(state: &AppState, c: &CommuneInfo) -> AppResult<DeliverySettingsView> {
+async fn settings_view(
+    state: &AppState,
+    ds: &DeliverySettings,
+    c: &CommuneInfo,
+) -> AppResult<DeliverySettingsView> {
     let own = settings::commune_overrides(&state.db, &c.code).await?;
-    let d = state.dispatcher.settings().defaults();
+    let d = ds.defaults();
     let deployment_configured = [
         ("smtp", d.smtp.is_some()),
         ("sms", d.sms.is_some()),
@@ -918,12 +720,13 @@ async fn settings_view(state: &AppState, c: &CommuneInfo) -> AppResult<DeliveryS
     responses((status = 200, body = DeliverySettingsView), (status = 403, body = ErrorBody)))]
 async fn delivery_settings_get(
     State(state): State<AppState>,
+    Extension(ds): Extension<Arc<DeliverySettings>>,
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> AppResult<Json<DeliverySettingsView>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, VIEWERS)?;
-    Ok(Json(settings_view(&state, &c).await?))
+    Ok(Json(settings_view(&state, &ds, &c).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/communes/{code}/delivery/settings", tag = "delivery", security(("bearer" = [])),
@@ -931,6 +734,7 @@ async fn delivery_settings_get(
     responses((status = 200, body = DeliverySettingsView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn delivery_settings_put(
     State(state): State<AppState>,
+    Extension(ds): Extension<Arc<DeliverySettings>>,
     ctx: Ctx,
     Path(code): Path<String>,
     ApiJson(b): ApiJson<DeliverySettingsDoc>,
@@ -960,13 +764,13 @@ async fn delivery_settings_put(
         sms: b.sms.map(|g| gw(g, stored.sms.as_ref())),
         zalo: b.zalo.map(|g| gw(g, stored.zalo.as_ref())),
     };
-    save_settings(&state, u, &c, &s).await?;
-    Ok(Json(settings_view(&state, &c).await?))
+    save_settings(&state, &ds, u, &c, &s).await?;
+    Ok(Json(settings_view(&state, &ds, &c).await?))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(notification_prefs_get, notification_prefs_put, delivery_overview, delivery_retry_one, delivery_retry_all, delivery_settings_get, delivery_settings_put),
+    paths(delivery_overview, delivery_retry_one, delivery_retry_all, delivery_settings_get, delivery_settings_put),
     components(schemas(ChannelCounts, SmtpSecurity)),
     tags((name = "delivery", description = "Outbox delivery per commune: counts per channel, dead letters and retry, the commune's SMTP server and SMS/Zalo gateways"))
 )]

@@ -9,11 +9,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::AppState;
-use super::api::ApiJson;
-use super::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::notify::webpush::{self, NewSubscription, Vapid};
+use crate::webpush::{self, NewSubscription, Vapid};
+use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::web::AppState;
+use kernel::web::api::ApiJson;
+use kernel::web::ctx::Ctx;
 
 #[derive(Serialize, ToSchema)]
 pub struct PushKey {
@@ -130,8 +130,8 @@ pub fn router() -> Router<AppState> {
 mod tests {
     #[test]
     fn scripts_load_nothing_from_outside_and_use_the_api() {
-        let button = include_str!("../../static/push.js");
-        let worker = include_str!("../../static/sw-push.js");
+        let button = include_str!("../../kernel/static/push.js");
+        let worker = include_str!("../../kernel/static/sw-push.js");
         for js in [button, worker] {
             assert!(!js.contains("https://"), "remote URL in a push script");
             assert!(!js.contains("innerHTML"));

@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use super::ece;
-use crate::config::Config;
-use crate::error::{AppError, AppResult};
+use kernel::config::Config;
+use kernel::error::{AppError, AppResult};
 
 /// Devices remembered per person; subscribing another replaces the longest-unused one.
 pub const MAX_PER_USER: usize = 10;
@@ -79,7 +79,7 @@ pub fn check_endpoint(endpoint: &str, allow_loopback_http: bool) -> AppResult<()
     let loopback = host.eq_ignore_ascii_case("localhost") || ip.is_some_and(|ip| ip.is_loopback());
     match url.scheme() {
         // Names are judged again, resolved, when the message is sent (`guard::PublicOnly`).
-        "https" if ip.is_none() && !super::super::guard::names_private_host(host) => Ok(()),
+        "https" if ip.is_none() && !crate::guard::names_private_host(host) => Ok(()),
         "http" | "https" if loopback && allow_loopback_http => Ok(()),
         _ => Err(bad()),
     }
@@ -138,7 +138,7 @@ async fn save(
     (p256dh, auth): &(String, String),
     user_agent: &Option<String>,
 ) -> Result<(subscription::Model, bool), DbErr> {
-    let txn = crate::db::begin_write(db).await?;
+    let txn = kernel::db::begin_write(db).await?;
     let existing = subscription::Entity::find()
         .filter(subscription::Column::Endpoint.eq(endpoint))
         .one(&txn)

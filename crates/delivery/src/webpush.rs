@@ -21,8 +21,8 @@ pub use subscriptions::{
 };
 pub use vapid::{JWT_SECONDS, Vapid, audience};
 
-use super::{Channel, Priority, outbox};
-use crate::config::Config;
+use kernel::config::Config;
+use kernel::notify::{Channel, Priority, outbox};
 
 pub const CHANNEL: &str = "push";
 /// How long a push service keeps a message for a device that is offline.
@@ -117,7 +117,7 @@ impl WebPushChannel {
             // Any signed-in person supplies the endpoint: dial public addresses only, and
             // not through a proxy, which would resolve the name itself (see `guard`).
             builder = builder
-                .dns_resolver(std::sync::Arc::new(super::guard::PublicOnly))
+                .dns_resolver(std::sync::Arc::new(crate::guard::PublicOnly))
                 .no_proxy();
         }
         let client = builder.build()?;
@@ -251,7 +251,7 @@ mod tests {
             title: title.into(),
             body: body.into(),
             link: Some("/notices/7".into()),
-            status: super::super::PENDING.into(),
+            status: kernel::notify::PENDING.into(),
             attempts: 0,
             next_attempt_at: now,
             last_error: None,

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
-use crate::error::{AppError, AppResult};
-use crate::tenancy::entity::setting;
+use kernel::config::Config;
+use kernel::error::{AppError, AppResult};
+use kernel::tenancy::entity::setting;
 
-use super::guard;
+use crate::guard;
 
 /// How long a commune's resolved settings are reused; other processes see a change this late.
 const CACHE_TTL: Duration = Duration::from_secs(15);
@@ -190,7 +190,7 @@ impl GatewaySettings {
     /// Checks the settings as the gateway would meet them: the URL and body rendered with
     /// sample values must be a valid URL and, for a JSON content type, valid JSON.
     pub fn validate(&self, channel: &str) -> AppResult<()> {
-        use super::gateway::{Vars, render_body, render_url};
+        use crate::gateway::{Vars, render_body, render_url};
         let sample = Vars {
             phone: "+84912345678",
             title: "Thông báo \"mẫu\"",
@@ -236,7 +236,7 @@ impl GatewaySettings {
                 field(channel, "body"),
             ));
         }
-        if super::gateway::Escape::for_content_type(ct) == super::gateway::Escape::Json
+        if crate::gateway::Escape::for_content_type(ct) == crate::gateway::Escape::Json
             && serde_json::from_str::<serde_json::Value>(&render_body(&self.body, ct, &sample))
                 .is_err()
         {
@@ -372,18 +372,23 @@ pub struct DeliverySettings {
 }
 
 impl DeliverySettings {
-    pub fn new(db: DatabaseConnection, config: &Config) -> Self {
+    pub fn new(db: DatabaseConnection, config: &Config, own: &crate::DeliveryConfig) -> Self {
         DeliverySettings {
             db: Some(db),
             defaults: ChannelSettings {
-                smtp: config.smtp.clone(),
-                sms: config.sms.clone(),
-                zalo: config.zalo.clone(),
+                smtp: own.smtp.clone(),
+                sms: own.sms.clone(),
+                zalo: own.zalo.clone(),
             },
             public_url: config.public_url.trim_end_matches('/').to_owned(),
-            private_ok: config.allow_private_commune_gateways,
+            private_ok: own.allow_private_commune_gateways,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether communes' own gateways may be on this machine or a private network.
+    pub fn private_ok(&self) -> bool {
+        self.private_ok
     }
 
     /// No outside channel configured and no database to read overrides from.
@@ -532,17 +537,22 @@ mod tests {
 
     #[test]
     fn config_sections_parse() {
+        use kernel::room::Room;
         let c: Config = toml::from_str(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\nfrom = \"Xã Số <a@b.vn>\"\n[sms]\nurl = \"http://127.0.0.1:9/sms\"\nbody = \"{}\"\n[rate_limits]\nsms = 5\n",
+            "[rooms.delivery.smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\nfrom = \"Xã Số <a@b.vn>\"\n[rooms.delivery.sms]\nurl = \"http://127.0.0.1:9/sms\"\nbody = \"{}\"\n[rate_limits]\nsms = 5\n",
         )
         .unwrap();
-        let smtp = c.smtp.unwrap();
+        let own: crate::DeliveryConfig = c.rooms["delivery"].clone().try_into().unwrap();
+        let smtp = own.smtp.unwrap();
         assert_eq!((smtp.port, smtp.security), (2525, SmtpSecurity::Plain));
-        assert_eq!(c.sms.unwrap().content_type, "application/json");
+        assert_eq!(own.sms.unwrap().content_type, "application/json");
         assert_eq!(c.rate_limits["sms"], 5.0);
-        assert!(
-            toml::from_str::<Config>("[sms]\nurl = \"x\"\nbody = \"\"\nmethod = \"GET\"\n")
-                .is_err()
-        );
+        let typo: Config =
+            toml::from_str("[rooms.delivery.sms]\nurl = \"x\"\nbody = \"\"\nmethod = \"GET\"\n")
+                .unwrap();
+        let err = crate::DeliveryRoom::default()
+            .configure(typo.rooms.get("delivery"))
+            .unwrap_err();
+        assert!(err.to_string().contains("method"), "{err}");
     }
 }

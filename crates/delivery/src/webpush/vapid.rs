@@ -8,7 +8,7 @@ use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
-use crate::tenancy::entity::setting;
+use kernel::tenancy::entity::setting;
 
 const SETTING: &str = "secret.vapid";
 /// JWT lifetime. RFC 8292 allows at most 24 hours; 12 leaves room for clock drift.
