@@ -2,7 +2,7 @@
 """Delivery channels of a real Xã Số server, received by independent peers on 127.0.0.1.
 
 Starts an SMTP server (aiosmtpd) and an HTTP gateway sink (http.server), writes a config
-TOML pointing [smtp], [sms] and [zalo] at them, seeds the demo commune into a temporary data
+TOML pointing [rooms.delivery.smtp], .sms and .zalo at them, seeds the demo commune into a temporary data
 directory, starts `xaso serve`, and then, through HTTP only: registers a citizen, gives them
 an email address (profile form), turns SMS on and sets a Zalo id (preferences API), sends
 feedback; the commune acknowledges it ("Đã nhận phản ánh …") on every channel. Checks the
@@ -96,20 +96,20 @@ def write_config(path, port, data, smtp_port, http_port):
 data_dir = {toml_str(data)}
 public_url = "http://127.0.0.1:{port}"
 
-[smtp]
+[rooms.delivery.smtp]
 host = "127.0.0.1"
 port = {smtp_port}
 security = "none"
 from = "Xã Minh Hợp <thongbao@minhhop.test>"
 
-[sms]
+[rooms.delivery.sms]
 url = "http://127.0.0.1:{http_port}/sms"
 auth_header = "X-Api-Key"
 auth_value = {toml_str(SMS_KEY)}
 content_type = "application/json"
 body = {toml_str(SMS_BODY)}
 
-[zalo]
+[rooms.delivery.zalo]
 url = "http://127.0.0.1:{http_port}/zalo"
 content_type = "application/x-www-form-urlencoded"
 body = "uid={{zalo_user_id}}&msg={{title}}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Delivery channels against real protocol peers on 127.0.0.1: an SMTP server (PyPI `aiosmtpd`)
 # and an HTTP gateway sink, both started by check.py, which also starts the release server
-# with a config pointing [smtp], [sms] and [zalo] at them, triggers a real notification
+# with a config pointing [rooms.delivery.smtp], .sms and .zalo at them, triggers a real notification
 # through HTTP (a citizen's feedback is acknowledged) and checks what the peers received.
 # Usage (from anywhere): bash e2e/delivery/run.sh   (XASO_BIN=… to use another binary)
 set -euo pipefail
