@@ -6,6 +6,7 @@ pub mod assets;
 pub mod csrf;
 pub mod ctx;
 pub mod delivery;
+pub mod figures_api;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
@@ -173,6 +174,7 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         .merge(pages::router())
         .merge(api::router())
         .merge(delivery::router())
+        .merge(figures_api::router())
         .merge(ops::router())
         .merge(assets::router())
         .merge(pwa::router())
