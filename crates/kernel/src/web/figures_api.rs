@@ -17,6 +17,7 @@ use crate::figures::{Period, Unit};
 /// Strings, not dates, so a malformed value is our `period_invalid`, not the extractor's plain
 /// text rejection.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FiguresQuery {
     /// First day, `YYYY-MM-DD` (Vietnam); default: 1 January of the year of `to`.
     from: Option<String>,

@@ -575,6 +575,34 @@ async fn figures_are_for_the_communes_staff_and_periods_must_make_sense() {
             StatusCode::UNAUTHORIZED,
             "who asks is checked first"
         );
+
+        // The document says so: optional query parameters, the refusals listed.
+        let doc = app.client().get("/api/openapi.json").await.json();
+        let op = &doc["paths"]["/api/v1/communes/{code}/figures"]["get"];
+        let params: Vec<(&str, &str, bool)> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap(),
+                    p["in"].as_str().unwrap(),
+                    p["required"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        assert_eq!(
+            params,
+            [
+                ("code", "path", true),
+                ("from", "query", false),
+                ("to", "query", false),
+                ("indicator", "query", false)
+            ]
+        );
+        for status in ["200", "401", "403", "404", "422"] {
+            assert!(op["responses"][status].is_object(), "{status}");
+        }
     });
 }
 
