@@ -75,14 +75,17 @@ pub async fn residents_reached(
     let (start, end) = period.bounds();
     let row = aggregate(
         db,
-        r#"SELECT COUNT(*) AS whole, COUNT(r."user_id") AS part
-           FROM "app_user" u
-           LEFT JOIN (SELECT DISTINCT nr."user_id"
-                      FROM "notice_recipient" nr JOIN "notice" n ON n."id" = nr."notice_id"
-                      WHERE n."commune_code" = $1
-                        AND n."published_at" >= $2 AND n."published_at" < $3) r
-             ON r."user_id" = u."id"
-           WHERE u."commune_code" = $1 AND u."disabled" = $4"#,
+        // `+nr.user_id`: without it SQLite probes the recipients' key once per notice *and*
+        // account (40 million probes, 1.3 s for 2,000 notices and 20,000 people); with it, one
+        // pass over the period's recipient rows (12 ms). PostgreSQL reads `+` as a no-op.
+        r#"SELECT (SELECT COUNT(*) FROM "app_user"
+                   WHERE "commune_code" = $1 AND "disabled" = $4) AS whole,
+                  (SELECT COUNT(DISTINCT nr."user_id")
+                   FROM "notice" n JOIN "notice_recipient" nr ON nr."notice_id" = n."id"
+                   WHERE n."commune_code" = $1
+                     AND n."published_at" >= $2 AND n."published_at" < $3
+                     AND +nr."user_id" IN (SELECT "id" FROM "app_user"
+                                           WHERE "commune_code" = $1 AND "disabled" = $4)) AS part"#,
         vec![commune.into(), start.into(), end.into(), false.into()],
     )
     .await?;

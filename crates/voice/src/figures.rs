@@ -172,7 +172,7 @@ pub async fn environment_reports(
         r#"SELECT COUNT(*) AS n
            FROM "feedback" f JOIN "feedback_category" c ON c."id" = f."category_id"
            WHERE f."commune_code" = $1 AND f."created_at" >= $2 AND f."created_at" < $3
-             AND c."code" = $4 AND f."status" <> $5"#,
+             AND c."commune_code" = $1 AND c."code" = $4 AND f."status" <> $5"#,
         vec![
             commune.into(),
             start.into(),
@@ -200,7 +200,7 @@ pub async fn security_handled(
                   COUNT(CASE WHEN f."status" IN ($6, $7) THEN 1 END) AS part
            FROM "feedback" f JOIN "feedback_category" c ON c."id" = f."category_id"
            WHERE f."commune_code" = $1 AND f."created_at" >= $2 AND f."created_at" < $3
-             AND c."code" = $4 AND f."status" <> $5"#,
+             AND c."commune_code" = $1 AND c."code" = $4 AND f."status" <> $5"#,
         vec![
             commune.into(),
             start.into(),
