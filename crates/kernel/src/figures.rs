@@ -4,16 +4,17 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use sea_orm::DatabaseConnection;
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
-use crate::room::BoxFuture;
+use crate::room::{BoxFuture, Texts};
 
 /// What a figure's number means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FigureUnit)]
 pub enum Unit {
     /// How many (people, dossiers, reports).
     Count,
@@ -33,9 +34,14 @@ pub struct Period {
 }
 
 impl Period {
-    /// Checks a requested period: in order, and at most ten years (a scorecard's horizon).
+    /// Checks a requested period: in order, at most ten years (a scorecard's horizon), and within
+    /// 2000–2100, so no date arithmetic on its bounds can overflow.
     pub fn new(from: NaiveDate, to: NaiveDate) -> AppResult<Self> {
-        if to < from {
+        let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
+        if !sane(from) {
+            return Err(AppError::invalid("period_invalid", "from"));
+        }
+        if to < from || !sane(to) {
             return Err(AppError::invalid("period_invalid", "to"));
         }
         if (to - from).num_days() > 3660 {
@@ -89,6 +95,63 @@ impl Measure {
             denominator: Some(n as f64),
         }
     }
+}
+
+/// Runs one aggregate query and returns its only row. Rooms write the same SQL for both
+/// backends, with `$1`, `$2`… placeholders (SQLite reads `$n` as the n-th value too).
+pub async fn aggregate(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> AppResult<QueryResult> {
+    db.query_one_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await?
+    .ok_or_else(|| AppError::internal("an aggregate query returned no row"))
+}
+
+/// A `COUNT` or integer `SUM` column of an aggregate row: BIGINT on both backends; the `SUM` of
+/// no rows (NULL) reads as 0.
+pub fn int(row: &QueryResult, column: &str) -> AppResult<u64> {
+    Ok(row.try_get::<Option<i64>>("", column)?.unwrap_or(0).max(0) as u64)
+}
+
+/// What is wrong with a room's figure sources: keys outside the room's `<room>.` prefix or
+/// repeated, no indicator, labels without a Vietnamese or an English text in `texts`. Empty
+/// when all is well; each room's test asserts that.
+pub fn problems(room: &str, sources: &[FigureSource], texts: &[Texts]) -> Vec<String> {
+    let has = |catalogue: &str, key: &str| {
+        catalogue
+            .lines()
+            .filter_map(|l| l.split_once(" = "))
+            .any(|(k, v)| k.trim() == key && !v.trim().is_empty())
+    };
+    let mut out = vec![];
+    for (i, s) in sources.iter().enumerate() {
+        if !s
+            .key
+            .strip_prefix(room)
+            .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
+        {
+            out.push(format!("{}: key outside `{room}.`", s.key));
+        }
+        if sources[..i].iter().any(|o| o.key == s.key) {
+            out.push(format!("{}: key repeated", s.key));
+        }
+        if s.indicators.is_empty() {
+            out.push(format!("{}: feeds no indicator", s.key));
+        }
+        if !texts.iter().any(|t| has(t.vi, s.label)) {
+            out.push(format!("{}: no Vietnamese text for `{}`", s.key, s.label));
+        }
+        if !texts.iter().any(|t| has(t.en, s.label)) {
+            out.push(format!("{}: no English text for `{}`", s.key, s.label));
+        }
+    }
+    out
 }
 
 /// How a figure is measured: (database, commune code, period) → measure.
@@ -164,10 +227,58 @@ mod tests {
     }
 
     #[test]
+    fn problems_name_bad_keys_and_missing_texts() {
+        fn none<'a>(
+            _: &'a DatabaseConnection,
+            _: &'a str,
+            _: Period,
+        ) -> BoxFuture<'a, AppResult<Measure>> {
+            Box::pin(async { Ok(Measure::count(0)) })
+        }
+        let s = |key, indicators, label| FigureSource {
+            key,
+            indicators,
+            unit: Unit::Count,
+            label,
+            measure: none,
+        };
+        let texts = [Texts {
+            vi: "fig.a = Một\nfig.b = Hai\n",
+            en: "fig.a = One\nfig.b =  \n",
+        }];
+        assert!(problems("r", &[s("r.a", &["1.1"], "fig.a")], &texts).is_empty());
+        let p = problems(
+            "r",
+            &[
+                s("rx.a", &["1.1"], "fig.a"),
+                s("r.", &["1.1"], "fig.a"),
+                s("r.b", &[], "fig.b"),
+                s("r.b", &["3.3"], "fig.c"),
+            ],
+            &texts,
+        );
+        assert_eq!(
+            p,
+            [
+                "rx.a: key outside `r.`",
+                "r.: key outside `r.`",
+                "r.b: feeds no indicator",
+                "r.b: no English text for `fig.b`",
+                "r.b: key repeated",
+                "r.b: no Vietnamese text for `fig.c`",
+                "r.b: no English text for `fig.c`",
+            ]
+        );
+    }
+
+    #[test]
     fn periods_are_ordered_and_bounded() {
         let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         assert!(Period::new(d(2026, 2, 1), d(2026, 1, 1)).is_err());
         assert!(Period::new(d(2000, 1, 1), d(2026, 1, 1)).is_err());
+        assert!(Period::new(d(1999, 12, 31), d(2000, 1, 31)).is_err());
+        assert!(Period::new(d(2100, 12, 1), d(2101, 1, 1)).is_err());
+        assert!(Period::new(d(2000, 1, 1), d(2000, 1, 1)).is_ok());
         let p = Period::new(d(2026, 1, 1), d(2026, 1, 31)).unwrap();
         let (a, b) = p.bounds();
         assert_eq!((b - a).num_days(), 31);

@@ -8,6 +8,7 @@ pub mod bulletin;
 mod bulletin_web;
 pub mod demo;
 pub mod entity;
+pub mod figures;
 pub mod ical;
 pub mod markdown;
 pub mod migration;
@@ -117,6 +118,10 @@ impl Room for NoticesRoom {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))
         })
+    }
+
+    fn figures(&self) -> Vec<kernel::figures::FigureSource> {
+        figures::sources()
     }
 }
 

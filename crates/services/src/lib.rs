@@ -5,6 +5,7 @@ pub mod api;
 pub mod benchdata;
 pub mod demo;
 pub mod entity;
+pub mod figures;
 pub mod migration;
 pub mod model;
 pub mod reminders;
@@ -179,6 +180,10 @@ impl Room for ServicesRoom {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())
         })
+    }
+
+    fn figures(&self) -> Vec<kernel::figures::FigureSource> {
+        figures::sources()
     }
 }
 

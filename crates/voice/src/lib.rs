@@ -6,6 +6,7 @@ pub mod benchdata;
 pub mod community;
 pub mod demo;
 pub mod entity;
+pub mod figures;
 pub mod migration;
 pub mod model;
 pub mod open311;
@@ -130,6 +131,10 @@ impl Room for VoiceRoom {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))
         })
+    }
+
+    fn figures(&self) -> Vec<kernel::figures::FigureSource> {
+        figures::sources()
     }
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
+pub mod figures_api;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
@@ -170,6 +171,7 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .merge(figures_api::router())
         .merge(ops::router())
         .merge(assets::router())
         .merge(pwa::router())
