@@ -35,6 +35,7 @@ pub struct Override {
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Default: this year.
     pub year: Option<i32>,
@@ -68,7 +69,7 @@ async fn overrides(db: &impl ConnectionTrait, year: i32) -> AppResult<Vec<Overri
     responses((status = 200, description = "Days off of the year (public holidays, compensation days, the government's extra days)", body = [Holiday])))]
 pub async fn api_list(
     Extension(svc): Extension<Services>,
-    Query(q): Query<YearQuery>,
+    kernel::web::api::ApiQuery(q): kernel::web::api::ApiQuery<YearQuery>,
 ) -> AppResult<Json<Vec<Holiday>>> {
     let year = year_of(&q)?;
     Ok(Json(

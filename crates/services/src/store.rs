@@ -591,6 +591,7 @@ pub async fn documents(
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxFilter {
     /// Status name, e.g. `received`.
     #[serde(default)]

@@ -58,13 +58,28 @@ impl Rooms {
     }
 }
 
-/// Feature rooms' OpenAPI documents, merged into `/api/openapi.json`.
-fn feature_api_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![services::api_doc(), voice::api_doc(), notices::api_doc()]
+/// Feature rooms' OpenAPI documents, by room, merged into `/api/openapi.json`.
+pub fn room_api_docs() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
+    vec![
+        ("services", services::api_doc()),
+        ("voice", voice::api_doc()),
+        ("notices", notices::api_doc()),
+    ]
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    web::api::openapi(feature_api_docs())
+/// The whole OpenAPI document; an error when two rooms define one schema name differently.
+pub fn openapi() -> Result<utoipa::openapi::OpenApi, String> {
+    web::api::openapi(room_api_docs())
+}
+
+/// The OpenAPI document as `xaso openapi` prints it and `docs/openapi.json` keeps it: pretty,
+/// keys sorted (serde_json's map is ordered), so that its diffs can be reviewed.
+pub fn openapi_json() -> Result<String, String> {
+    let doc = openapi()?;
+    let value = serde_json::to_value(&doc).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out)
 }
 
 /// Connects, migrates and assembles the platform (without starting the workers).
@@ -118,7 +133,8 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         })
         .build();
     let state = AppState::new(db, config, dispatcher.clone()).await?;
-    let routes = rooms.routes().merge(web::api::docs_router(openapi()));
+    let doc = openapi().map_err(anyhow::Error::msg)?;
+    let routes = rooms.routes().merge(web::api::docs_router(doc));
     let router = web::app(state.clone(), routes);
     Ok(Platform {
         state,

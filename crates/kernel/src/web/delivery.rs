@@ -785,7 +785,7 @@ pub struct Retried {
 async fn delivery_retry_one(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    super::api::ApiPath((code, id)): super::api::ApiPath<(String, i64)>,
 ) -> AppResult<Json<Retried>> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, VIEWERS)?;

@@ -2,10 +2,12 @@
 //! pages and API, and the OpenAPI assembly. Feature rooms add their routers on top.
 
 pub mod api;
+pub mod apidoc;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
 pub mod delivery;
+pub mod extract;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
