@@ -269,7 +269,8 @@ pub struct HistoryEntry {
 }
 
 #[utoipa::path(get, path = "/api/v1/track", tag = "services", params(TrackQuery),
-    responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "`track_throttled`: too many failed look-ups from this address", body = ErrorBody)))]
 async fn track(
     State(state): State<AppState>,
     Extension(svc): Extension<Services>,
@@ -400,12 +401,17 @@ pub struct PaymentCode {
 }
 
 #[utoipa::path(get, path = "/api/v1/payment-code", tag = "services", params(TrackQuery),
-    responses((status = 200, body = PaymentCode), (status = 404, body = ErrorBody), (status = 409, description = "`payment_not_due` or `bank_account_missing`", body = ErrorBody)))]
+    responses((status = 200, body = PaymentCode), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 409, description = "`payment_not_due` or `bank_account_missing`", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, description = "`track_throttled`: too many failed look-ups from this address", body = ErrorBody)))]
 async fn payment_code(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<PaymentCode>> {
-    let d = store::track(&state.db, &q.receipt, &q.phone).await?;
+    let ip = kernel::web::ops::client_ip(&ext);
+    let d = store::track_dossier_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone)
+        .await?;
     if d.fee_vnd == 0 || d.paid_at.is_some() {
         return Err(AppError::conflict("payment_not_due"));
     }

@@ -66,7 +66,8 @@ async fn overrides(db: &impl ConnectionTrait, year: i32) -> AppResult<Vec<Overri
 }
 
 #[utoipa::path(get, path = "/api/v1/holidays", tag = "services", params(YearQuery),
-    responses((status = 200, description = "Days off of the year (public holidays, compensation days, the government's extra days)", body = [Holiday])))]
+    responses((status = 200, description = "Days off of the year (public holidays, compensation days, the government's extra days)", body = [Holiday]),
+        (status = 422, description = "`period_invalid`: a year outside 1900–2199", body = kernel::error::ErrorBody)))]
 pub async fn api_list(
     Extension(svc): Extension<Services>,
     kernel::web::api::ApiQuery(q): kernel::web::api::ApiQuery<YearQuery>,

@@ -201,3 +201,36 @@ fn parameters_are_where_the_api_reads_them() {
         "operation ids are unique across rooms"
     );
 }
+
+#[tokio::test]
+async fn payment_code_lookups_are_throttled_like_tracking() {
+    on_each_backend!(async |app: &common::TestApp| {
+        // The payment code and its QR answer to a receipt and a phone alone, as tracking does:
+        // guessing them must get slow too, and the 429 is documented.
+        let mut guesser = app.client();
+        for i in 0..60 {
+            let r = guesser
+                .get(&format!(
+                    "/api/v1/payment-code?receipt=17071-000000-{i:05}&phone=0912000011"
+                ))
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        }
+        let r = guesser
+            .get("/api/v1/payment-code?receipt=17071-000000-99999&phone=0912000011")
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, "track_throttled")
+        );
+        let r = guesser
+            .get("/c/17071/dossiers/17071-000000-99998/qr.svg?phone=0912000011")
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        let doc = serde_json::to_value(xaso::openapi().unwrap()).unwrap();
+        for path in ["/api/v1/payment-code", "/api/v1/track"] {
+            let responses = &doc["paths"][path]["get"]["responses"];
+            assert!(responses.get("429").is_some(), "{path}: {responses}");
+        }
+    });
+}
