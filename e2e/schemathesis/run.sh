@@ -6,7 +6,8 @@
 # describe. Writes land in the throwaway server.
 # Usage: bash e2e/schemathesis/run.sh   (XASO_BIN=path/to/xaso to skip the release build;
 #   XASO_ST_EXAMPLES examples per operation, default 25; XASO_ST_MAX_TIME seconds, default 150;
-#   XASO_ST_SEED to replay a run, default fixed so CI is repeatable)
+#   XASO_ST_SEED to replay a run, default fixed so CI is repeatable; XASO_ST_ROLE another role
+#   of the demo commune for the token, default official)
 set -euo pipefail
 
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,7 +58,7 @@ log "seeding the demo commune 17071"
 PHONE="0966$(printf '%06d' $((RANDOM * 32768 % 1000000 + RANDOM % 1000)))"
 PASSWORD="St-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')-9"
 XASO_PASSWORD="$PASSWORD" "$XASO_BIN" --data "$DATA_DIR" user create --phone "$PHONE" \
-  --name "Cán Bộ Kiểm Thử API" --role official --commune 17071 >"$DATA_DIR/user.log" 2>&1 \
+  --name "Cán Bộ Kiểm Thử API" --role "${XASO_ST_ROLE:-official}" --commune 17071 >"$DATA_DIR/user.log" 2>&1 \
   || { cat "$DATA_DIR/user.log" >&2; exit 1; }
 
 PORT="$(pick_port)"
@@ -77,7 +78,7 @@ TOKEN="$(curl -sf -H 'content-type: application/json' \
   -d "{\"phone\":\"$PHONE\",\"password\":\"$PASSWORD\",\"name\":\"schemathesis\"}" \
   "$BASE/api/v1/auth/token" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 [ -n "$TOKEN" ] || { log "no token"; exit 1; }
-log "server on $BASE, official $PHONE signed in with a bearer token"
+log "server on $BASE, ${XASO_ST_ROLE:-official} $PHONE signed in with a bearer token"
 
 examples="${XASO_ST_EXAMPLES:-25}"
 max_time="${XASO_ST_MAX_TIME:-150}"
