@@ -583,7 +583,7 @@ pub struct Retried {
 async fn delivery_retry_one(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    kernel::web::api::ApiPath((code, id)): kernel::web::api::ApiPath<(String, i64)>,
 ) -> AppResult<Json<Retried>> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, VIEWERS)?;

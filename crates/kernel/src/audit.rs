@@ -95,6 +95,7 @@ pub async fn record(db: &impl ConnectionTrait, e: Entry<'_>) -> AppResult<()> {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// Action prefix, e.g. `village` or `village.create`.
     pub action: Option<String>,

@@ -1,7 +1,7 @@
 //! The notices JSON API: the board, writing and scheduling notices, acknowledging emergency
 //! alerts, reach and who has not acknowledged, topics to follow, and loudspeaker bulletins.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::web::AppState;
-use kernel::web::api::ApiJson;
+use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -67,6 +67,7 @@ fn notice_api(n: notice::Model, staff: bool) -> Notice {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Words of the title or text, any accents.
     #[serde(default)]
@@ -90,8 +91,8 @@ pub struct NoticeBoard {
     responses((status = 200, body = NoticeBoard), (status = 404, body = ErrorBody)))]
 async fn notices_board(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<BoardQuery>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> AppResult<Json<NoticeBoard>> {
     let c = state.communes.active(&code)?;
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
@@ -115,7 +116,7 @@ async fn notices_board(
 async fn notices_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<Input>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -150,7 +151,7 @@ async fn visible(
 async fn notices_get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Notice>> {
     let (n, staff) = visible(&state, &ctx, &code, id).await?;
     if let Some(u) = &ctx.user {
@@ -171,7 +172,7 @@ pub struct Acknowledgement {
 async fn notices_ack(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Acknowledgement>> {
     let u = ctx.user()?;
     let (n, _) = visible(&state, &ctx, &code, id).await?;
@@ -187,7 +188,7 @@ async fn notices_ack(
 async fn notices_reach(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Reach>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, PUBLISHERS)?;
@@ -196,6 +197,7 @@ async fn notices_reach(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitingQuery {
     /// One village only.
     village_id: Option<i64>,
@@ -207,8 +209,8 @@ pub struct WaitingQuery {
 async fn notices_unacknowledged(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
-    Query(q): Query<WaitingQuery>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<WaitingQuery>,
 ) -> AppResult<Json<Vec<Unacknowledged>>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, PUBLISHERS)?;
@@ -219,6 +221,7 @@ async fn notices_unacknowledged(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `push`, `email`, `sms` or `zalo`.
     channel: Option<String>,
@@ -232,8 +235,8 @@ pub struct DeliveryQuery {
 async fn notices_deliveries(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
-    Query(q): Query<DeliveryQuery>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> AppResult<Json<Vec<Delivery>>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, PUBLISHERS)?;
@@ -261,7 +264,7 @@ pub struct NoticeAction {
 async fn notices_action(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<NoticeAction>,
 ) -> AppResult<Json<Notice>> {
     let c = state.communes.active(&code)?;
@@ -286,7 +289,7 @@ pub struct NoticeTopic {
 async fn notice_topics_list(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<NoticeTopic>>> {
     let c = state.communes.active(&code)?;
     let mine = match &ctx.user {
@@ -318,7 +321,7 @@ pub struct NewNoticeTopic {
 async fn notice_topics_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<NewNoticeTopic>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -346,7 +349,7 @@ pub struct TopicFollow {
 async fn notice_topics_follow(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<TopicFollow>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
@@ -390,7 +393,7 @@ fn bulletin_api(b: crate::entity::bulletin::Model) -> Bulletin {
 async fn bulletins_create(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<NewBulletin>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -405,7 +408,7 @@ async fn bulletins_create(
 async fn bulletins_get(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Bulletin>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, PUBLISHERS)?;

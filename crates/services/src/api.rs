@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::web::AppState;
-use kernel::web::api::ApiJson;
+use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -65,6 +65,7 @@ impl From<procedure::Model> for Procedure {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
     /// Search words, any accents.
     #[serde(default)]
@@ -78,8 +79,8 @@ pub struct ProcedureQuery {
     responses((status = 200, body = [Procedure]), (status = 404, body = ErrorBody)))]
 async fn list_procedures(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<ProcedureQuery>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ProcedureQuery>,
 ) -> AppResult<Json<Vec<Procedure>>> {
     let c = state.communes.active(&code)?;
     Ok(Json(
@@ -95,7 +96,7 @@ async fn list_procedures(
     responses((status = 200, body = Procedure), (status = 404, body = ErrorBody)))]
 async fn get_procedure(
     State(state): State<AppState>,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Procedure>> {
     let c = state.communes.active(&code)?;
     let p = store::procedure_by_id(&state.db, &c.code, id).await?;
@@ -112,7 +113,7 @@ async fn create_procedure(
     State(state): State<AppState>,
     Extension(svc): Extension<crate::Services>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<ProcedureInput>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -221,7 +222,7 @@ impl From<&dossier::Model> for Dossier {
 async fn submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(r): ApiJson<NewDossier>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -245,6 +246,7 @@ async fn submit(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrackQuery {
     receipt: String,
     phone: String,
@@ -266,12 +268,13 @@ pub struct HistoryEntry {
 }
 
 #[utoipa::path(get, path = "/api/v1/track", tag = "services", params(TrackQuery),
-    responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Tracked), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "`track_throttled`: too many failed look-ups from this address", body = ErrorBody)))]
 async fn track(
     State(state): State<AppState>,
     Extension(svc): Extension<Services>,
     ext: axum::http::Extensions,
-    Query(q): Query<TrackQuery>,
+    ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<Tracked>> {
     let ip = kernel::web::ops::client_ip(&ext);
     let t = store::track_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone).await?;
@@ -297,8 +300,8 @@ async fn track(
 async fn dossier_inbox(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(f): Query<InboxFilter>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(f): ApiQuery<InboxFilter>,
 ) -> AppResult<Json<Vec<Dossier>>> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, DESK)?;
@@ -334,7 +337,7 @@ pub struct StepRequest {
 async fn step(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(r): ApiJson<StepRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;
@@ -372,7 +375,7 @@ pub struct PaymentRequest {
 async fn payment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(r): ApiJson<PaymentRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;
@@ -396,12 +399,17 @@ pub struct PaymentCode {
 }
 
 #[utoipa::path(get, path = "/api/v1/payment-code", tag = "services", params(TrackQuery),
-    responses((status = 200, body = PaymentCode), (status = 404, body = ErrorBody), (status = 409, description = "`payment_not_due` or `bank_account_missing`", body = ErrorBody)))]
+    responses((status = 200, body = PaymentCode), (status = 404, description = "`receipt_unknown` or `phone_mismatch`", body = ErrorBody), (status = 409, description = "`payment_not_due` or `bank_account_missing`", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, description = "`track_throttled`: too many failed look-ups from this address", body = ErrorBody)))]
 async fn payment_code(
     State(state): State<AppState>,
-    Query(q): Query<TrackQuery>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
+    ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<PaymentCode>> {
-    let d = store::track(&state.db, &q.receipt, &q.phone).await?;
+    let ip = kernel::web::ops::client_ip(&ext);
+    let d = store::track_dossier_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone)
+        .await?;
     if d.fee_vnd == 0 || d.paid_at.is_some() {
         return Err(AppError::conflict("payment_not_due"));
     }
@@ -447,7 +455,7 @@ pub struct RatingRequest {
 async fn rating(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(r): ApiJson<RatingRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;

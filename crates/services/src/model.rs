@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Where a dossier stands. Stored as its snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DossierStatus)]
 pub enum Status {
     /// Submitted online (or taken at the desk) and waiting for the desk to check it.
     Received,
@@ -80,6 +81,7 @@ impl Status {
 /// A step an official (or the applicant) takes on a dossier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DossierAction)]
 pub enum Action {
     Accept,
     RequestSupplement,

@@ -23,6 +23,7 @@ use crate::model::Status;
 use kernel::time::WorkCalendar;
 
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ServiceFiguresRow)]
 pub struct Row {
     /// Procedure name, or month `YYYY-MM`.
     pub label: String,
@@ -52,6 +53,7 @@ impl Row {
 }
 
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ServiceFigures)]
 pub struct Figures {
     pub commune_code: String,
     pub from: String,
@@ -199,6 +201,7 @@ pub async fn figures(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Period {
     /// First day (YYYY-MM-DD); default: 1 January of this year.
     #[serde(default)]
@@ -245,8 +248,8 @@ pub const READERS: &[Role] = &[
 pub async fn api_figures(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(p): Query<Period>,
+    kernel::web::api::ApiPath(code): kernel::web::api::ApiPath<String>,
+    kernel::web::api::ApiQuery(p): kernel::web::api::ApiQuery<Period>,
 ) -> AppResult<Json<Figures>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, READERS)?;

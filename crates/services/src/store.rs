@@ -587,6 +587,7 @@ pub async fn documents(
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxFilter {
     /// Status name, e.g. `received`.
     #[serde(default)]
@@ -1100,13 +1101,34 @@ pub async fn track_guarded(
     receipt: &str,
     raw_phone: &str,
 ) -> AppResult<Tracked> {
+    throttled(limiter, ip, track_full(db, receipt, raw_phone)).await
+}
+
+/// [`track`] under the same throttle: the payment code also answers to the receipt and the
+/// phone alone, so it must not let anyone try them faster than tracking does.
+pub async fn track_dossier_guarded(
+    db: &impl ConnectionTrait,
+    limiter: &kernel::web::ops::IpLimiter,
+    ip: std::net::IpAddr,
+    receipt: &str,
+    raw_phone: &str,
+) -> AppResult<dossier::Model> {
+    throttled(limiter, ip, track(db, receipt, raw_phone)).await
+}
+
+/// Counts failed look-ups (404) per address and refuses the address once over the limit.
+async fn throttled<T>(
+    limiter: &kernel::web::ops::IpLimiter,
+    ip: std::net::IpAddr,
+    lookup: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
     if limiter.exceeded(ip) {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "track_throttled",
         ));
     }
-    let res = track_full(db, receipt, raw_phone).await;
+    let res = lookup.await;
     if res
         .as_ref()
         .is_err_and(|e| e.status == StatusCode::NOT_FOUND)

@@ -637,6 +637,7 @@ async fn qr_payload(
     code: &str,
     receipt: &str,
     phone: &str,
+    guard: (&kernel::web::ops::IpLimiter, std::net::IpAddr),
 ) -> AppResult<String> {
     let c = state.communes.active(code)?;
     let d = match ctx.user.as_deref() {
@@ -647,7 +648,7 @@ async fn qr_payload(
             }
             d
         }
-        None => store::track(&state.db, receipt, phone).await?,
+        None => store::track_dossier_guarded(&state.db, guard.0, guard.1, receipt, phone).await?,
     };
     if d.commune_code != c.code {
         return Err(AppError::new(StatusCode::NOT_FOUND, "receipt_unknown"));
@@ -669,11 +670,14 @@ async fn qr_payload(
 
 async fn qr_svg(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     Query(tq): Query<TrackQuery>,
 ) -> AppResult<Response> {
-    let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone).await?;
+    let guard = (&*svc.track_failures, kernel::web::ops::client_ip(&ext));
+    let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone, guard).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
         crate::vietqr::svg(&payload),
@@ -683,11 +687,14 @@ async fn qr_svg(
 
 async fn qr_png(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     Query(tq): Query<TrackQuery>,
 ) -> AppResult<Response> {
-    let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone).await?;
+    let guard = (&*svc.track_failures, kernel::web::ops::client_ip(&ext));
+    let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone, guard).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/png")],
         crate::vietqr::png(&payload, 8),

@@ -1,7 +1,7 @@
 //! The voice room's JSON API: categories, sending and following feedback, the public board,
 //! the officials' triage and steps, figures, and Open311 key management.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::web::AppState;
-use kernel::web::api::ApiJson;
+use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -112,7 +112,7 @@ fn to_api(f: feedback::Model, cats: &[category::Model], staff: bool) -> Feedback
     responses((status = 200, body = [Category]), (status = 404, body = ErrorBody)))]
 async fn feedback_categories(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<Category>>> {
     let c = state.communes.active(&code)?;
     Ok(Json(
@@ -130,7 +130,7 @@ async fn feedback_categories(
 async fn save_feedback_category(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> AppResult<Json<Category>> {
     let c = state.communes.active(&code)?;
@@ -174,7 +174,7 @@ pub struct NewFeedbackBody {
 async fn submit_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<NewFeedbackBody>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -206,7 +206,7 @@ async fn submit_feedback(
 async fn get_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, receipt)): Path<(String, String)>,
+    ApiPath((code, receipt)): ApiPath<(String, String)>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
     let f = store::by_receipt(&state.db, &c.code, &receipt).await?;
@@ -230,6 +230,7 @@ async fn get_feedback(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[serde(default)]
     page: Option<u64>,
@@ -250,8 +251,8 @@ pub struct FeedbackPage {
     responses((status = 200, body = FeedbackPage), (status = 404, body = ErrorBody)))]
 async fn feedback_board(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<PageQuery>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
@@ -269,8 +270,8 @@ async fn feedback_board(
 async fn feedback_triage(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(f): Query<TriageFilter>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(f): ApiQuery<TriageFilter>,
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, model::HANDLERS)?;
@@ -311,7 +312,7 @@ pub struct StepBody {
 async fn feedback_step(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<StepBody>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
@@ -350,7 +351,7 @@ pub struct RatingBody {
 async fn rate_feedback(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, receipt)): Path<(String, String)>,
+    ApiPath((code, receipt)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RatingBody>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
@@ -365,7 +366,7 @@ async fn rate_feedback(
     responses((status = 200, body = Figures), (status = 404, body = ErrorBody)))]
 async fn feedback_figures(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Figures>> {
     let c = state.communes.active(&code)?;
     Ok(Json(store::figures(&state.db, &c.code, Utc::now()).await?))
@@ -395,7 +396,7 @@ pub struct NewKey {
 async fn list_open311_keys(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<ApiKey>>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, ADMINS)?;
@@ -421,7 +422,7 @@ async fn list_open311_keys(
 async fn create_open311_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<NewKey>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -447,7 +448,7 @@ async fn create_open311_key(
 async fn revoke_open311_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;

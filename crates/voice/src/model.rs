@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Where a piece of feedback stands. Stored as its snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FeedbackStatus)]
 pub enum Status {
     /// Sent, waiting for the commune to triage it.
     New,
@@ -65,6 +66,7 @@ impl Status {
 /// A step an official takes on a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FeedbackAction)]
 pub enum Action {
     Assign,
     Answer,

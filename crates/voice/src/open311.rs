@@ -624,7 +624,7 @@ pub(crate) async fn services_doc() {}
         ("start_date" = Option<String>, Query, description = "ISO 8601"),
         ("end_date" = Option<String>, Query, description = "ISO 8601"),
         ("status" = Option<String>, Query, description = "open, closed or both")),
-    responses((status = 200, description = "List of requests (also as requests.xml)"), (status = 400, description = "Bad parameter")))]
+    responses((status = 200, description = "List of requests (also as requests.xml)"), (status = 400, description = "Bad parameter"), (status = 404, description = "Unknown jurisdiction")))]
 #[allow(dead_code)]
 pub(crate) async fn requests_doc() {}
 

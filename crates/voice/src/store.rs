@@ -486,6 +486,7 @@ pub fn report<'a>(f: &feedback::Model, cat: &'a category::Model) -> model::Repor
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TriageFilter {
     /// A status, or empty for the open ones (new and assigned).
     #[serde(default)]
@@ -834,6 +835,7 @@ pub async fn board(
 // ---- figures for decisions and the indicators room ----
 
 #[derive(Debug, Default, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = FeedbackFigures)]
 pub struct Figures {
     pub total: u64,
     pub open: u64,

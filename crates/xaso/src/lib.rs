@@ -46,13 +46,29 @@ impl MigratorTrait for Migrations {
     }
 }
 
-/// The kernel's API description merged with every room's, served at `/api/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The whole OpenAPI document: the kernel's and every room's; an error when two rooms define
+/// one schema name differently.
+pub fn openapi() -> Result<utoipa::openapi::OpenApi, String> {
     openapi_of(&rooms())
 }
 
-fn openapi_of(rooms: &Rooms) -> utoipa::openapi::OpenApi {
-    web::api::openapi(rooms.iter().filter_map(|r| r.api_doc()).collect())
+fn openapi_of(rooms: &Rooms) -> Result<utoipa::openapi::OpenApi, String> {
+    web::api::openapi(
+        rooms
+            .iter()
+            .filter_map(|r| r.api_doc().map(|d| (r.key(), d)))
+            .collect(),
+    )
+}
+
+/// The OpenAPI document as `xaso openapi` prints it and `docs/openapi.json` keeps it: pretty,
+/// keys sorted (serde_json's map is ordered), so that its diffs can be reviewed.
+pub fn openapi_json() -> Result<String, String> {
+    let doc = openapi()?;
+    let value = serde_json::to_value(&doc).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out)
 }
 
 /// Connects, migrates and assembles the platform (without starting the workers).
@@ -86,10 +102,11 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         .iter()
         .fold(kernel_jobs, |jobs, room| room.jobs(jobs, &state))
         .build();
+    let doc = openapi_of(&rooms).map_err(anyhow::Error::msg)?;
     let routes = rooms
         .iter()
         .fold(Router::new(), |r, room| r.merge(room.router()))
-        .merge(web::api::docs_router(openapi_of(&rooms)));
+        .merge(web::api::docs_router(doc));
     let router = web::app(state.clone(), routes);
     Ok(Platform {
         state,

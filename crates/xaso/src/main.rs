@@ -267,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
             push_test::run(&p, &args).await
         }
         Command::Openapi => {
-            println!("{}", xaso::openapi().to_pretty_json()?);
+            print!("{}", xaso::openapi_json().map_err(anyhow::Error::msg)?);
             Ok(())
         }
         Command::Backup { file } => {

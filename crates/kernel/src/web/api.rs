@@ -1,7 +1,7 @@
 //! The kernel's JSON API under `/api/v1`, its OpenAPI 3.1 description and a readable docs page.
 
 use askama::Template;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Multipart, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,27 +20,10 @@ use crate::notify;
 use crate::tenancy::{self, CommuneInfo};
 use crate::units::{CommuneUnit, Province, catalogue};
 
-/// JSON body whose parse errors become our stable error codes.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-            )),
-            Err(r) => Err(AppError {
-                detail: Some(r.body_text()),
-                ..AppError::bad_request("json_invalid")
-            }),
-        }
-    }
-}
+pub use super::extract::{ApiJson, ApiPath, ApiQuery};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitSearch {
     /// Name (any accents, any case) or GSO code.
     #[serde(default)]
@@ -58,7 +41,7 @@ async fn provinces() -> Json<Vec<Province>> {
 
 #[utoipa::path(get, path = "/api/v1/units/communes", tag = "units", params(UnitSearch),
     responses((status = 200, description = "Matching communes, wards and special zones", body = [CommuneUnit])))]
-async fn search_units(Query(q): Query<UnitSearch>) -> Json<Vec<CommuneUnit>> {
+async fn search_units(ApiQuery(q): ApiQuery<UnitSearch>) -> Json<Vec<CommuneUnit>> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let hits = if q.q.trim().is_empty() {
         match &q.province {
@@ -128,7 +111,7 @@ impl From<tenancy::village::Model> for Village {
     responses((status = 200, body = [Village]), (status = 404, body = ErrorBody)))]
 async fn villages(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<Village>>> {
     let c = state.communes.active(&code)?;
     Ok(Json(
@@ -152,7 +135,7 @@ pub struct NewVillage {
 async fn create_village(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(r): ApiJson<NewVillage>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -191,7 +174,7 @@ pub struct StaffMember {
 async fn staff(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<StaffMember>>> {
     let c = state.communes.active(&code)?;
     ctx.staff(&c)?;
@@ -238,7 +221,7 @@ pub struct Created {
 async fn add_staff(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(r): ApiJson<NewStaff>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -267,8 +250,8 @@ pub struct AuditPage {
 async fn audit_log(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(f): Query<audit::Filter>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(f): ApiQuery<audit::Filter>,
 ) -> AppResult<Json<AuditPage>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, &[Role::CommuneAdmin, Role::Leader, Role::SystemAdmin])?;
@@ -287,7 +270,7 @@ async fn audit_log(
 async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     mut mp: Multipart,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -432,7 +415,7 @@ async fn inbox(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Inbox>
 async fn inbox_read(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
     notify::mark_read(&state.db, ctx.user()?.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -458,14 +441,19 @@ impl utoipa::Modify for BearerAuth {
 )]
 pub struct KernelApi;
 
-/// The whole API description: the kernel's paths plus every feature's.
-pub fn openapi(features: Vec<utoipa::openapi::OpenApi>) -> utoipa::openapi::OpenApi {
-    let mut doc = KernelApi::openapi();
-    doc.merge(super::pages::otp::OtpApi::openapi());
-    for f in features {
-        doc.merge(f);
-    }
-    doc
+/// The whole API description: the kernel's paths plus every room's, merged with a check that
+/// no two parts define one schema name differently, with the shared error responses added.
+pub fn openapi(
+    rooms: Vec<(&str, utoipa::openapi::OpenApi)>,
+) -> Result<utoipa::openapi::OpenApi, String> {
+    let mut parts = vec![
+        ("kernel", KernelApi::openapi()),
+        ("kernel/otp", super::pages::otp::OtpApi::openapi()),
+    ];
+    parts.extend(rooms);
+    let mut doc = super::apidoc::merge_parts(parts)?;
+    super::apidoc::add_shared_errors(&mut doc);
+    Ok(doc)
 }
 
 pub fn router() -> Router<AppState> {

@@ -269,6 +269,13 @@ async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "form_invalid")
             }
+            // An extractor's plain-text rejection (a page's query or form that does not parse):
+            // the API's own extractors name the parameter; this keeps anything else in shape.
+            s @ (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY)
+                if is_plain_text(&res) =>
+            {
+                AppError::new(s, "request_invalid")
+            }
             _ => return res,
         },
     };
@@ -285,6 +292,13 @@ async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     super::pages::error_page(state, ctx, &err).await
+}
+
+fn is_plain_text(res: &Response) -> bool {
+    res.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"))
 }
 
 /// Request ids: a random per-process prefix and a counter, unique without a syscall per request.

@@ -2,9 +2,11 @@
 //! pages and API, and the OpenAPI assembly. Feature rooms add their routers on top.
 
 pub mod api;
+pub mod apidoc;
 pub mod assets;
 pub mod csrf;
 pub mod ctx;
+pub mod extract;
 pub mod figures_api;
 pub mod multipart;
 pub mod ops;

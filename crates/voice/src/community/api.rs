@@ -1,7 +1,7 @@
 //! The community JSON API: the officials directory and the community team (public reads,
 //! edits by officials and the commune admin), and the forum with moderation and reports.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use kernel::error::{AppResult, ErrorBody};
 use kernel::web::AppState;
-use kernel::web::api::ApiJson;
+use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -45,7 +45,7 @@ pub struct CommunityDirectory {
     responses((status = 200, body = CommunityDirectory), (status = 404, body = ErrorBody)))]
 async fn directory_get(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<CommunityDirectory>> {
     let c = state.communes.active(&code)?;
     let list: Vec<Official> = directory::officials(&state.db, &c.code)
@@ -78,7 +78,7 @@ async fn directory_get(
 async fn directory_save_profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, user_id)): Path<(String, i64)>,
+    ApiPath((code, user_id)): ApiPath<(String, i64)>,
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> AppResult<Json<Official>> {
     let c = state.communes.active(&code)?;
@@ -93,7 +93,7 @@ async fn directory_save_profile(
     responses((status = 200, body = [Member]), (status = 404, body = ErrorBody)))]
 async fn team_list_members(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<Member>>> {
     let c = state.communes.active(&code)?;
     Ok(Json(team::members(&state.db, &c.code).await?))
@@ -105,7 +105,7 @@ async fn team_list_members(
 async fn team_add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<MemberInput>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -120,7 +120,7 @@ async fn team_add_member(
 async fn team_update_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(input): ApiJson<MemberInput>,
 ) -> AppResult<Json<Member>> {
     let c = state.communes.active(&code)?;
@@ -134,7 +134,7 @@ async fn team_update_member(
 async fn team_remove_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
@@ -218,6 +218,7 @@ fn moderator(ctx: &Ctx, c: &kernel::tenancy::CommuneInfo) -> bool {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForumListQuery {
     /// Words of the title, any accents.
     #[serde(default)]
@@ -242,8 +243,8 @@ pub struct ForumTopicPage {
 async fn forum_list_topics(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(q): Query<ForumListQuery>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForumListQuery>,
 ) -> AppResult<Json<ForumTopicPage>> {
     let c = state.communes.active(&code)?;
     let m = moderator(&ctx, &c);
@@ -286,7 +287,7 @@ pub struct ForumNewTopic {
 async fn forum_create_topic(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<ForumNewTopic>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -307,6 +308,7 @@ async fn forum_create_topic(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForumPageQuery {
     page: Option<u64>,
 }
@@ -326,8 +328,8 @@ pub struct ForumTopicDetail {
 async fn forum_get_topic(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
-    Query(q): Query<ForumPageQuery>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<ForumPageQuery>,
 ) -> AppResult<Json<ForumTopicDetail>> {
     let c = state.communes.active(&code)?;
     let m = moderator(&ctx, &c);
@@ -354,7 +356,7 @@ pub struct ForumReplyBody {
 async fn forum_reply(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<ForumReplyBody>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
@@ -376,7 +378,7 @@ pub struct ForumTopicModeration {
 async fn forum_moderate_topic(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<ForumTopicModeration>,
 ) -> AppResult<Json<ForumTopic>> {
     let c = state.communes.active(&code)?;
@@ -399,7 +401,7 @@ pub struct ForumPostModeration {
 async fn forum_moderate_post(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<ForumPostModeration>,
 ) -> AppResult<Json<ForumPost>> {
     let c = state.communes.active(&code)?;
@@ -421,7 +423,7 @@ pub struct ForumReportBody {
 async fn forum_report_post(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<ForumReportBody>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
@@ -449,8 +451,8 @@ pub struct ForumReportedPage {
 async fn forum_reported_posts(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
-    Query(q): Query<ForumPageQuery>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForumPageQuery>,
 ) -> AppResult<Json<ForumReportedPage>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, MODERATORS)?;

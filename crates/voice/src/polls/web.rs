@@ -14,7 +14,7 @@ use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
-use kernel::web::api::ApiJson;
+use kernel::web::api::{ApiJson, ApiPath};
 use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
 use kernel::web::pages::vn_time;
@@ -577,7 +577,7 @@ pub struct PollResults {
 async fn poll_results(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<PollResults>> {
     let c = state.communes.active(&code)?;
     let (p, results, _) = results_of(&state, &ctx, &c, id).await?;
@@ -599,7 +599,7 @@ pub struct AnswerBody {
 async fn poll_answer(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((code, id)): Path<(String, i64)>,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;

@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod api_contract;
 mod community;
 mod delivery;
 mod figures;

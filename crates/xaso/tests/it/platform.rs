@@ -21,29 +21,12 @@ async fn health_metrics_and_openapi() {
             m.body
         );
         assert!(m.body.contains("xaso_active_communes 1"));
+        // The document itself is checked against docs/openapi.json (api_contract.rs): the
+        // server serves that one.
         let spec = c.get("/api/openapi.json").await.json();
-        assert_eq!(spec["openapi"], "3.1.0");
-        for p in [
-            "/api/v1/auth/register",
-            "/api/v1/auth/token",
-            "/api/v1/communes/{code}/villages",
-            "/api/v1/units/communes",
-            "/api/v1/me/inbox",
-        ] {
-            assert!(spec["paths"].get(p).is_some(), "spec lacks {p}");
-        }
-        assert!(spec["components"]["schemas"].get("ErrorBody").is_some());
-        let mut ids: Vec<&str> = spec["paths"]
-            .as_object()
-            .unwrap()
-            .values()
-            .flat_map(|item| item.as_object().unwrap().values())
-            .filter_map(|op| op["operationId"].as_str())
-            .collect();
-        let n = ids.len();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), n, "operation ids are unique across rooms");
+        let generated: serde_json::Value =
+            serde_json::from_str(&xaso::openapi_json().unwrap()).unwrap();
+        assert_eq!(spec, generated);
         let docs = c.get("/api/docs").await;
         assert_eq!(docs.status, StatusCode::OK);
         assert!(docs.body.contains("/api/v1/auth/register"));

@@ -33,6 +33,7 @@ pub struct Override {
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Default: this year.
     pub year: Option<i32>,
@@ -55,10 +56,11 @@ async fn overrides(state: &AppState, year: i32) -> AppResult<Vec<Override>> {
 }
 
 #[utoipa::path(get, path = "/api/v1/holidays", tag = "calendar", params(YearQuery),
-    responses((status = 200, description = "Days off of the year (public holidays, compensation days, the government's extra days)", body = [Holiday])))]
+    responses((status = 200, description = "Days off of the year (public holidays, compensation days, the government's extra days)", body = [Holiday]),
+        (status = 422, description = "`period_invalid`: a year outside 1900–2199", body = crate::error::ErrorBody)))]
 pub async fn api_list(
     State(state): State<AppState>,
-    Query(q): Query<YearQuery>,
+    crate::web::api::ApiQuery(q): crate::web::api::ApiQuery<YearQuery>,
 ) -> AppResult<Json<Vec<Holiday>>> {
     let year = year_of(&q)?;
     Ok(Json(
