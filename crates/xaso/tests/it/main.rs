@@ -17,5 +17,6 @@ mod otp;
 mod platform;
 mod polls;
 mod push;
+mod security;
 mod services;
 mod voice;
