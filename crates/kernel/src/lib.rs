@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod migration;
 pub mod notify;
+pub mod paging;
 pub mod tenancy;
 pub mod text;
 pub mod units;

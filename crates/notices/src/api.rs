@@ -94,7 +94,7 @@ async fn notices_board(
     Query(q): Query<BoardQuery>,
 ) -> AppResult<Json<NoticeBoard>> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let board = store::board_page(&state.db, &c.code, &q.q, q.category, page).await?;
     Ok(Json(NoticeBoard {
         page,

@@ -111,7 +111,7 @@ async fn board(
     Query(q): Query<BoardQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let category = Category::parse(&q.category);
     let board = store::board_page(&state.db, &c.code, &q.q, category, page).await?;
     let (rows, more) = (&board.0, board.1);

@@ -255,7 +255,8 @@ async fn feedback_board(
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
-    let (rows, more) = store::board(&state.db, &c.code, &cats, q.page.unwrap_or(1)).await?;
+    let (rows, more) =
+        store::board(&state.db, &c.code, &cats, kernel::paging::page(q.page)).await?;
     Ok(Json(FeedbackPage {
         total: None,
         more,
@@ -284,10 +285,10 @@ async fn feedback_triage(
         Utc::now(),
     )
     .await?;
-    let page = f.page.unwrap_or(1).max(1);
+    let page = kernel::paging::page(f.page);
     Ok(Json(FeedbackPage {
         total: Some(total),
-        more: page * store::PAGE < total,
+        more: kernel::paging::more_after(page, store::PAGE, total),
         items: rows.into_iter().map(|x| to_api(x, &cats, true)).collect(),
     }))
 }

@@ -562,11 +562,11 @@ pub async fn triage(
         q = q.filter(feedback::Column::AssigneeId.eq(a.user_id));
     }
     let total = q.clone().count(db).await?;
-    let page = f.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(f.page);
     let rows = q
         .order_by_asc(feedback::Column::DueAt)
         .order_by_asc(feedback::Column::Id)
-        .offset((page - 1) * PAGE)
+        .offset(kernel::paging::offset(page, PAGE))
         .limit(PAGE)
         .all(db)
         .await?;
@@ -822,7 +822,7 @@ pub async fn board(
         .filter(feedback::Column::CategoryId.is_not_in(restricted))
         .order_by_desc(feedback::Column::AnsweredAt)
         .order_by_desc(feedback::Column::Id)
-        .offset((page.clamp(1, 10_000) - 1) * PAGE)
+        .offset(kernel::paging::offset(page, PAGE))
         .limit(PAGE + 1)
         .all(db)
         .await?;

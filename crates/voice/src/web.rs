@@ -218,7 +218,7 @@ async fn board(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let d = board_data(&state, &cache, &c.code, page).await?;
     let rows = d
         .list

@@ -275,7 +275,7 @@ async fn audit_log(
     let (entries, total) = audit::list(&state.db, &c.code, &f).await?;
     Ok(Json(AuditPage {
         total,
-        page: f.page.unwrap_or(1).max(1),
+        page: crate::paging::page(f.page),
         entries,
     }))
 }

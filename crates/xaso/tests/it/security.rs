@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 
-use crate::common::{self, CITIZEN};
+use crate::common::{self, CITIZEN, COMMUNE_ADMIN};
 
 /// Redirect targets a browser would follow to another host: each must come back as a local path.
 const EVIL_TARGETS: [&str; 8] = [
@@ -91,4 +91,54 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap()
+}
+
+/// Every paged list, in each room, answers any page number: no overflow, no 500.
+#[tokio::test]
+async fn every_list_survives_any_page_number() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut c = app.login(COMMUNE_ADMIN).await;
+        let topic = c
+            .post_json_csrf(
+                "/api/v1/communes/17071/forum/topics",
+                serde_json::json!({"title": "Đường thôn Đông", "body": "Khi nào sửa đường?"}),
+            )
+            .await;
+        let topic = topic.json()["id"].as_i64().unwrap_or(1);
+        let topic_page = format!("/c/17071/forum/{topic}");
+        for huge in ["9223372036854775807", "18446744073709551615", "0"] {
+            for list in [
+                "/api/v1/communes/17071/audit",
+                "/c/17071/office/audit",
+                "/api/v1/communes/17071/dossiers",
+                "/c/17071/office/dossiers",
+                "/api/v1/communes/17071/office/feedback",
+                "/c/17071/office/feedback",
+                "/api/v1/communes/17071/feedback/board",
+                "/c/17071/feedback",
+                "/api/v1/communes/17071/forum/topics",
+                "/c/17071/forum",
+                topic_page.as_str(),
+                "/api/v1/communes/17071/forum/reports",
+                "/c/17071/office/forum-moderation",
+                "/api/v1/communes/17071/notices",
+                "/c/17071/notices",
+                "/c/17071/office/notices",
+            ] {
+                let r = c.get(&format!("{list}?page={huge}")).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::OK,
+                    "[{}] {list}?page={huge}: {}",
+                    app.backend,
+                    &r.body[..r.body.len().min(300)]
+                );
+            }
+        }
+        let audit = c
+            .get("/api/v1/communes/17071/audit?page=9223372036854775807")
+            .await
+            .json();
+        assert_eq!(audit["page"], kernel::paging::MAX_PAGE);
+    });
 }

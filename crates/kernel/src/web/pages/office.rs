@@ -492,7 +492,7 @@ pub async fn audit(
         active: "audit",
         entries,
         total,
-        page: f.page.unwrap_or(1).max(1),
+        page: crate::paging::page(f.page),
         pages: total.div_ceil(audit::PAGE_SIZE).max(1),
         f_action,
         f_from,
