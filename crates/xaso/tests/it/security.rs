@@ -1,7 +1,7 @@
 //! The security review's findings, each driven through HTTP: redirects stay on the platform,
 //! pages and cookies and caches keep apart, and every list survives any page number.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 
 use crate::common::{self, CITIZEN, COMMUNE_ADMIN};
 
@@ -140,5 +140,44 @@ async fn every_list_survives_any_page_number() {
             .await
             .json();
         assert_eq!(audit["page"], kernel::paging::MAX_PAGE);
+    });
+}
+
+/// A response shared caches may keep sets no cookie; a normal page still hands out the CSRF one.
+#[tokio::test]
+async fn public_cacheable_responses_set_no_cookie() {
+    on_each_backend!(async |app: &common::TestApp| {
+        for path in [
+            "/c/17071/events.ics",
+            "/static/app.css",
+            "/static/htmx.min.js",
+            "/static/pwa.js",
+            "/static/icons/icon-192.png",
+            "/manifest.webmanifest",
+        ] {
+            // A fresh visitor: no cookie yet, so the old code minted one here.
+            let mut c = app.client();
+            let r = c.get(path).await;
+            assert_eq!(r.status, StatusCode::OK, "[{}] {path}", app.backend);
+            let cc = r.headers[header::CACHE_CONTROL].to_str().unwrap();
+            assert!(cc.contains("public"), "{path}: {cc}");
+            assert!(
+                r.headers.get(header::SET_COOKIE).is_none(),
+                "[{}] {path} is public ({cc}) yet sets {:?}",
+                app.backend,
+                r.headers.get_all(header::SET_COOKIE)
+            );
+        }
+        let mut c = app.client();
+        let r = c.get("/c/17071").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("xaso_csrf="), "{cookie}");
+        assert!(
+            !r.headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("public")
+        );
     });
 }
