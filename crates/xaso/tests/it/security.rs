@@ -181,3 +181,113 @@ async fn public_cacheable_responses_set_no_cookie() {
         );
     });
 }
+
+/// Every page carries the Content-Security-Policy, and no page needs what it forbids: no
+/// inline script, no inline event handler, no inline style element or attribute.
+#[tokio::test]
+async fn pages_carry_a_strict_content_security_policy() {
+    on_each_backend!(
+        |c: &mut kernel::config::Config| {
+            c.map_tiles = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png".into()
+        },
+        async |app: &common::TestApp| {
+            let mut anon = app.client();
+            let mut official = app.login(COMMUNE_ADMIN).await;
+            let pages = [
+                "/",
+                "/login",
+                "/register",
+                "/c/17071",
+                "/c/17071/feedback",
+                "/c/17071/notices",
+                "/c/17071/services",
+                "/c/17071/track",
+                "/c/17071/forum",
+                "/c/17071/polls",
+                "/offline",
+                "/api/docs",
+                "/c/99999",
+            ];
+            let office = [
+                "/me",
+                "/inbox",
+                "/c/17071/feedback/new",
+                "/c/17071/office/delivery",
+                "/c/17071/office",
+                "/c/17071/office/audit",
+                "/c/17071/office/staff",
+                "/c/17071/office/feedback",
+                "/c/17071/office/dossiers",
+                "/c/17071/office/notices",
+                "/c/17071/office/polls",
+                "/c/17071/office/bulletin",
+                "/c/17071/office/branding",
+                "/c/17071/office/services-stats",
+            ];
+            for (who, path) in pages
+                .iter()
+                .map(|p| (false, *p))
+                .chain(office.iter().map(|p| (true, *p)))
+            {
+                let c = if who { &mut official } else { &mut anon };
+                let r = c.get(path).await;
+                let ct = r
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                assert!(ct.starts_with("text/html"), "{path}: {} {ct}", r.status);
+                let csp = r
+                    .headers
+                    .get(header::CONTENT_SECURITY_POLICY)
+                    .unwrap_or_else(|| panic!("[{}] {path} has no CSP", app.backend))
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                for d in [
+                    "default-src 'self'",
+                    "script-src 'self'",
+                    "style-src 'self'",
+                    "img-src 'self' data: blob: https://*.tile.openstreetmap.org",
+                    "connect-src 'self'",
+                    "frame-ancestors 'none'",
+                    "form-action 'self'",
+                    "base-uri 'self'",
+                    "object-src 'none'",
+                ] {
+                    assert!(csp.contains(d), "{path}: {d} missing in {csp}");
+                }
+                assert!(!csp.contains("unsafe"), "{path}: {csp}");
+                let html = r.body.to_ascii_lowercase();
+                for (i, _) in html.match_indices("<script") {
+                    let tag = &html[i..i + html[i..].find('>').unwrap()];
+                    assert!(tag.contains(" src="), "{path}: inline script {tag}");
+                    assert!(
+                        html[i..]
+                            .split_once('>')
+                            .unwrap()
+                            .1
+                            .starts_with("</script>"),
+                        "{path}: script with a body after {tag}"
+                    );
+                }
+                assert!(!html.contains("<style"), "{path}: inline <style>");
+                assert!(!html.contains(" style=\""), "{path}: style attribute");
+                for handler in [
+                    " onclick=",
+                    " onchange=",
+                    " onsubmit=",
+                    " onerror=",
+                    " onload=",
+                    " oninput=",
+                ] {
+                    assert!(!html.contains(handler), "{path}: inline handler {handler}");
+                }
+                assert!(!html.contains("javascript:"), "{path}: javascript: URL");
+            }
+            // Not a page: no policy needed (and none sent).
+            let api = anon.get("/api/v1/communes/17071/villages").await;
+            assert!(api.headers.get(header::CONTENT_SECURITY_POLICY).is_none());
+        }
+    );
+}
