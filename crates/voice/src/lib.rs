@@ -10,6 +10,7 @@ pub mod migration;
 pub mod model;
 pub mod open311;
 pub mod polls;
+pub mod receipt;
 pub mod store;
 mod web;
 
@@ -43,9 +44,11 @@ pub fn register() {
 
 /// The room's pages, API and Open311 endpoints.
 pub fn router() -> Router<AppState> {
+    // One throttle of failed receipt look-ups for the page, the API and Open311 alike.
     web::router()
         .merge(api::router())
         .merge(open311::router())
+        .layer(axum::Extension(receipt::Guard::default()))
         .merge(polls::router())
         .merge(community::router())
 }

@@ -19,7 +19,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use crate::entity::{category, feedback};
-use crate::model::{self, Status};
+use crate::model::{self, Sight, Status};
+use crate::receipt;
 use crate::store::{self, NewFeedback};
 
 pub fn router() -> Router<AppState> {
@@ -371,7 +372,7 @@ async fn service_definition(
     )
 }
 
-/// The visible requests of the commune: never the restricted (security) categories.
+/// The commune's public requests: exactly those on the public board.
 async fn list_requests(
     state: &AppState,
     cache: &ListCache,
@@ -391,10 +392,11 @@ async fn list_requests(
         return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
     }
     let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
-    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
+    // The public list is the public board (`model::on_board`): answered reports of open
+    // categories. Others are followed one by one with their receipt code.
     let mut q = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(&c.code))
-        .filter(feedback::Column::CategoryId.is_not_in(restricted));
+        .filter(store::public_reports(&cats));
     let parse_time = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
         match p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -468,8 +470,13 @@ async fn list_requests(
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// One request by its id (the receipt code): [`crate::model::sight`] for a caller without an
+/// account, through the throttled look-up the follow page and the API share. A request not on
+/// the public board shows its status and answer, without description, address or position.
 async fn one_request(
     State(state): State<AppState>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -477,40 +484,43 @@ async fn one_request(
         return unknown_resource();
     };
     let c = commune_or_error!(&state, &p, f);
-    let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
-    let found = store::by_receipt(&state.db, &c.code, id)
-        .await
-        .ok()
-        .filter(|x| {
-            cats.iter()
-                .find(|c| c.id == x.category_id)
-                .is_some_and(|c| !c.restricted)
-        });
-    let Some(fb) = found else {
-        return error(f, StatusCode::NOT_FOUND, "service_request_id không tồn tại");
-    };
-    let media = match store::photos(&state.db, fb.id).await {
-        Ok(ph) => ph.first().map(|a| {
-            format!(
-                "{}/c/{}/feedback/{}/photos/{a}",
-                state.config.public_url.trim_end_matches('/'),
-                c.code,
-                fb.receipt_code
-            )
-        }),
+    let ip = kernel::web::ops::client_ip(&ext);
+    let found = match receipt::look_up(&state.db, &guard, ip, &c, id, None).await {
+        Ok(x) => x,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return error(f, StatusCode::NOT_FOUND, "service_request_id không tồn tại");
+        }
         Err(e) => return app_error(f, &e),
     };
-    respond(
-        StatusCode::OK,
-        f,
-        "service_requests",
-        json!([request_json(&fb, &cats, media)]),
-    )
+    let fb = receipt::redacted(found.report, found.sight);
+    let media = if found.sight < Sight::Public {
+        None
+    } else {
+        match store::photos(&state.db, fb.id).await {
+            Ok(ph) => ph.first().map(|a| {
+                format!(
+                    "{}/c/{}/feedback/{}/photos/{a}",
+                    state.config.public_url.trim_end_matches('/'),
+                    c.code,
+                    fb.receipt_code
+                )
+            }),
+            Err(e) => return app_error(f, &e),
+        }
+    };
+    let mut one = request_json(&fb, &found.cats, media);
+    if found.sight < Sight::Public {
+        one["description"] = Value::Null;
+    }
+    respond(StatusCode::OK, f, "service_requests", json!([one]))
 }
 
-/// Requests are created at once, so a token is the request's own receipt code.
+/// Requests are created at once, so a token is the request's own receipt code (looked up
+/// through the same throttle, so tokens cannot be guessed either).
 async fn token(
     State(state): State<AppState>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -518,14 +528,18 @@ async fn token(
         return unknown_resource();
     };
     let c = commune_or_error!(&state, &p, f);
-    match store::by_receipt(&state.db, &c.code, tok).await {
-        Ok(fb) => respond(
+    let ip = kernel::web::ops::client_ip(&ext);
+    match receipt::look_up(&state.db, &guard, ip, &c, tok, None).await {
+        Ok(found) => respond(
             StatusCode::OK,
             f,
             "service_requests",
-            json!([{"service_request_id": fb.receipt_code, "token": tok}]),
+            json!([{"service_request_id": found.report.receipt_code, "token": tok}]),
         ),
-        Err(_) => error(f, StatusCode::NOT_FOUND, "token không tồn tại"),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            error(f, StatusCode::NOT_FOUND, "token không tồn tại")
+        }
+        Err(e) => app_error(f, &e),
     }
 }
 

@@ -803,6 +803,16 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
 
 // ---- the public board ----
 
+/// The reports on the public board, as a filter: [`crate::model::on_board`] in SQL. Every
+/// public list (the board, its map, the API's board, Open311's `requests`) uses it.
+pub fn public_reports(cats: &[category::Model]) -> Condition {
+    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
+    Condition::all()
+        .add(feedback::Column::AnsweredAt.is_not_null())
+        .add(feedback::Column::Status.is_in([Status::Answered.as_str(), Status::Closed.as_str()]))
+        .add(feedback::Column::CategoryId.is_not_in(restricted))
+}
+
 /// Answered reports anyone may read, newest answer first: restricted categories never
 /// appear, nor who reported. Returns the page and whether another follows (no count: it
 /// would read every answered report on each view).
@@ -812,14 +822,9 @@ pub async fn board(
     cats: &[category::Model],
     page: u64,
 ) -> AppResult<(Vec<feedback::Model>, bool)> {
-    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
     let mut rows = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(commune))
-        .filter(feedback::Column::AnsweredAt.is_not_null())
-        .filter(
-            feedback::Column::Status.is_in([Status::Answered.as_str(), Status::Closed.as_str()]),
-        )
-        .filter(feedback::Column::CategoryId.is_not_in(restricted))
+        .filter(public_reports(cats))
         .order_by_desc(feedback::Column::AnsweredAt)
         .order_by_desc(feedback::Column::Id)
         .offset(kernel::paging::offset(page, PAGE))

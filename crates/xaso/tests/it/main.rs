@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod community;
 mod delivery;
+mod doors;
 mod forum_province;
 mod notices;
 mod office;
