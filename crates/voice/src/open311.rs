@@ -148,7 +148,13 @@ fn error(f: Format, status: StatusCode, description: &str) -> Response {
     )
 }
 
+/// An error in the spec's shape. Server errors are logged first, as the kernel's `AppError`
+/// does for every other route: Open311 answers in its own shape, so they would otherwise
+/// vanish without a trace.
 fn app_error(f: Format, e: &AppError) -> Response {
+    if e.status.is_server_error() {
+        tracing::error!(code = e.code, detail = ?e.detail, "request failed");
+    }
     let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
         StatusCode::BAD_REQUEST
     } else {
@@ -652,6 +658,43 @@ pub(crate) async fn post_request_doc() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Write` into a shared buffer, for a subscriber the test can read.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn server_errors_are_logged_client_errors_are_not() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let res = app_error(Format::Json, &AppError::internal("database is down"));
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let res = app_error(Format::Xml, &AppError::invalid("text_empty", "description"));
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        });
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("ERROR") && text.contains("request failed"),
+            "{text}"
+        );
+        assert!(text.contains("database is down"), "{text}");
+        assert_eq!(text.lines().count(), 1, "only the 5xx is logged: {text}");
+    }
 
     #[test]
     fn xml_lists_use_the_spec_element_names_and_escape_text() {
