@@ -283,6 +283,8 @@ fn request_json(f: &feedback::Model, cats: &[category::Model], media_url: Option
 async fn top(
     State(state): State<AppState>,
     axum::Extension(cache): axum::Extension<std::sync::Arc<ListCache>>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     headers: axum::http::HeaderMap,
     Path(resource): Path<String>,
     RawQuery(q): RawQuery,
@@ -302,7 +304,13 @@ async fn top(
                 Err(e) => app_error(f, &e),
             }
         }
-        "requests" => list_requests(&state, &cache, f, &p).await,
+        "requests" => match p.get("service_request_id").filter(|s| !s.trim().is_empty()) {
+            Some(ids) => {
+                let ip = kernel::web::ops::client_ip(&ext);
+                requests_by_id(&state, &guard, ip, f, &p, ids).await
+            }
+            None => list_requests(&state, &cache, f, &p).await,
+        },
         _ => error(f, StatusCode::NOT_FOUND, "Không có tài nguyên này"),
     }
 }
@@ -411,11 +419,7 @@ async fn list_requests(
                 .map_err(|_| format!("{k} phải theo ISO 8601, ví dụ 2025-07-01T00:00:00+07:00")),
         }
     };
-    if let Some(ids) = p.get("service_request_id").filter(|s| !s.trim().is_empty()) {
-        // Asking by id ignores every other filter, as the spec says.
-        let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_owned()).collect();
-        q = q.filter(feedback::Column::ReceiptCode.is_in(ids));
-    } else {
+    {
         let (start, end) = match (parse_time("start_date"), parse_time("end_date")) {
             (Ok(s), Ok(e)) => (s, e),
             (Err(m), _) | (_, Err(m)) => return error(f, StatusCode::BAD_REQUEST, &m),
@@ -476,6 +480,64 @@ async fn list_requests(
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// `requests.{json|xml}?service_request_id=a,b,…`: each id is a look-up by receipt code, as
+/// for `requests/{id}` (throttled, and shown as [`crate::model::sight`] allows a caller without
+/// an account), not a filter on the public list. Other filters are ignored, as the spec says.
+async fn requests_by_id(
+    state: &AppState,
+    guard: &receipt::Guard,
+    ip: std::net::IpAddr,
+    f: Format,
+    p: &BTreeMap<String, String>,
+    ids: &str,
+) -> Response {
+    let c = commune_or_error!(state, p, f);
+    let mut list = vec![];
+    for id in ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .take(50)
+    {
+        match receipt::look_up(&state.db, guard, ip, &c, id, None).await {
+            Ok(found) => list.push(public_request(state, &c, found).await),
+            Err(e) if e.status == StatusCode::NOT_FOUND => {}
+            Err(e) => return app_error(f, &e),
+        }
+    }
+    match list.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(list) => respond(StatusCode::OK, f, "service_requests", Value::Array(list)),
+        Err(e) => app_error(f, &e),
+    }
+}
+
+/// A found request as an anonymous caller may see it: redacted below [`Sight::Public`]
+/// (no description, address, position nor photo).
+async fn public_request(
+    state: &AppState,
+    c: &CommuneInfo,
+    found: receipt::Found,
+) -> Result<Value, AppError> {
+    let fb = receipt::redacted(found.report, found.sight);
+    let media = if found.sight < Sight::Public {
+        None
+    } else {
+        store::photos(&state.db, fb.id).await?.first().map(|a| {
+            format!(
+                "{}/c/{}/feedback/{}/photos/{a}",
+                state.config.public_url.trim_end_matches('/'),
+                c.code,
+                fb.receipt_code
+            )
+        })
+    };
+    let mut one = request_json(&fb, &found.cats, media);
+    if found.sight < Sight::Public {
+        one["description"] = Value::Null;
+    }
+    Ok(one)
+}
+
 /// One request by its id (the receipt code): [`crate::model::sight`] for a caller without an
 /// account, through the throttled look-up the follow page and the API share. A request not on
 /// the public board shows its status and answer, without description, address or position.
@@ -498,26 +560,10 @@ async fn one_request(
         }
         Err(e) => return app_error(f, &e),
     };
-    let fb = receipt::redacted(found.report, found.sight);
-    let media = if found.sight < Sight::Public {
-        None
-    } else {
-        match store::photos(&state.db, fb.id).await {
-            Ok(ph) => ph.first().map(|a| {
-                format!(
-                    "{}/c/{}/feedback/{}/photos/{a}",
-                    state.config.public_url.trim_end_matches('/'),
-                    c.code,
-                    fb.receipt_code
-                )
-            }),
-            Err(e) => return app_error(f, &e),
-        }
+    let one = match public_request(&state, &c, found).await {
+        Ok(one) => one,
+        Err(e) => return app_error(f, &e),
     };
-    let mut one = request_json(&fb, &found.cats, media);
-    if found.sight < Sight::Public {
-        one["description"] = Value::Null;
-    }
     respond(StatusCode::OK, f, "service_requests", json!([one]))
 }
 
