@@ -71,6 +71,14 @@ async fn a_receipt_shows_status_not_the_report_until_it_is_public() {
         assert_eq!(one["status"], "open");
         assert!(one["description"].is_null() && one["address"].is_null() && one["lat"].is_null());
         assert!(!o311.body.contains("bà Lan"));
+        // Asking the list by id is a look-up by receipt too: status, not the report.
+        let by_id = anon
+            .get(&format!(
+                "/open311/v2/requests.json?service_request_id={receipt}"
+            ))
+            .await;
+        assert_eq!(by_id.json()[0]["service_request_id"], receipt.as_str());
+        assert!(!by_id.body.contains("bà Lan") && !by_id.body.contains("19.33"));
         let list = anon.get("/open311/v2/requests.json").await;
         assert!(
             !list.body.contains(&receipt),
