@@ -194,7 +194,10 @@ async fn staff(
     Path(code): Path<String>,
 ) -> AppResult<Json<Vec<StaffMember>>> {
     let c = state.communes.active(&code)?;
-    ctx.staff(&c)?;
+    // The page's rule too (`CurrentUser::may_read_staff_list`): not for village heads.
+    if !ctx.staff(&c)?.may_read_staff_list(&c) {
+        return Err(AppError::forbidden());
+    }
     let rows = accounts::staff_of(&state.db, &c.code).await?;
     Ok(Json(
         rows.into_iter()

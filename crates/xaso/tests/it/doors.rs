@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::common::{self, CITIZEN, OFFICIAL, TestApp};
+use crate::common::{self, CITIZEN, COMMUNE_ADMIN, OFFICIAL, TestApp};
 
 const TEXT: &str = "Ống nước nhà bà Lan ở số 12 ngõ 3 bị vỡ";
 const ADDRESS: &str = "Số 12 ngõ 3, thôn Đông";
@@ -183,5 +183,64 @@ async fn guessing_receipts_is_throttled_on_every_door() {
             .get(&format!("/api/v1/communes/17071/feedback/{receipt}"))
             .await;
         assert_eq!(api.error_code(), "feedback_throttled");
+    });
+}
+
+const VILLAGE_HEAD: &str = "0912000004";
+
+/// For each role, the notice page and the notice API agree on a scheduled notice, and the
+/// staff page and the staff API agree on the staff list (with its phone numbers).
+#[tokio::test]
+async fn page_and_api_agree_for_every_role() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = app.login(OFFICIAL).await;
+        let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+        let r = official
+            .post_json_csrf(
+                "/api/v1/communes/17071/notices",
+                json!({"category": "notice", "title": "Lịch tiêm phòng tháng sau",
+                       "body": "Dự thảo, chưa công bố.", "audience": {"whole_commune": true},
+                       "publish_at": later}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let page = format!("/c/17071/notices/{id}");
+        let api = format!("/api/v1/communes/17071/notices/{id}");
+        let expected = [
+            (CITIZEN, StatusCode::NOT_FOUND, StatusCode::FORBIDDEN),
+            (VILLAGE_HEAD, StatusCode::NOT_FOUND, StatusCode::FORBIDDEN),
+            (OFFICIAL, StatusCode::OK, StatusCode::OK),
+            (COMMUNE_ADMIN, StatusCode::OK, StatusCode::OK),
+        ];
+        for (who, notice, staff) in expected {
+            let mut c = app.login(who).await;
+            let p = c.get(&page).await.status;
+            let a = c.get(&api).await.status;
+            assert_eq!(
+                (p, a),
+                (notice, notice),
+                "[{}] {who}: scheduled notice",
+                app.backend
+            );
+            let p = c.get("/c/17071/office/staff").await;
+            let a = c.get("/api/v1/communes/17071/staff").await;
+            assert_eq!(
+                (p.status, a.status),
+                (staff, staff),
+                "[{}] {who}: staff list",
+                app.backend
+            );
+            if staff == StatusCode::OK {
+                assert!(p.body.contains("912 000 003") || p.body.contains("0912000003"));
+                assert!(a.body.contains("+84912000003"));
+            } else {
+                assert!(!p.body.contains("912 000 003") && !a.body.contains("+84912000003"));
+            }
+        }
+        // Nobody signed in: neither door.
+        let mut anon = app.client();
+        assert_eq!(anon.get(&page).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(anon.get(&api).await.status, StatusCode::NOT_FOUND);
     });
 }

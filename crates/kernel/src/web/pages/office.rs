@@ -271,6 +271,9 @@ async fn staff_page(
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     let u = ctx.staff(&c)?;
+    if !u.may_read_staff_list(&c) {
+        return Err(AppError::forbidden());
+    }
     let staff = accounts::staff_of(&state.db, &c.code)
         .await?
         .into_iter()
