@@ -37,7 +37,10 @@ done
 # --- The server --------------------------------------------------------------------------
 log "building xaso (release)"
 cargo build --release -p xaso --quiet
-BIN="$ROOT/target/release/xaso"
+# Where cargo put it: a shared CARGO_TARGET_DIR (several worktrees) or the project's target/.
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/xaso"
+# The PWA test starts servers of its own from the same binary.
+export XASO_BIN="$BIN"
 
 pick_port() {
   local p

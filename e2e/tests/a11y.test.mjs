@@ -1,7 +1,7 @@
 // axe-core on the public pages: no "serious" or "critical" violations.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, axeSourceText, describeAxe, BLOCKING, MOBILE, DESKTOP } from './helpers.mjs';
+import { launch, newContext, injectAxe, describeAxe, BLOCKING, MOBILE, DESKTOP } from './helpers.mjs';
 
 const PAGES = ['/', '/login', '/register'];
 
@@ -17,7 +17,7 @@ for (const [label, viewport] of [['mobile 360', MOBILE], ['desktop 1280', DESKTO
       try {
         const res = await page.goto(path);
         assert.equal(res.status(), 200);
-        await page.addScriptTag({ content: axeSourceText() });
+        await injectAxe(page);
         const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
         const all = result.violations;
         if (all.length) {

@@ -32,22 +32,75 @@ export const LAUNCH_ARGS = [
 ];
 
 export async function launch() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: LAUNCH_ARGS,
     headless: true,
   });
+  // Closing the browser fails the test if any of its contexts met a CSP violation that
+  // closing that context did not already report (tests that only close the browser).
+  browser.cspLists = [];
+  const close = browser.close.bind(browser);
+  browser.close = async (...args) => {
+    await close(...args);
+    failOnCsp(browser.cspLists.flatMap((l) => l.splice(0)));
+  };
+  return browser;
+}
+
+function failOnCsp(violations) {
+  if (violations.length) {
+    throw new Error(`Content-Security-Policy violations:\n  ${violations.join('\n  ')}`);
+  }
+}
+
+/**
+ * Records every Content-Security-Policy violation in a context: the page's
+ * `securitypolicyviolation` events (an init script, which the policy does not govern) and
+ * Chromium's own "Refused to … Content Security Policy" console messages (which also come
+ * when JavaScript is off). Closing the context, or the browser, fails on any of them: every
+ * journey doubles as a check that the pages need nothing the policy forbids.
+ */
+async function guardCsp(browser, context) {
+  const seen = [];
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile || location.href}:${e.lineNumber || 0}${e.sample ? ` (${e.sample})` : ''}`);
+    });
+  });
+  context.on('console', (m) => {
+    const t = m.text();
+    if (t.startsWith('CSP violation:') || t.includes('Content Security Policy')) {
+      seen.push(`${t} [page ${m.page()?.url() ?? '?'}]`);
+    }
+  });
+  browser.cspLists?.push(seen);
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
+    failOnCsp(seen.splice(0));
+  };
 }
 
 /** A browser context at the given viewport, Vietnamese, pointed at the server. */
 export async function newContext(browser, viewport = MOBILE, extra = {}) {
-  return browser.newContext({
+  const context = await browser.newContext({
     baseURL: BASE_URL,
     viewport,
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh',
     ...extra,
   });
+  await guardCsp(browser, context);
+  return context;
+}
+
+/**
+ * Loads axe-core into the page through the DevTools protocol: an inline script tag would be
+ * (rightly) refused by the pages' Content-Security-Policy.
+ */
+export async function injectAxe(page) {
+  await page.evaluate(axeSourceText());
 }
 
 /** A Vietnamese mobile number nobody has registered yet: 09 + [1-9] + 7 digits. */
@@ -265,7 +318,7 @@ export function describeAxe(violations) {
 
 /** axe-core on the page as it is now; logs every violation, returns the serious and critical ones. */
 export async function axeBlocking(page, label) {
-  await page.addScriptTag({ content: axeSourceText() });
+  await injectAxe(page);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   const all = result.violations;
   if (all.length) console.log(`axe on ${label}: ${all.length} violation(s)\n${describeAxe(all)}`);

@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { openSync, readFileSync, rmSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  launch, registerCitizen, tempDir, artifact, pngBytes, E2E_DIR, COMMUNE_CODE, MOBILE,
+  launch, newContext, registerCitizen, tempDir, artifact, pngBytes, E2E_DIR, COMMUNE_CODE, MOBILE,
 } from './helpers.mjs';
 
 const C = COMMUNE_CODE;
@@ -137,13 +137,8 @@ after(async () => {
 
 test('installable app: manifest, service worker, notice board offline, offline page, draft box', async (t) => {
   const base = `http://127.0.0.1:${port}`;
-  const context = await browser.newContext({
-    baseURL: base,
-    viewport: MOBILE,
-    locale: 'vi-VN',
-    timezoneId: 'Asia/Ho_Chi_Minh',
-    serviceWorkers: 'allow',
-  });
+  // Through newContext, so a CSP violation in the app shell or the worker's pages fails too.
+  const context = await newContext(browser, MOBILE, { baseURL: base, serviceWorkers: 'allow' });
   const page = await context.newPage();
   let broken = '';
   const step = (name, fn) => t.test(name, { skip: broken ? `step "${broken}" failed` : false }, async () => {

@@ -147,10 +147,10 @@ pub async fn list(
         q = q.filter(entity::Column::At.lte(to));
     }
     let total = q.clone().count(db).await?;
-    let page = f.page.unwrap_or(1).max(1);
+    let page = crate::paging::page(f.page);
     let rows = q
         .order_by_desc(entity::Column::Id)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(crate::paging::offset(page, PAGE_SIZE))
         .limit(PAGE_SIZE)
         .all(db)
         .await?;

@@ -420,7 +420,7 @@
         li.appendChild(note);
       }
       var row = document.createElement('div');
-      row.style.cssText = 'display:flex;flex-wrap:wrap;gap:8px;align-items:center';
+      row.className = 'draft-row';
       // Until its files are written (or known lost) the draft cannot go nor be filled in:
       // either would take the text without the photo.
       var pending = !!saving[d.id] || (d.hadFiles && d.kept === undefined);

@@ -1,6 +1,7 @@
 // Xã Số installable app, page side: registers the service worker (/sw.js), asks it to save
 // the page that was open before it took control, lists the saved pages on the offline page,
-// and makes its "try again" button reload. No text for people lives here.
+// makes its "try again" button reload, and colours the portal's commune tiles. No text for
+// people lives here.
 (function () {
   'use strict';
   // Must match PAGES in sw.js.
@@ -78,8 +79,18 @@
       .catch(function () {});
   }
 
+  // Each commune's colour on the portal's tiles, set through the CSSOM: an inline style
+  // attribute would need 'unsafe-inline' in the Content-Security-Policy.
+  function brandColours() {
+    document.querySelectorAll('[data-brand]').forEach(function (el) {
+      var c = el.getAttribute('data-brand');
+      if (/^#[0-9a-fA-F]{6}$/.test(c)) el.style.borderColor = c;
+    });
+  }
+
   function wire() {
     listSaved();
+    brandColours();
     document.querySelectorAll('[data-reload]:not([data-wired])').forEach(function (b) {
       b.setAttribute('data-wired', '');
       b.addEventListener('click', function () {

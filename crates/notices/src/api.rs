@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::error::{AppResult, ErrorBody};
 use kernel::web::AppState;
 use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
@@ -95,7 +95,7 @@ async fn notices_board(
     ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> AppResult<Json<NoticeBoard>> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let board = store::board_page(&state.db, &c.code, &q.q, q.category, page).await?;
     Ok(Json(NoticeBoard {
         page,
@@ -127,6 +127,7 @@ async fn notices_create(
     Ok((StatusCode::CREATED, Json(notice_api(n, true))).into_response())
 }
 
+/// The notice as this reader may see it ([`crate::access::readable`], shared with the page).
 async fn visible(
     state: &AppState,
     ctx: &Ctx,
@@ -134,15 +135,7 @@ async fn visible(
     id: i64,
 ) -> AppResult<(notice::Model, bool)> {
     let c = state.communes.active(code)?;
-    let n = store::find(&state.db, &c.code, id).await?;
-    let staff = ctx
-        .user
-        .as_ref()
-        .is_some_and(|u| u.has_role_in(&c, PUBLISHERS));
-    if !staff && !store::is_public(&n, Utc::now()) {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "notice_unknown"));
-    }
-    Ok((n, staff))
+    crate::access::readable(&state.db, &c, id, ctx.user.as_deref()).await
 }
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}", tag = "notices",

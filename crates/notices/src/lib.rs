@@ -2,6 +2,7 @@
 //! board, emergency alerts people acknowledge, reach by village and channel, topics to follow,
 //! the events calendar (iCalendar) and loudspeaker bulletins (B3, D2, G3, I1; 1.3, 6.2, 17).
 
+pub mod access;
 pub mod api;
 pub mod benchdata;
 pub mod bulletin;

@@ -315,12 +315,12 @@ pub async fn board(
     for w in folded.split(' ').filter(|w| !w.is_empty()).take(8) {
         sel = sel.filter(notice::Column::SearchFolded.contains(w));
     }
-    let page = page.clamp(1, 10_000);
+    let page = page.clamp(1, kernel::paging::MAX_PAGE);
     let mut rows = sel
         .order_by_desc(notice::Column::Pinned)
         .order_by_desc(notice::Column::PublishAt)
         .order_by_desc(notice::Column::Id)
-        .offset((page - 1) * BOARD_PAGE)
+        .offset(kernel::paging::offset(page, BOARD_PAGE))
         .limit(BOARD_PAGE + 1)
         .all(db)
         .await?;
@@ -374,7 +374,7 @@ pub async fn office_list(
     let total = sel.clone().count(db).await?;
     let rows = sel
         .order_by_desc(notice::Column::Id)
-        .offset((page.clamp(1, 10_000) - 1) * BOARD_PAGE)
+        .offset(kernel::paging::offset(page, BOARD_PAGE))
         .limit(BOARD_PAGE)
         .all(db)
         .await?;

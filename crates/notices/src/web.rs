@@ -111,7 +111,7 @@ async fn board(
     Query(q): Query<BoardQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let category = Category::parse(&q.category);
     let board = store::board_page(&state.db, &c.code, &q.q, category, page).await?;
     let (rows, more) = (&board.0, board.1);
@@ -160,22 +160,18 @@ struct NoticePage {
     is_staff: bool,
 }
 
+/// The notice as this reader may see it ([`crate::access::readable`], shared with the API).
 async fn notice_for(
     state: &AppState,
     ctx: &Ctx,
     c: &CommuneInfo,
     id: i64,
 ) -> AppResult<notice::Model> {
-    let n = store::find(&state.db, &c.code, id).await?;
-    // Off the board (scheduled, withdrawn, expired): only the commune's staff see it.
-    let staff = ctx.user.as_ref().is_some_and(|u| u.is_staff_of(c));
-    if !store::is_public(&n, Utc::now()) && !staff {
-        return Err(AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "notice_unknown",
-        ));
-    }
-    Ok(n)
+    Ok(
+        crate::access::readable(&state.db, c, id, ctx.user.as_deref())
+            .await?
+            .0,
+    )
 }
 
 async fn show(
@@ -201,7 +197,8 @@ async fn show(
         .into_iter()
         .map(|a| (a.attachment_id, a.name))
         .collect();
-    let is_staff = ctx.user.as_ref().is_some_and(|u| u.is_staff_of(&c));
+    // The reach page is the publishers' (the same rule that lets them read drafts).
+    let is_staff = crate::access::is_publisher(ctx.user.as_deref(), &c);
     let shell = Shell::new(&state, &ctx, Some(c.clone()), &n.title).await;
     Ok(render(&NoticePage {
         shell,

@@ -649,10 +649,10 @@ pub async fn inbox(
     if f.mine {
         q = q.filter(dossier::Column::AssigneeId.eq(me));
     }
-    let page = f.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(f.page);
     Ok(q.order_by_asc(dossier::Column::DueDate)
         .order_by_asc(dossier::Column::Id)
-        .offset((page - 1) * INBOX_PAGE)
+        .offset(kernel::paging::offset(page, INBOX_PAGE))
         .limit(INBOX_PAGE)
         .all(db)
         .await?)

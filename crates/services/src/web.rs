@@ -494,6 +494,10 @@ struct TrackPage {
     error: Option<String>,
     found: Option<DossierView>,
     events: Vec<EventRow>,
+    /// The payment QR can be drawn (a fee is due and the commune has a bank account): decided
+    /// here rather than by hiding a broken image from an inline `onerror`, which the
+    /// Content-Security-Policy forbids.
+    qr: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -537,6 +541,10 @@ async fn track(
             Err(e) => return Err(e),
         }
     }
+    let qr = match &found {
+        Some(v) if v.fee_due => store::payment_account(&state.db, &c.code).await?.is_some(),
+        _ => false,
+    };
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("svc.track")).await;
     Ok(render_status(
         status,
@@ -548,6 +556,7 @@ async fn track(
             error,
             found,
             events,
+            qr,
         },
     ))
 }

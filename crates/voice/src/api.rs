@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
-use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::error::{AppResult, ErrorBody};
 use kernel::web::AppState;
 use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
@@ -200,33 +200,26 @@ async fn submit_feedback(
     Ok((StatusCode::CREATED, Json(to_api(f, &cats, false))).into_response())
 }
 
+/// One report by its receipt code: what [`crate::model::sight`] allows the caller, through the
+/// throttled look-up the follow page and Open311 share.
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/{receipt}", tag = "voice",
     params(("code" = String, Path, description = "Commune code"), ("receipt" = String, Path, description = "Receipt code")),
-    responses((status = 200, body = Feedback), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Feedback, description = "The report; `text`, `address`, `lat`, `lon`, `village_id` and `rating_comment` are empty unless the caller sent it, is an official who may see it, or it is on the public board"),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "Too many failed look-ups from this address")))]
 async fn get_feedback(
     State(state): State<AppState>,
+    axum::Extension(guard): axum::Extension<crate::receipt::Guard>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     ApiPath((code, receipt)): ApiPath<(String, String)>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
-    let f = store::by_receipt(&state.db, &c.code, &receipt).await?;
-    let cats = store::categories(&state.db, &c.code, true).await?;
-    let cat = cats
-        .iter()
-        .find(|x| x.id == f.category_id)
-        .ok_or_else(AppError::not_found)?;
-    let staff = ctx
-        .user
-        .as_ref()
-        .is_some_and(|u| model::may_see(&store::actor(u, &c), &store::report(&f, cat)));
-    let reporter = ctx
-        .user
-        .as_ref()
-        .is_some_and(|u| f.reporter_user_id == Some(u.id));
-    if cat.restricted && !staff && !reporter {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "feedback_unknown"));
-    }
-    Ok(Json(to_api(f, &cats, staff)))
+    let ip = kernel::web::ops::client_ip(&ext);
+    let found =
+        crate::receipt::look_up(&state.db, &guard, ip, &c, &receipt, ctx.user.as_deref()).await?;
+    let staff = found.sight == model::Sight::Staff;
+    let f = crate::receipt::redacted(found.report, found.sight);
+    Ok(Json(to_api(f, &found.cats, staff)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -256,7 +249,8 @@ async fn feedback_board(
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
-    let (rows, more) = store::board(&state.db, &c.code, &cats, q.page.unwrap_or(1)).await?;
+    let (rows, more) =
+        store::board(&state.db, &c.code, &cats, kernel::paging::page(q.page)).await?;
     Ok(Json(FeedbackPage {
         total: None,
         more,
@@ -285,10 +279,10 @@ async fn feedback_triage(
         Utc::now(),
     )
     .await?;
-    let page = f.page.unwrap_or(1).max(1);
+    let page = kernel::paging::page(f.page);
     Ok(Json(FeedbackPage {
         total: Some(total),
-        more: page * store::PAGE < total,
+        more: kernel::paging::more_after(page, store::PAGE, total),
         items: rows.into_iter().map(|x| to_api(x, &cats, true)).collect(),
     }))
 }

@@ -11,6 +11,7 @@ pub mod migration;
 pub mod model;
 pub mod open311;
 pub mod polls;
+pub mod receipt;
 pub mod store;
 mod web;
 
@@ -101,9 +102,11 @@ impl Room for VoiceRoom {
     }
 
     fn router(&self) -> Router<AppState> {
+        // One throttle of failed receipt look-ups for the page, the API and Open311 alike.
         web::router()
             .merge(api::router())
             .merge(open311::router())
+            .layer(axum::Extension(receipt::Guard::default()))
             .merge(polls::router())
             .merge(community::router())
     }

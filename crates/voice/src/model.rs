@@ -166,6 +166,60 @@ pub fn may_see(a: &Actor, r: &Report) -> bool {
             && a.departments.iter().any(|d| d == r.category_department))
 }
 
+/// How much of one report a reader gets. Ordered: each level shows what the one before shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sight {
+    /// Nothing: answered as if the receipt code did not exist.
+    None,
+    /// Whoever holds the receipt code: category, status and its history, dates, and the
+    /// commune's public answer (or reason for rejecting). Not the text, the address, the
+    /// coordinates, the village, the photos, nor the reporter's rating comment.
+    Status,
+    /// A report on the public board: the text, place and photos too (never who sent it).
+    Public,
+    /// The reporter, signed in: all of their own report.
+    Reporter,
+    /// An official who may see the report in the back office ([`may_see`]): everything.
+    Staff,
+}
+
+/// Whether a report is on the public board (and so in every public list: the board page, its
+/// map, the API's `feedback/board`, Open311's `requests`): answered or closed with an answer,
+/// and never of a restricted (security) category. `store::public_reports` is the same
+/// condition in SQL.
+pub fn on_board(status: Status, answered: bool, restricted: bool) -> bool {
+    answered && !restricted && matches!(status, Status::Answered | Status::Closed)
+}
+
+/// THE rule for what one report shows, the same through every door (the follow page and its
+/// photos, `GET /api/v1/communes/{code}/feedback/{receipt}`, Open311 `requests/{id}` and
+/// `tokens/{id}`); `receipt::look_up` applies it, after the per-address throttle on failed
+/// look-ups:
+/// - officials who [`may_see`] the report see everything ([`Sight::Staff`]);
+/// - its signed-in reporter sees all of it ([`Sight::Reporter`]);
+/// - a restricted (security) report shows nothing to anyone else ([`Sight::None`]);
+/// - a report on the public board ([`on_board`]) shows what the board shows ([`Sight::Public`]);
+/// - any other report shows only its status and the public answer to whoever holds the
+///   code ([`Sight::Status`]): a receipt code is a claim check, not a key to a neighbour's
+///   text, address and coordinates.
+pub fn sight(reader: Option<&Actor>, r: &Report, public: bool) -> Sight {
+    if let Some(a) = reader {
+        if may_see(a, r) {
+            return Sight::Staff;
+        }
+        if r.reporter_user_id.is_some() && r.reporter_user_id == Some(a.user_id) {
+            return Sight::Reporter;
+        }
+    }
+    if r.restricted {
+        Sight::None
+    } else if public {
+        Sight::Public
+    } else {
+        Sight::Status
+    }
+}
+
 /// Checks a step against the state machine and the actor's rights.
 pub fn check(a: &Actor, r: &Report, action: Action, from: Status) -> Result<Status, Refusal> {
     if !may_see(a, r) {
@@ -297,6 +351,49 @@ pub fn parse_coordinate(s: &str) -> Result<Option<f64>, Invalid> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn what_a_report_shows_to_whom() {
+        let r = |restricted| Report {
+            restricted,
+            category_department: "police",
+            assignee_id: None,
+            reporter_user_id: Some(7),
+        };
+        let person = |roles: Vec<Role>, id| Actor {
+            roles,
+            departments: vec![],
+            user_id: id,
+        };
+        let official = person(vec![Role::Official], 1);
+        let reporter = person(vec![], 7);
+        let neighbour = person(vec![], 8);
+        let village_head = person(vec![Role::VillageHead], 9);
+        for public in [false, true] {
+            assert_eq!(sight(Some(&official), &r(false), public), Sight::Staff);
+            assert_eq!(sight(Some(&reporter), &r(false), public), Sight::Reporter);
+            assert_eq!(sight(Some(&reporter), &r(true), public), Sight::Reporter);
+            assert_eq!(sight(Some(&official), &r(true), public), Sight::None);
+            assert_eq!(sight(None, &r(true), public), Sight::None);
+        }
+        for reader in [None, Some(&neighbour), Some(&village_head)] {
+            assert_eq!(sight(reader, &r(false), false), Sight::Status);
+            assert_eq!(sight(reader, &r(false), true), Sight::Public);
+        }
+        assert!(on_board(Status::Answered, true, false));
+        assert!(on_board(Status::Closed, true, false));
+        assert!(!on_board(Status::Closed, false, false));
+        assert!(!on_board(Status::Answered, true, true));
+        for s in [
+            Status::New,
+            Status::Assigned,
+            Status::Rejected,
+            Status::Merged,
+        ] {
+            assert!(!on_board(s, true, false));
+        }
+    }
+
     use super::*;
 
     fn official(id: i64, dept: &str) -> Actor {

@@ -19,7 +19,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use crate::entity::{category, feedback};
-use crate::model::{self, Status};
+use crate::model::{self, Sight, Status};
+use crate::receipt;
 use crate::store::{self, NewFeedback};
 
 pub fn router() -> Router<AppState> {
@@ -147,7 +148,13 @@ fn error(f: Format, status: StatusCode, description: &str) -> Response {
     )
 }
 
+/// An error in the spec's shape. Server errors are logged first, as the kernel's `AppError`
+/// does for every other route: Open311 answers in its own shape, so they would otherwise
+/// vanish without a trace.
 fn app_error(f: Format, e: &AppError) -> Response {
+    if e.status.is_server_error() {
+        tracing::error!(code = e.code, detail = ?e.detail, "request failed");
+    }
     let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
         StatusCode::BAD_REQUEST
     } else {
@@ -276,6 +283,8 @@ fn request_json(f: &feedback::Model, cats: &[category::Model], media_url: Option
 async fn top(
     State(state): State<AppState>,
     axum::Extension(cache): axum::Extension<std::sync::Arc<ListCache>>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     headers: axum::http::HeaderMap,
     Path(resource): Path<String>,
     RawQuery(q): RawQuery,
@@ -295,7 +304,13 @@ async fn top(
                 Err(e) => app_error(f, &e),
             }
         }
-        "requests" => list_requests(&state, &cache, f, &p).await,
+        "requests" => match p.get("service_request_id").filter(|s| !s.trim().is_empty()) {
+            Some(ids) => {
+                let ip = kernel::web::ops::client_ip(&ext);
+                requests_by_id(&state, &guard, ip, f, &p, ids).await
+            }
+            None => list_requests(&state, &cache, f, &p).await,
+        },
         _ => error(f, StatusCode::NOT_FOUND, "Không có tài nguyên này"),
     }
 }
@@ -371,7 +386,7 @@ async fn service_definition(
     )
 }
 
-/// The visible requests of the commune: never the restricted (security) categories.
+/// The commune's public requests: exactly those on the public board.
 async fn list_requests(
     state: &AppState,
     cache: &ListCache,
@@ -391,10 +406,11 @@ async fn list_requests(
         return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
     }
     let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
-    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
+    // The public list is the public board (`model::on_board`): answered reports of open
+    // categories. Others are followed one by one with their receipt code.
     let mut q = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(&c.code))
-        .filter(feedback::Column::CategoryId.is_not_in(restricted));
+        .filter(store::public_reports(&cats));
     let parse_time = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
         match p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -403,11 +419,7 @@ async fn list_requests(
                 .map_err(|_| format!("{k} phải theo ISO 8601, ví dụ 2025-07-01T00:00:00+07:00")),
         }
     };
-    if let Some(ids) = p.get("service_request_id").filter(|s| !s.trim().is_empty()) {
-        // Asking by id ignores every other filter, as the spec says.
-        let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_owned()).collect();
-        q = q.filter(feedback::Column::ReceiptCode.is_in(ids));
-    } else {
+    {
         let (start, end) = match (parse_time("start_date"), parse_time("end_date")) {
             (Ok(s), Ok(e)) => (s, e),
             (Err(m), _) | (_, Err(m)) => return error(f, StatusCode::BAD_REQUEST, &m),
@@ -468,8 +480,71 @@ async fn list_requests(
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// `requests.{json|xml}?service_request_id=a,b,…`: each id is a look-up by receipt code, as
+/// for `requests/{id}` (throttled, and shown as [`crate::model::sight`] allows a caller without
+/// an account), not a filter on the public list. Other filters are ignored, as the spec says.
+async fn requests_by_id(
+    state: &AppState,
+    guard: &receipt::Guard,
+    ip: std::net::IpAddr,
+    f: Format,
+    p: &BTreeMap<String, String>,
+    ids: &str,
+) -> Response {
+    let c = commune_or_error!(state, p, f);
+    let mut list = vec![];
+    for id in ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .take(50)
+    {
+        match receipt::look_up(&state.db, guard, ip, &c, id, None).await {
+            Ok(found) => list.push(public_request(state, &c, found).await),
+            Err(e) if e.status == StatusCode::NOT_FOUND => {}
+            Err(e) => return app_error(f, &e),
+        }
+    }
+    match list.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(list) => respond(StatusCode::OK, f, "service_requests", Value::Array(list)),
+        Err(e) => app_error(f, &e),
+    }
+}
+
+/// A found request as an anonymous caller may see it: redacted below [`Sight::Public`]
+/// (no description, address, position nor photo).
+async fn public_request(
+    state: &AppState,
+    c: &CommuneInfo,
+    found: receipt::Found,
+) -> Result<Value, AppError> {
+    let fb = receipt::redacted(found.report, found.sight);
+    let media = if found.sight < Sight::Public {
+        None
+    } else {
+        store::photos(&state.db, fb.id).await?.first().map(|a| {
+            format!(
+                "{}/c/{}/feedback/{}/photos/{a}",
+                state.config.public_url.trim_end_matches('/'),
+                c.code,
+                fb.receipt_code
+            )
+        })
+    };
+    let mut one = request_json(&fb, &found.cats, media);
+    if found.sight < Sight::Public {
+        one["description"] = Value::Null;
+    }
+    Ok(one)
+}
+
+/// One request by its id (the receipt code): [`crate::model::sight`] for a caller without an
+/// account, through the throttled look-up the follow page and the API share. A request not on
+/// the public board shows its status and answer, without description, address or position.
 async fn one_request(
     State(state): State<AppState>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -477,40 +552,27 @@ async fn one_request(
         return unknown_resource();
     };
     let c = commune_or_error!(&state, &p, f);
-    let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
-    let found = store::by_receipt(&state.db, &c.code, id)
-        .await
-        .ok()
-        .filter(|x| {
-            cats.iter()
-                .find(|c| c.id == x.category_id)
-                .is_some_and(|c| !c.restricted)
-        });
-    let Some(fb) = found else {
-        return error(f, StatusCode::NOT_FOUND, "service_request_id không tồn tại");
-    };
-    let media = match store::photos(&state.db, fb.id).await {
-        Ok(ph) => ph.first().map(|a| {
-            format!(
-                "{}/c/{}/feedback/{}/photos/{a}",
-                state.config.public_url.trim_end_matches('/'),
-                c.code,
-                fb.receipt_code
-            )
-        }),
+    let ip = kernel::web::ops::client_ip(&ext);
+    let found = match receipt::look_up(&state.db, &guard, ip, &c, id, None).await {
+        Ok(x) => x,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return error(f, StatusCode::NOT_FOUND, "service_request_id không tồn tại");
+        }
         Err(e) => return app_error(f, &e),
     };
-    respond(
-        StatusCode::OK,
-        f,
-        "service_requests",
-        json!([request_json(&fb, &cats, media)]),
-    )
+    let one = match public_request(&state, &c, found).await {
+        Ok(one) => one,
+        Err(e) => return app_error(f, &e),
+    };
+    respond(StatusCode::OK, f, "service_requests", json!([one]))
 }
 
-/// Requests are created at once, so a token is the request's own receipt code.
+/// Requests are created at once, so a token is the request's own receipt code (looked up
+/// through the same throttle, so tokens cannot be guessed either).
 async fn token(
     State(state): State<AppState>,
+    axum::Extension(guard): axum::Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -518,14 +580,18 @@ async fn token(
         return unknown_resource();
     };
     let c = commune_or_error!(&state, &p, f);
-    match store::by_receipt(&state.db, &c.code, tok).await {
-        Ok(fb) => respond(
+    let ip = kernel::web::ops::client_ip(&ext);
+    match receipt::look_up(&state.db, &guard, ip, &c, tok, None).await {
+        Ok(found) => respond(
             StatusCode::OK,
             f,
             "service_requests",
-            json!([{"service_request_id": fb.receipt_code, "token": tok}]),
+            json!([{"service_request_id": found.report.receipt_code, "token": tok}]),
         ),
-        Err(_) => error(f, StatusCode::NOT_FOUND, "token không tồn tại"),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            error(f, StatusCode::NOT_FOUND, "token không tồn tại")
+        }
+        Err(e) => app_error(f, &e),
     }
 }
 
@@ -638,6 +704,43 @@ pub(crate) async fn post_request_doc() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Write` into a shared buffer, for a subscriber the test can read.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn server_errors_are_logged_client_errors_are_not() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let res = app_error(Format::Json, &AppError::internal("database is down"));
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let res = app_error(Format::Xml, &AppError::invalid("text_empty", "description"));
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        });
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("ERROR") && text.contains("request failed"),
+            "{text}"
+        );
+        assert!(text.contains("database is down"), "{text}");
+        assert_eq!(text.lines().count(), 1, "only the 5xx is logged: {text}");
+    }
 
     #[test]
     fn xml_lists_use_the_spec_element_names_and_escape_text() {

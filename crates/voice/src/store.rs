@@ -563,11 +563,11 @@ pub async fn triage(
         q = q.filter(feedback::Column::AssigneeId.eq(a.user_id));
     }
     let total = q.clone().count(db).await?;
-    let page = f.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(f.page);
     let rows = q
         .order_by_asc(feedback::Column::DueAt)
         .order_by_asc(feedback::Column::Id)
-        .offset((page - 1) * PAGE)
+        .offset(kernel::paging::offset(page, PAGE))
         .limit(PAGE)
         .all(db)
         .await?;
@@ -804,6 +804,16 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
 
 // ---- the public board ----
 
+/// The reports on the public board, as a filter: [`crate::model::on_board`] in SQL. Every
+/// public list (the board, its map, the API's board, Open311's `requests`) uses it.
+pub fn public_reports(cats: &[category::Model]) -> Condition {
+    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
+    Condition::all()
+        .add(feedback::Column::AnsweredAt.is_not_null())
+        .add(feedback::Column::Status.is_in([Status::Answered.as_str(), Status::Closed.as_str()]))
+        .add(feedback::Column::CategoryId.is_not_in(restricted))
+}
+
 /// Answered reports anyone may read, newest answer first: restricted categories never
 /// appear, nor who reported. Returns the page and whether another follows (no count: it
 /// would read every answered report on each view).
@@ -813,17 +823,12 @@ pub async fn board(
     cats: &[category::Model],
     page: u64,
 ) -> AppResult<(Vec<feedback::Model>, bool)> {
-    let restricted: Vec<i64> = cats.iter().filter(|c| c.restricted).map(|c| c.id).collect();
     let mut rows = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(commune))
-        .filter(feedback::Column::AnsweredAt.is_not_null())
-        .filter(
-            feedback::Column::Status.is_in([Status::Answered.as_str(), Status::Closed.as_str()]),
-        )
-        .filter(feedback::Column::CategoryId.is_not_in(restricted))
+        .filter(public_reports(cats))
         .order_by_desc(feedback::Column::AnsweredAt)
         .order_by_desc(feedback::Column::Id)
-        .offset((page.clamp(1, 10_000) - 1) * PAGE)
+        .offset(kernel::paging::offset(page, PAGE))
         .limit(PAGE + 1)
         .all(db)
         .await?;

@@ -23,7 +23,8 @@ use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
 use crate::entity::{category, feedback};
-use crate::model::{self, Action, Bounds, Status};
+use crate::model::{self, Action, Bounds, Sight, Status};
+use crate::receipt;
 use crate::store::{self, NewFeedback, Step, TriageFilter};
 
 pub fn router() -> Router<AppState> {
@@ -218,7 +219,7 @@ async fn board(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let d = board_data(&state, &cache, &c.code, page).await?;
     let rows = d
         .list
@@ -488,22 +489,14 @@ async fn event_rows(
 
 /// May this visitor open the report's page? Restricted reports: the reporter and the
 /// officials the rules allow; others: anyone holding the receipt code.
-fn may_follow(ctx: &Ctx, c: &CommuneInfo, f: &feedback::Model, cat: &category::Model) -> bool {
-    if !cat.restricted {
-        return true;
-    }
-    ctx.user.as_ref().is_some_and(|u| {
-        f.reporter_user_id == Some(u.id)
-            || model::may_see(&store::actor(u, c), &store::report(f, cat))
-    })
-}
-
 #[derive(Template)]
 #[template(path = "fb_follow.html")]
 struct FollowPage {
     shell: Shell,
     code: String,
     f: Row,
+    /// The text and place are the reporter's and the officials' only (see `model::sight`).
+    withheld: bool,
     photos: Vec<i64>,
     events: Vec<EventRow>,
     may_rate: bool,
@@ -511,19 +504,21 @@ struct FollowPage {
     error: Option<String>,
 }
 
+/// The follow page shows what [`crate::model::sight`] allows this reader, found through the
+/// throttled [`receipt::look_up`] every door shares.
 async fn follow_page(
     state: &AppState,
     ctx: &Ctx,
+    guard: &receipt::Guard,
+    ip: std::net::IpAddr,
     c: Arc<CommuneInfo>,
     receipt: &str,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
-    let f = store::by_receipt(&state.db, &c.code, receipt).await?;
-    let cats = store::categories(&state.db, &c.code, true).await?;
-    let cat = cat_of(&cats, f.category_id).ok_or_else(AppError::not_found)?;
-    if !may_follow(ctx, &c, &f, cat) {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "feedback_unknown"));
-    }
+    let found = receipt::look_up(&state.db, guard, ip, &c, receipt, ctx.user.as_deref()).await?;
+    let sight = found.sight;
+    let cat = found.category().cloned().ok_or_else(AppError::not_found)?;
+    let f = receipt::redacted(found.report, sight);
     let is_reporter = ctx
         .user
         .as_ref()
@@ -537,7 +532,11 @@ async fn follow_page(
         Some(id) => Some(store::by_id(&state.db, &c.code, id).await?.receipt_code),
         None => None,
     };
-    let photos = store::photos(&state.db, f.id).await?;
+    let photos = if sight >= Sight::Public {
+        store::photos(&state.db, f.id).await?
+    } else {
+        vec![]
+    };
     let events = event_rows(state, ctx, &f, false).await?;
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("fb.follow")).await;
     Ok(render_for(
@@ -545,7 +544,8 @@ async fn follow_page(
         &FollowPage {
             shell,
             code: c.code.clone(),
-            f: row(ctx, &f, Some(cat), is_reporter),
+            f: row(ctx, &f, Some(&cat), is_reporter),
+            withheld: sight < Sight::Public,
             photos,
             events,
             may_rate,
@@ -563,6 +563,8 @@ struct FollowQuery {
 
 async fn follow(
     State(state): State<AppState>,
+    Extension(guard): Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     Query(q): Query<FollowQuery>,
@@ -578,7 +580,8 @@ async fn follow(
         ))
         .into_response());
     }
-    follow_page(&state, &ctx, c, &receipt, None).await
+    let ip = kernel::web::ops::client_ip(&ext);
+    follow_page(&state, &ctx, &guard, ip, c, &receipt, None).await
 }
 
 #[derive(Deserialize)]
@@ -591,6 +594,8 @@ struct RateForm {
 
 async fn rate(
     State(state): State<AppState>,
+    Extension(guard): Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<RateForm>,
@@ -601,23 +606,29 @@ async fn rate(
     match store::rate(&state.db, &c, &receipt, u.id, stars, &f.comment).await {
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/feedback/{receipt}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            follow_page(&state, &ctx, c, &receipt, Some(&e)).await
+            let ip = kernel::web::ops::client_ip(&ext);
+            follow_page(&state, &ctx, &guard, ip, c, &receipt, Some(&e)).await
         }
         Err(e) => Err(e),
     }
 }
 
-/// A report's photo, for whoever may open the report.
+/// A report's photo, for whoever may read the report's text ([`Sight::Public`] and above).
 async fn photo(
     State(state): State<AppState>,
+    Extension(guard): Extension<receipt::Guard>,
+    ext: axum::http::Extensions,
     ctx: Ctx,
     Path((code, receipt, att)): Path<(String, String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let f = store::by_receipt(&state.db, &c.code, &receipt).await?;
-    let cats = store::categories(&state.db, &c.code, true).await?;
-    let cat = cat_of(&cats, f.category_id).ok_or_else(AppError::not_found)?;
-    if !may_follow(&ctx, &c, &f, cat) || !store::photos(&state.db, f.id).await?.contains(&att) {
+    let ip = kernel::web::ops::client_ip(&ext);
+    let found = receipt::look_up(&state.db, &guard, ip, &c, &receipt, ctx.user.as_deref()).await?;
+    if found.sight < Sight::Public
+        || !store::photos(&state.db, found.report.id)
+            .await?
+            .contains(&att)
+    {
         return Err(AppError::not_found());
     }
     let a = state.files.find(&state.db, &c.code, att).await?;

@@ -127,3 +127,45 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
     }
     Ok(created)
 }
+
+/// One line of the console's list of demo accounts: phone, password, name and role in
+/// Vietnamese and English, e.g.
+/// `  0912000001   Demo-ab3cd       Nguyễn Văn An — Quản trị xã / Commune administrator`.
+pub fn account_line(phone: &str, password: &str, name: &str) -> String {
+    use kernel::i18n::{Locale, t};
+    let role = PEOPLE
+        .iter()
+        .find(|p| p.0 == phone)
+        .map(|p| {
+            let key = p.2.label_key();
+            format!(" — {} / {}", t(Locale::Vi, &key), t(Locale::En, &key))
+        })
+        .unwrap_or_default();
+    format!("  {phone:<12} {password:<16} {name}{role}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_lists_each_account_with_its_role_in_both_languages() {
+        assert_eq!(
+            account_line("0912000001", "Demo-ab3cd", "Nguyễn Văn An"),
+            "  0912000001   Demo-ab3cd       Nguyễn Văn An — Quản trị xã / Commune administrator"
+        );
+        assert!(
+            account_line("0912000004", "Demo-x", "y").ends_with(" — Trưởng thôn / Village head")
+        );
+        assert!(
+            account_line("0912000000", "p", "n")
+                .ends_with("Quản trị hệ thống / System administrator")
+        );
+        // Every demo person has a role with a text in both catalogues.
+        for (phone, name, role, _) in PEOPLE {
+            let line = account_line(phone, "p", name);
+            assert!(line.contains(" — "), "{line}");
+            assert!(!line.contains(&role.label_key()), "untranslated: {line}");
+        }
+    }
+}

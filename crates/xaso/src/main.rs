@@ -140,14 +140,20 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     Ok(c)
 }
 
+/// JSON logs on stderr, so the console (stdout: the URL, the demo accounts) stays readable.
+/// Per-request lines are at debug level and so off by default; `XASO_LOG` (or `RUST_LOG`),
+/// e.g. `XASO_LOG=info,kernel::web::ops=debug`, turns them on. Warnings and errors (a failed
+/// request, a job that gave up) always reach stderr.
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("XASO_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(false)
+        .with_writer(std::io::stderr)
         .init();
 }
 
@@ -412,7 +418,7 @@ fn print_demo(created: &[(String, String, String)]) {
         "\nDemo commune Xã Minh Hợp (17071) seeded. Accounts (passwords shown only this once):"
     );
     for (phone, name, pw) in created {
-        println!("  {phone:<12} {pw:<16} {name}");
+        println!("{}", xaso::demo::account_line(phone, pw, name));
     }
     println!();
 }

@@ -60,6 +60,15 @@ impl CurrentUser {
         self.roles_in(c).any(Role::is_staff)
     }
 
+    /// Who may read the commune's staff list (names, roles, departments, personal phone
+    /// numbers): THE rule for the back-office staff page and `GET /api/v1/communes/{code}/staff`.
+    /// The commune's officials, leaders and admins, and admins above it, who work with and
+    /// manage these people. Village heads and reviewers have the public officials' directory
+    /// (office hours, no personal numbers), as citizens do.
+    pub fn may_read_staff_list(&self, c: &crate::tenancy::CommuneInfo) -> bool {
+        self.has_role_in(c, STAFF_LIST_READERS)
+    }
+
     /// The role to record in the audit log for an action in this commune: the strongest held.
     pub fn acting_role(&self, c: &crate::tenancy::CommuneInfo) -> Role {
         self.roles_in(c)
@@ -67,6 +76,14 @@ impl CurrentUser {
             .unwrap_or(Role::Citizen)
     }
 }
+
+/// See [`CurrentUser::may_read_staff_list`].
+pub const STAFF_LIST_READERS: &[Role] = &[
+    Role::Official,
+    Role::Leader,
+    Role::CommuneAdmin,
+    Role::SystemAdmin,
+];
 
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))

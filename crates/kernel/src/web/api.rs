@@ -177,7 +177,10 @@ async fn staff(
     ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<StaffMember>>> {
     let c = state.communes.active(&code)?;
-    ctx.staff(&c)?;
+    // The page's rule too (`CurrentUser::may_read_staff_list`): not for village heads.
+    if !ctx.staff(&c)?.may_read_staff_list(&c) {
+        return Err(AppError::forbidden());
+    }
     let rows = accounts::staff_of(&state.db, &c.code).await?;
     Ok(Json(
         rows.into_iter()
@@ -258,7 +261,7 @@ async fn audit_log(
     let (entries, total) = audit::list(&state.db, &c.code, &f).await?;
     Ok(Json(AuditPage {
         total,
-        page: f.page.unwrap_or(1).max(1),
+        page: crate::paging::page(f.page),
         entries,
     }))
 }

@@ -235,7 +235,15 @@ pub async fn context_layer(
     };
 
     res = present_error(&state, &ctx, res).await;
-    if let Some(n) = new_nonce {
+    // A response a shared cache may keep (`Cache-Control: public`) must carry no cookie: the
+    // cache would hand this visitor's CSRF nonce (or anything else) to everyone after them.
+    // Enforced here, once, for every handler: such responses lose any Set-Cookie, and the
+    // CSRF nonce waits for the next page that is not public.
+    let shared_cacheable = is_public_cacheable(res.headers());
+    if shared_cacheable {
+        res.headers_mut().remove(SET_COOKIE);
+    }
+    if let Some(n) = new_nonce.filter(|_| !shared_cacheable) {
         res.headers_mut().append(
             SET_COOKIE,
             set_cookie(
@@ -251,6 +259,16 @@ pub async fn context_layer(
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// Whether `Cache-Control` lets shared caches store the response (the `public` directive).
+fn is_public_cacheable(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|d| d.trim().eq_ignore_ascii_case("public"))
 }
 
 /// Maps bare framework errors (413 from the body limit, 408 from the timeout, 405) to our

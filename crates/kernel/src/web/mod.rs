@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apidoc;
 pub mod assets;
+pub mod csp;
 pub mod csrf;
 pub mod ctx;
 pub mod extract;
@@ -170,6 +171,8 @@ pub fn map_body_rejection(r: BytesRejection) -> AppError {
 pub fn app(state: AppState, features: Router<AppState>) -> Router {
     let body_limit = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let csp = HeaderValue::from_str(&csp::policy(&state.config))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .merge(pages::router())
         .merge(api::router())
@@ -209,6 +212,10 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp::for_html(csp),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
         .with_state(state)

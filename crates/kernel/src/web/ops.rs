@@ -93,7 +93,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let elapsed = start.elapsed();
     state.metrics.observe(res.status(), elapsed);
-    // Every write, every error and every slow request is logged with its request id; fast
+    // Every write, every error and every slow request has a log line with its request id; fast
     // successful reads are only counted in /metrics, or tracking and home-page traffic would
     // drown the log (and cost a formatted line each at thousands of requests a second).
     let quiet_read = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD)
@@ -105,7 +105,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        tracing::info!(request_id = rid, method = %method, path = %path, status = res.status().as_u16(), micros = elapsed.as_micros() as u64, "request");
+        // At debug level: request lines would bury the console (`XASO_LOG` turns them on).
+        // A server error is a warning, so it reaches stderr with its request id.
+        if res.status().is_server_error() {
+            tracing::warn!(request_id = rid, method = %method, path = %path, status = res.status().as_u16(), micros = elapsed.as_micros() as u64, "request");
+        } else {
+            tracing::debug!(request_id = rid, method = %method, path = %path, status = res.status().as_u16(), micros = elapsed.as_micros() as u64, "request");
+        }
     }
     res
 }

@@ -248,7 +248,7 @@ async fn forum_list_topics(
 ) -> AppResult<Json<ForumTopicPage>> {
     let c = state.communes.active(&code)?;
     let m = moderator(&ctx, &c);
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = q.scope.unwrap_or_default();
     let (rows, total) = forum::topics(&state.db, &c, province_wide, scope, &q.q, page, m).await?;
@@ -334,7 +334,7 @@ async fn forum_get_topic(
     let c = state.communes.active(&code)?;
     let m = moderator(&ctx, &c);
     let t = forum::topic(&state.db, &c.code, id).await?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let (posts, total_posts) = forum::posts(&state.db, t.id, page).await?;
     Ok(Json(ForumTopicDetail {
         topic: topic_api(t, m),
@@ -456,7 +456,7 @@ async fn forum_reported_posts(
 ) -> AppResult<Json<ForumReportedPage>> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, MODERATORS)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let (rows, total) = forum::reported(&state.db, &c.code, page).await?;
     Ok(Json(ForumReportedPage {
         total,

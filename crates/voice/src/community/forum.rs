@@ -27,10 +27,6 @@ fn post_unknown() -> AppError {
     AppError::new(StatusCode::NOT_FOUND, "forum_post_unknown")
 }
 
-fn page_offset(page: u64, per: u64) -> u64 {
-    (page.clamp(1, 10_000) - 1) * per
-}
-
 /// The deployment's active communes when the province-wide forum is enabled: who may write
 /// in a shared topic is decided against them.
 pub fn province_wide(state: &kernel::web::AppState) -> Option<Vec<Arc<CommuneInfo>>> {
@@ -86,7 +82,7 @@ pub async fn topics(
         .order_by_desc(topic::Column::Pinned)
         .order_by_desc(topic::Column::LastPostAt)
         .order_by_desc(topic::Column::Id)
-        .offset(page_offset(page, TOPICS_PAGE))
+        .offset(kernel::paging::offset(page, TOPICS_PAGE))
         .limit(TOPICS_PAGE)
         .all(db)
         .await?;
@@ -119,7 +115,7 @@ pub async fn posts(
     let total = sel.clone().count(db).await?;
     let rows = sel
         .order_by_asc(post::Column::Id)
-        .offset(page_offset(page, POSTS_PAGE))
+        .offset(kernel::paging::offset(page, POSTS_PAGE))
         .limit(POSTS_PAGE)
         .all(db)
         .await?;
@@ -397,7 +393,7 @@ pub async fn reported(
         .order_by_asc(post::Column::Hidden)
         .order_by_desc(post::Column::ReportCount)
         .order_by_desc(post::Column::Id)
-        .offset(page_offset(page, TOPICS_PAGE))
+        .offset(kernel::paging::offset(page, TOPICS_PAGE))
         .limit(TOPICS_PAGE)
         .all(db)
         .await?;

@@ -214,7 +214,7 @@ async fn list_page(
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     let moderator = is_moderator(ctx, &c);
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = Scope::parse(&q.scope);
     let (topics, total) =
@@ -469,7 +469,7 @@ async fn post_in(state: &AppState, c: &CommuneInfo, id: i64, pid: i64) -> AppRes
 }
 
 fn back_to(c: &CommuneInfo, id: i64, page: Option<u64>, pid: i64, extra: &str) -> Response {
-    let page = page.unwrap_or(1).max(1);
+    let page = kernel::paging::page(page);
     Redirect::to(&format!(
         "/c/{}/forum/{id}?page={page}{extra}#p{pid}",
         c.code
@@ -554,7 +554,7 @@ async fn queue(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, MODERATORS)?;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let page = kernel::paging::page(q.page);
     let (list, total) = forum::reported(&state.db, &c.code, page).await?;
     let rows = list
         .iter()

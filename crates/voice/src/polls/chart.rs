@@ -26,7 +26,7 @@ pub fn bars(q: &QuestionResult, title_id: &str) -> Option<String> {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}" class="chart" width="100%" style="max-width:640px">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}" class="chart" width="100%">"#
     );
     let _ = write!(svg, r#"<title id="{title_id}">{}</title>"#, esc(&q.text));
     for (i, o) in q.options.iter().enumerate() {

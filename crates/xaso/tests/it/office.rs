@@ -284,14 +284,24 @@ async fn branding_shows_on_every_page() {
         let mut anon = app.client();
         let home = anon.get("/c/17071").await;
         assert!(
-            home.body.contains("--brand:#aa3300")
+            home.body.contains("/static/brand/aa3300.css")
                 && home.body.contains("Minh Hợp đổi mới")
                 && home.body.contains("/c/17071/logo")
+        );
+        // The colour comes as a stylesheet (the CSP refuses inline <style>).
+        let brand = anon.get("/static/brand/aa3300.css").await;
+        assert_eq!(brand.body, ":root{--brand:#aa3300}");
+        assert_eq!(
+            anon.get("/static/brand/aa3300;x.css").await.status,
+            StatusCode::NOT_FOUND
         );
         let logo = anon.get("/c/17071/logo").await;
         assert_eq!(logo.headers["content-type"], "image/png");
         assert!(
-            anon.get("/login").await.body.contains("--brand:#aa3300"),
+            anon.get("/login")
+                .await
+                .body
+                .contains("/static/brand/aa3300.css"),
             "branding on other pages"
         );
 
@@ -330,7 +340,12 @@ async fn branding_shows_on_every_page() {
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        assert!(anon.get("/c/17071").await.body.contains("--brand:#aa3300"));
+        assert!(
+            anon.get("/c/17071")
+                .await
+                .body
+                .contains("/static/brand/aa3300.css")
+        );
     });
 }
 

@@ -182,6 +182,43 @@ async fn posting_needs_a_key_and_creates_the_same_feedback_as_the_web() {
             .to_owned();
         assert!(id.starts_with("PA17071-"));
 
+        // Not answered yet: the public list (the board's) leaves it out, and the request
+        // itself shows its status without the reporter's text or position.
+        let list = c.get("/open311/v2/requests.json").await;
+        assert!(
+            !list.body.contains(&id),
+            "unanswered requests are not listed"
+        );
+        let xml = c.get(&format!("/open311/v2/requests/{id}.xml")).await;
+        assert!(
+            xml.body
+                .contains(&format!("<service_request_id>{id}</service_request_id>"))
+                && xml.body.contains("<status>open</status>")
+                && !xml.body.contains("trại lợn")
+        );
+        let tok = c.get(&format!("/open311/v2/tokens/{id}.json")).await.json();
+        assert_eq!(tok[0]["service_request_id"], id.as_str());
+
+        // Answered publicly, it joins the list (past the list read remembered above).
+        let inbox = admin
+            .get("/api/v1/communes/17071/office/feedback")
+            .await
+            .json();
+        let fid = inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["receipt_code"] == id.as_str())
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let r = admin
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/office/feedback/{fid}/steps"),
+                json!({"action": "answer", "version": 1, "note": "Đã yêu cầu trại lợn xử lý nước thải."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let list = c.get("/open311/v2/requests.json").await.json();
         let found = list
             .as_array()
@@ -192,30 +229,25 @@ async fn posting_needs_a_key_and_creates_the_same_feedback_as_the_web() {
             .clone();
         assert_eq!(
             (found["status"].as_str(), found["service_code"].as_str()),
-            (Some("open"), Some("environment"))
+            (Some("closed"), Some("environment"))
         );
         assert_eq!(found["lat"].as_f64(), Some(19.3312));
-        let xml = c.get(&format!("/open311/v2/requests/{id}.xml")).await;
-        assert!(
-            xml.body
-                .contains(&format!("<service_request_id>{id}</service_request_id>"))
-                && xml.body.contains("<status>open</status>")
-        );
-        let tok = c.get(&format!("/open311/v2/tokens/{id}.json")).await.json();
-        assert_eq!(tok[0]["service_request_id"], id.as_str());
+        assert_eq!(found["description"], "Nước thải trại lợn chảy ra mương");
         // Filters: by id (others ignored), status, service code, dates.
         let by_id = c
             .get(&format!(
-                "/open311/v2/requests.json?service_request_id={id}&status=closed"
+                "/open311/v2/requests.json?service_request_id={id}&status=open"
             ))
             .await
             .json();
         assert_eq!(by_id.as_array().unwrap().len(), 1);
+        let open = c.get("/open311/v2/requests.json?status=open").await.json();
+        assert!(!open.to_string().contains(&id));
         let closed = c
             .get("/open311/v2/requests.json?status=closed")
             .await
             .json();
-        assert!(!closed.to_string().contains(&id));
+        assert!(closed.to_string().contains(&id));
         let infra = c
             .get("/open311/v2/requests.json?service_code=infrastructure")
             .await
@@ -233,7 +265,7 @@ async fn posting_needs_a_key_and_creates_the_same_feedback_as_the_web() {
 
         // The officials see it in the same inbox as web feedback, with the caller's name.
         let list = admin
-            .get("/api/v1/communes/17071/office/feedback")
+            .get("/api/v1/communes/17071/office/feedback?status=all")
             .await
             .json();
         let row = list["items"]

@@ -275,8 +275,9 @@ pub async fn login(
         Ok(user) => {
             let token =
                 accounts::create_session(&state.db, user.id, state.config.session_days).await?;
-            let next = match f.next.as_deref() {
-                Some(n) if n != "/" => safe_next(Some(n)),
+            // A refused `next` falls back to the person's commune like an absent one.
+            let next = match safe_next(f.next.as_deref()) {
+                n if n != "/" => n,
                 _ => user
                     .commune_code
                     .map(|c| format!("/c/{c}"))

@@ -152,12 +152,40 @@ async fn prefs(State(state): State<AppState>, Query(p): Query<Prefs>) -> Respons
     res
 }
 
-/// Only local paths are followed after login or a preference change (no open redirects).
+/// Only same-origin paths are followed after login or a preference change (no open redirects).
+///
+/// The candidate is judged as a browser would read it: WHATWG URL parsing drops tab, CR and LF
+/// anywhere and C0 controls and spaces at either end, and reads `\` as `/`, so `/\t/evil.example`
+/// and `/\\evil.example` are really `//evil.example`, another host. So the candidate is resolved
+/// against a dummy origin with the same parser (`url`), kept only if the origin did not change,
+/// and re-emitted in normalised form (path and query, percent-encoded, no controls), which a
+/// browser cannot read differently.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    const BASE: &str = "http://xaso.invalid/";
+    let fallback = || "/".to_owned();
+    let Some(n) = next else {
+        return fallback();
+    };
+    let Ok(base) = url::Url::parse(BASE) else {
+        return fallback();
+    };
+    let Ok(u) = base.join(n) else {
+        return fallback();
+    };
+    if u.origin() != base.origin() || !u.username().is_empty() || u.password().is_some() {
+        return fallback();
     }
+    let mut out = u.path().to_owned();
+    if let Some(q) = u.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    // A path that normalises to `//host` (e.g. `/.//evil.example`) is a network-path reference
+    // once it stands alone in a Location header.
+    if !out.starts_with('/') || out.starts_with("//") {
+        return fallback();
+    }
+    out
 }
 
 /// The message to show above a form for a validation error.
@@ -177,8 +205,61 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/me")), "/me");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/c/17071?x=1&y=2")), "/c/17071?x=1&y=2");
+        assert_eq!(
+            safe_next(Some("/c/17071/feedback#map")),
+            "/c/17071/feedback"
+        );
+        assert_eq!(safe_next(Some("/a/../inbox")), "/inbox");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("")), "/");
+        // Non-ASCII and spaces come out percent-encoded, so the header is plain ASCII.
+        assert_eq!(safe_next(Some("/tìm kiếm")), "/t%C3%ACm%20ki%E1%BA%BFm");
+        for evil in [
+            "//evil.example",
+            "///evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "HTTPS://evil.example/",
+            "/\\evil.example",
+            "\\evil.example",
+            "/\\/evil.example",
+            "\\/evil.example",
+            "/\t/evil.example/",
+            "/\t\t/evil.example/",
+            "\t//evil.example",
+            "/\r/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\n//evil.example",
+            " //evil.example",
+            "\u{0}//evil.example",
+            "\u{1f}//evil.example",
+            "/\t\\evil.example",
+            "/.//evil.example",
+            "/./\\evil.example",
+            "/x/..//evil.example",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//xaso.invalid@evil.example",
+            "http://xaso.invalid@evil.example/",
+            "http://user:pw@xaso.invalid/",
+            "//evil.example:80",
+            "/%09/evil.example",
+        ] {
+            let got = safe_next(Some(evil));
+            // Whatever comes out stays on the host that sent it, read by the browser's parser.
+            let victim = url::Url::parse("https://victim.example/login").unwrap();
+            let followed = victim.join(&got).unwrap();
+            assert_eq!(followed.origin(), victim.origin(), "{evil:?} -> {got:?}");
+            assert!(!got.starts_with("//"), "{evil:?} -> {got:?}");
+            assert!(
+                !got.chars().any(|c| c.is_control() || c == '\\'),
+                "{evil:?} -> {got:?}"
+            );
+            assert!(got.starts_with('/'), "{evil:?} -> {got:?}");
+        }
     }
 }

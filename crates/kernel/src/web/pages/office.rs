@@ -39,7 +39,7 @@ pub fn nav() -> crate::room::Nav {
             OfficeLink {
                 label: "office.staff",
                 path: "staff",
-                roles: &[],
+                roles: crate::accounts::STAFF_LIST_READERS,
             },
             OfficeLink {
                 label: "office.audit",
@@ -300,6 +300,9 @@ async fn staff_page(
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     let u = ctx.staff(&c)?;
+    if !u.may_read_staff_list(&c) {
+        return Err(AppError::forbidden());
+    }
     let staff = accounts::staff_of(&state.db, &c.code)
         .await?
         .into_iter()
@@ -521,7 +524,7 @@ pub async fn audit(
         active: "audit",
         entries,
         total,
-        page: f.page.unwrap_or(1).max(1),
+        page: crate::paging::page(f.page),
         pages: total.div_ceil(audit::PAGE_SIZE).max(1),
         f_action,
         f_from,
