@@ -3,6 +3,7 @@
 
 mod http;
 mod load;
+mod memory;
 mod notices;
 mod outbox;
 mod report;
@@ -27,7 +28,7 @@ use crate::server::Server;
 /// The commune whose home page the demo seeds.
 const HOME_PATH: &str = "/c/17071";
 /// Idle time before memory is read, so start-up and first-request garbage has settled.
-const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
+pub const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +76,9 @@ struct Args {
     /// (a database `xaso_bench_notices` is made next to it with psql).
     #[arg(long, env = "XASO_BENCH_PG_URL")]
     pg_url: Option<String>,
+    /// Skip the memory part (idle after the first start, peak under sustained sign-ins).
+    #[arg(long)]
+    skip_memory: bool,
     /// Skip the outbox part (pending SMS delivered to a local HTTP gateway sink).
     #[arg(long)]
     skip_outbox: bool,
@@ -208,6 +212,9 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     server.stop().await?;
 
     let base = plan(args, &target)?;
+    if !args.skip_memory {
+        memory::run(&xaso, dir.path(), &base).await?;
+    }
     let services = if args.skip_services {
         Part::Skipped("--skip-services")
     } else {

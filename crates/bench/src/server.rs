@@ -30,9 +30,17 @@ pub struct Server {
 impl Server {
     /// Starts `xaso --data DIR serve --demo --listen 127.0.0.1:PORT` with output into `log`.
     pub fn spawn(xaso: &Path, data: &Path, log: &Path) -> Result<Self> {
+        Self::spawn_with(xaso, data, log, None)
+    }
+
+    /// As [`Server::spawn`], with a configuration file.
+    pub fn spawn_with(xaso: &Path, data: &Path, log: &Path, config: Option<&Path>) -> Result<Self> {
         let addr = free_local_addr()?;
         let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         let mut cmd = xaso_command(xaso, data);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
         cmd.args(["serve", "--demo", "--listen", &addr.to_string()])
             .stdin(Stdio::null())
             // The server logs a JSON line per request: a file never fills up and blocks it like a pipe would.
@@ -79,12 +87,11 @@ impl Server {
 
     /// Resident set size from `/proc/<pid>/status`, in bytes.
     pub fn rss_bytes(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-        parse_vm_rss_kib(&status)
-            .map(|kib| kib * 1024)
-            .with_context(|| format!("no VmRSS line in {path}"))
+        rss_of(self.child.id())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGTERM (graceful shutdown, as in production), then SIGKILL after a grace period.
@@ -280,6 +287,15 @@ async fn healthy(addr: SocketAddr, request: &[u8]) -> bool {
 fn free_local_addr() -> Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     Ok(listener.local_addr()?)
+}
+
+/// Resident set size of process `pid`, from `/proc/<pid>/status`, in bytes.
+pub fn rss_of(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    parse_vm_rss_kib(&status)
+        .map(|kib| kib * 1024)
+        .with_context(|| format!("no VmRSS line in {path}"))
 }
 
 /// `VmRSS:     23456 kB` → 23456.

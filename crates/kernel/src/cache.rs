@@ -5,7 +5,7 @@
 //! few seconds at most, for writes made by another process of the same deployment.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TTL: Duration = Duration::from_secs(5);
@@ -36,14 +36,37 @@ pub fn changed(kind: &str, commune: &str) {
 }
 const CAPACITY: usize = 256;
 
+type Flights = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
 pub struct GenerationCache<V> {
     entries: Mutex<HashMap<String, (u64, Instant, V)>>,
+    /// Keys being rebuilt: the first request after a change queries, the others wait for it.
+    flights: Flights,
 }
 
 impl<V> Default for GenerationCache<V> {
     fn default() -> Self {
         GenerationCache {
             entries: Mutex::new(HashMap::new()),
+            flights: Default::default(),
+        }
+    }
+}
+
+/// Held while one task rebuilds an entry ([`GenerationCache::flight`]).
+pub struct Flight {
+    key: String,
+    flights: Flights,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut m = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the table holds the gate: nobody waits on it any more.
+        if m.get(&self.key).is_some_and(|g| Arc::strong_count(g) == 1) {
+            m.remove(&self.key);
         }
     }
 }
@@ -54,6 +77,24 @@ impl<V: Clone> GenerationCache<V> {
         map.get(key)
             .filter(|(g, at, _)| *g == generation && at.elapsed() < TTL)
             .map(|(_, _, v)| v.clone())
+    }
+
+    /// Single flight: after a miss, wait here until no other task is rebuilding `key`, then
+    /// look again with [`Self::get`] before querying. Under load a change then costs one query
+    /// instead of one per waiting request (the Open311 list's p99 was 60–290 ms without it).
+    pub async fn flight(&self, key: &str) -> Flight {
+        let gate = self
+            .flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        Flight {
+            key: key.to_owned(),
+            flights: self.flights.clone(),
+            guard: Some(gate.lock_owned().await),
+        }
     }
 
     pub fn put(&self, key: String, generation: u64, value: V) {
@@ -76,5 +117,36 @@ mod tests {
         assert_eq!(c.get("17071|1", 4), Some("trang 1"));
         assert_eq!(c.get("17071|1", 5), None, "the commune changed since");
         assert_eq!(c.get("17071|2", 4), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_miss_under_load_is_rebuilt_once() {
+        let cache = Arc::new(GenerationCache::<u32>::default());
+        let builds = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let mut tasks = vec![];
+        for _ in 0..16 {
+            let (cache, builds) = (cache.clone(), builds.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Some(v) = cache.get("k", 1) {
+                    return v;
+                }
+                let _flight = cache.flight("k").await;
+                if let Some(v) = cache.get("k", 1) {
+                    return v;
+                }
+                builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                cache.put("k".into(), 1, 7);
+                7
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 7);
+        }
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(
+            cache.flights.lock().unwrap().is_empty(),
+            "no gate is left behind"
+        );
     }
 }

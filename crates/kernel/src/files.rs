@@ -115,6 +115,41 @@ pub struct FileStore {
     pub max_side: u32,
 }
 
+/// A file written by [`FileStore::put`], to record in the database (inside the transaction).
+pub struct Stored {
+    sha: String,
+    kind: Kind,
+    size: usize,
+    width: Option<u32>,
+    height: Option<u32>,
+    name: String,
+}
+
+impl Stored {
+    /// The attachment's row, for a commune.
+    pub async fn record(
+        self,
+        db: &impl ConnectionTrait,
+        commune_code: &str,
+        uploaded_by: Option<i64>,
+    ) -> AppResult<entity::Model> {
+        Ok(entity::ActiveModel {
+            commune_code: Set(commune_code.into()),
+            sha256: Set(self.sha),
+            mime: Set(self.kind.mime().into()),
+            size_bytes: Set(self.size as i64),
+            width: Set(self.width.map(|w| w as i32)),
+            height: Set(self.height.map(|h| h as i32)),
+            original_name: Set(self.name),
+            uploaded_by: Set(uploaded_by),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+}
+
 pub struct Prepared {
     kind: Kind,
     bytes: Vec<u8>,
@@ -221,6 +256,21 @@ impl FileStore {
         bytes: Vec<u8>,
         allowed: &'static [Kind],
     ) -> AppResult<entity::Model> {
+        self.put(name, bytes, allowed)
+            .await?
+            .record(db, commune_code, uploaded_by)
+            .await
+    }
+
+    /// Checks an upload, downscales a large photo and writes the file: the slow part, to do
+    /// before a write transaction (SQLite's write lock is held from its BEGIN). The file is
+    /// content-addressed, so one never recorded only costs its disk space.
+    pub async fn put(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        allowed: &'static [Kind],
+    ) -> AppResult<Stored> {
         let (max_bytes, max_side, owned_name) = (self.max_bytes, self.max_side, name.to_owned());
         let prepared = tokio::task::spawn_blocking(move || {
             prepare(bytes, &owned_name, allowed, max_bytes, max_side)
@@ -248,24 +298,18 @@ impl FileStore {
             .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
             .take(200)
             .collect();
-        Ok(entity::ActiveModel {
-            commune_code: Set(commune_code.into()),
-            sha256: Set(sha),
-            mime: Set(prepared.kind.mime().into()),
-            size_bytes: Set(prepared.bytes.len() as i64),
-            width: Set(prepared.width.map(|w| w as i32)),
-            height: Set(prepared.height.map(|h| h as i32)),
-            original_name: Set(if clean_name.is_empty() {
+        Ok(Stored {
+            sha,
+            kind: prepared.kind,
+            size: prepared.bytes.len(),
+            width: prepared.width,
+            height: prepared.height,
+            name: if clean_name.is_empty() {
                 "file".into()
             } else {
                 clean_name
-            }),
-            uploaded_by: Set(uploaded_by),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?)
+            },
+        })
     }
 
     pub async fn find(

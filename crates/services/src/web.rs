@@ -907,9 +907,16 @@ async fn desk_inbox(
     let ds = match svc.inbox_pages.get(&key, generation) {
         Some(ds) => ds,
         None => {
-            let ds = Arc::new(store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?);
-            svc.inbox_pages.put(key, generation, ds.clone());
-            ds
+            let _flight = svc.inbox_pages.flight(&key).await;
+            match svc.inbox_pages.get(&key, generation) {
+                Some(ds) => ds,
+                None => {
+                    let ds =
+                        Arc::new(store::inbox(&state.db, &c.code, &f, u.id, today, soon).await?);
+                    svc.inbox_pages.put(key, generation, ds.clone());
+                    ds
+                }
+            }
         }
     };
     let procs = svc.catalogue(&state.db, &c.code).await?;
@@ -1645,11 +1652,10 @@ async fn upload_form(
             .into_iter()
             .find(|(f, _, _)| f == "form")
             .ok_or_else(|| AppError::invalid("file_missing", "form"))?;
+        // Checked and written before the write lock is taken.
+        let stored = state.files.put(&name, bytes, &[files::Kind::Pdf]).await?;
         let txn = kernel::db::begin_write(&state.db).await?;
-        let a = state
-            .files
-            .store(&txn, &c.code, Some(u.id), &name, bytes, &[files::Kind::Pdf])
-            .await?;
+        let a = stored.record(&txn, &c.code, Some(u.id)).await?;
         let p = store::set_document_form(&txn, &c.code, id, index, a.id).await?;
         kernel::audit::record(
             &txn,

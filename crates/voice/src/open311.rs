@@ -405,6 +405,10 @@ async fn list_requests(
     if let Some((body, content_type)) = cache.get(&key, generation) {
         return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
     }
+    let _flight = cache.flight(&key).await;
+    if let Some((body, content_type)) = cache.get(&key, generation) {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
     let cats = or_spec_error!(store::categories(&state.db, &c.code, true).await, f);
     // The public list is the public board (`model::on_board`): answered reports of open
     // categories. Others are followed one by one with their receipt code.

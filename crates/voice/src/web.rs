@@ -199,6 +199,10 @@ async fn board_data(
     if let Some(d) = cache.get(&key, generation) {
         return Ok(d);
     }
+    let _flight = cache.flight(&key).await;
+    if let Some(d) = cache.get(&key, generation) {
+        return Ok(d);
+    }
     let cats = store::categories(&state.db, commune, true).await?;
     let (list, more) = store::board(&state.db, commune, &cats, page).await?;
     let d = BoardData {

@@ -157,8 +157,17 @@ fn init_logs() {
         .init();
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread exists: Argon2's 19 MiB blocks go back to the system after each hash
+    // (see crates/malloc).
+    malloc::tune_for_server();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut config = load_config(&cli)?;
     init_logs();

@@ -157,10 +157,40 @@ pub async fn create_user<C: ConnectionTrait + TransactionTrait>(
     grants: &[Grant],
     granted_by: Option<i64>,
 ) -> AppResult<user::Model> {
+    create(db, new, None, grants, granted_by).await
+}
+
+/// Checks a new account's password and hashes it: call before a write transaction, which
+/// must not hold the database's write lock through a 19 MiB Argon2 hash.
+pub async fn hash_new_password(password: &str, phone: &str) -> AppResult<String> {
+    check_password(password, Some(phone))?;
+    Ok(password::hash(password).await?)
+}
+
+/// [`create_user`] with the hash made beforehand by [`hash_new_password`].
+pub async fn create_user_prehashed<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    new: NewUser<'_>,
+    hash: String,
+    grants: &[Grant],
+    granted_by: Option<i64>,
+) -> AppResult<user::Model> {
+    create(db, new, Some(hash), grants, granted_by).await
+}
+
+async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    new: NewUser<'_>,
+    hash: Option<String>,
+    grants: &[Grant],
+    granted_by: Option<i64>,
+) -> AppResult<user::Model> {
     let phone = parse_phone(new.phone)?;
     let full_name = check_name(new.full_name)?;
     let email = check_email(new.email)?;
-    check_password(new.password, Some(&phone))?;
+    if hash.is_none() {
+        check_password(new.password, Some(&phone))?;
+    }
     if let Some(v) = new.village_id {
         crate::tenancy::village(db, new.commune_code, v)
             .await
@@ -177,7 +207,10 @@ pub async fn create_user<C: ConnectionTrait + TransactionTrait>(
             ..AppError::conflict("phone_taken")
         });
     }
-    let hash = password::hash(new.password).await?;
+    let hash = match hash {
+        Some(h) => h,
+        None => password::hash(new.password).await?,
+    };
     let txn = db.begin_with_options(crate::db::WRITE).await?;
     let u = user::ActiveModel {
         phone: Set(Some(phone)),

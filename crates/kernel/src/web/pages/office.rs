@@ -382,6 +382,11 @@ pub async fn add_staff_member(
         .filter(user::Column::Phone.eq(&phone))
         .one(&state.db)
         .await?;
+    // A new account's password is hashed before the write transaction (Argon2 takes a while).
+    let hash = match existing {
+        None => Some(accounts::hash_new_password(&f.password, &phone).await?),
+        Some(_) => None,
+    };
     let txn = crate::db::begin_write(&state.db).await?;
     let (user_id, action) = match existing {
         Some(p) if p.commune_code.as_deref().is_none_or(|pc| pc == c.code) => {
@@ -404,7 +409,9 @@ pub async fn add_staff_member(
                 commune_code: &c.code,
                 village_id: None,
             };
-            let created = accounts::create_user(&txn, new, &[grant], Some(u.id)).await?;
+            let hash = hash.ok_or_else(|| AppError::internal("new account without a hash"))?;
+            let created =
+                accounts::create_user_prehashed(&txn, new, hash, &[grant], Some(u.id)).await?;
             (created.id, "staff.create")
         }
     };
@@ -614,15 +621,14 @@ pub async fn save_branding(
         if !tenancy::valid_color(&color) {
             return Err(AppError::invalid("color_invalid", "brand_color"));
         }
+        // The photo is checked and downscaled before the write lock is taken.
+        let logo = match logo {
+            Some((name, bytes)) => Some(state.files.put(&name, bytes, files::IMAGES).await?),
+            None => None,
+        };
         let txn = crate::db::begin_write(&state.db).await?;
         let logo_id = match logo {
-            Some((name, bytes)) => Some(Some(
-                state
-                    .files
-                    .store(&txn, &c.code, Some(u.id), &name, bytes, files::IMAGES)
-                    .await?
-                    .id,
-            )),
+            Some(stored) => Some(Some(stored.record(&txn, &c.code, Some(u.id)).await?.id)),
             None => None,
         };
         let m = tenancy::update_branding(&txn, &c.code, &color, tagline, logo_id).await?;
