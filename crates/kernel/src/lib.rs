@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod migration;
 pub mod notify;
+pub mod otp;
 pub mod paging;
 pub mod room;
 pub mod tenancy;

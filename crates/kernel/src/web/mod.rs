@@ -43,7 +43,7 @@ pub struct Inner {
     /// Server secret for CSRF tokens; kept in the database so every process agrees.
     pub secret: Arc<[u8]>,
     pub communes: CommuneCache,
-    pub home_facts: crate::tenancy::FactsCache,
+    pub home_facts: pages::FactsCache,
     pub files: FileStore,
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,

@@ -10,6 +10,8 @@ pub(crate) mod otp;
 pub(crate) mod prefs;
 mod public;
 
+pub use public::{FactsCache, HomeFacts};
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
