@@ -1,6 +1,7 @@
 //! The Xã Số kernel: what every feature room needs and nothing feature-specific.
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod cache;
 pub mod config;

@@ -88,7 +88,7 @@ pub struct OverrideRequest {
 }
 
 async fn set_override(state: &AppState, ctx: &Ctx, r: &OverrideRequest) -> AppResult<()> {
-    holidays::set_override(
+    crate::actions::holidays::set_override(
         &state.db,
         &state.calendar,
         ctx.actor(),
