@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod figures;
 pub mod files;
+pub mod future;
 pub mod i18n;
 pub mod jobs;
 pub mod migration;

@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod extract;
 pub mod figures_api;
 pub mod multipart;
+pub mod nav;
 pub mod ops;
 pub mod pages;
 pub mod pwa;
@@ -56,7 +57,7 @@ pub struct Inner {
     /// The deployment's working-day calendar (statute plus the recorded overrides).
     pub calendar: crate::time::WorkingDays,
     /// The shell's navigation: every room's, then the kernel's own office pages.
-    pub nav: Arc<Vec<crate::room::Nav>>,
+    pub nav: Arc<Vec<nav::Nav>>,
     /// Every room's figure sources.
     pub figures: crate::figures::Figures,
 }
@@ -72,11 +73,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// `nav` and `figures` are the rooms' (`Rooms::nav`, `Rooms::figures`): the shell takes
+    /// them as values so it does not depend on `room`, which depends on it.
     pub async fn new(
         db: DatabaseConnection,
         config: Config,
         dispatcher: Dispatcher,
-        rooms: &crate::room::Rooms,
+        nav: Vec<nav::Nav>,
+        figures: Vec<crate::figures::FigureSource>,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(&db).await?;
         // Compute the decoy hash now, off the async threads, rather than on the first failed login.
@@ -110,14 +114,8 @@ impl AppState {
             auth_cache: Default::default(),
             unread: Default::default(),
             calendar,
-            nav: Arc::new(
-                rooms
-                    .nav()
-                    .into_iter()
-                    .chain([pages::office::nav()])
-                    .collect(),
-            ),
-            figures: crate::figures::Figures::new(rooms.figures()),
+            nav: Arc::new(nav.into_iter().chain([pages::office::nav()]).collect()),
+            figures: crate::figures::Figures::new(figures),
         })))
     }
 
