@@ -7,6 +7,8 @@ pub mod assets;
 pub mod csp;
 pub mod csrf;
 pub mod ctx;
+pub mod ctx_layer;
+pub mod error_page;
 pub mod extract;
 pub mod figures_api;
 pub mod multipart;
@@ -195,7 +197,7 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         // Outside the limits and the timeout so their bare responses get our error pages.
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            ctx::context_layer,
+            ctx_layer::context_layer,
         ))
         .layer(CompressionLayer::new())
         // No framing (clickjacking of forms), no MIME sniffing of uploads, no leaking of paths.

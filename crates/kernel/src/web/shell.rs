@@ -147,7 +147,7 @@ impl Shell {
 /// Rooms still to come, as (name key, description key, no link): shown so people see the
 /// whole programme, and dropped as each room lands with its own tile.
 fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String>)> {
-    super::pages::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
+    super::nav::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
 }
 
 /// Renders a template as an HTML response.

@@ -22,9 +22,9 @@ use crate::error::{AppError, ErrorBody, ErrorDetail};
 use crate::i18n::Locale;
 use crate::otp::{self, OtpError, OtpResult, Purpose, Recipient};
 use crate::web::AppState;
-use crate::web::api::ApiJson;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::{Ctx, SESSION_COOKIE, set_cookie, urlencode};
+use crate::web::extract::ApiJson;
 use crate::web::ops::client_ip;
 use crate::web::shell::{Shell, render, render_status};
 
