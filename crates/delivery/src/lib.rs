@@ -12,6 +12,7 @@ pub mod guard;
 mod push_web;
 pub mod settings;
 pub mod smtp;
+pub mod template;
 pub mod webpush;
 
 use std::sync::{Arc, Mutex};

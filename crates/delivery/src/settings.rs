@@ -190,7 +190,7 @@ impl GatewaySettings {
     /// Checks the settings as the gateway would meet them: the URL and body rendered with
     /// sample values must be a valid URL and, for a JSON content type, valid JSON.
     pub fn validate(&self, channel: &str) -> AppResult<()> {
-        use crate::gateway::{Vars, render_body, render_url};
+        use crate::template::{Escape, Vars, render_body, render_url};
         let sample = Vars {
             phone: "+84912345678",
             title: "Thông báo \"mẫu\"",
@@ -236,7 +236,7 @@ impl GatewaySettings {
                 field(channel, "body"),
             ));
         }
-        if crate::gateway::Escape::for_content_type(ct) == crate::gateway::Escape::Json
+        if Escape::for_content_type(ct) == Escape::Json
             && serde_json::from_str::<serde_json::Value>(&render_body(&self.body, ct, &sample))
                 .is_err()
         {

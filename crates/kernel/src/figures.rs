@@ -9,7 +9,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
-use crate::room::{BoxFuture, Texts};
+use crate::future::BoxFuture;
+use crate::i18n::Texts;
 
 /// What a figure's number means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -6,6 +6,13 @@
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
+/// One pair of text catalogues (Vietnamese, English) in the `key = text` format of `i18n/`.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts {
+    pub vi: &'static str,
+    pub en: &'static str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {

@@ -1,6 +1,7 @@
 //! The Xã Số kernel: what every feature room needs and nothing feature-specific.
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod cache;
 pub mod config;
@@ -8,10 +9,12 @@ pub mod db;
 pub mod error;
 pub mod figures;
 pub mod files;
+pub mod future;
 pub mod i18n;
 pub mod jobs;
 pub mod migration;
 pub mod notify;
+pub mod otp;
 pub mod paging;
 pub mod room;
 pub mod tenancy;

@@ -2,67 +2,21 @@
 //! rooms; everything a room brings (texts, navigation, tables, routes, API description, jobs,
 //! demo data, figures, configuration) is asked of it here, so adding a room is one line there.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigrationTrait;
 
-use crate::accounts::{CurrentUser, Role};
 use crate::config::Config;
 use crate::figures::FigureSource;
+pub use crate::future::BoxFuture;
+pub use crate::i18n::Texts;
 use crate::jobs::JobRunnerBuilder;
 use crate::notify::Channel;
 use crate::tenancy::CommuneInfo;
 use crate::web::AppState;
-
-/// A boxed future, for the trait's async hooks (the trait is used as `dyn Room`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// One pair of text catalogues (Vietnamese, English) in the `key = text` format of `i18n/`.
-#[derive(Debug, Clone, Copy)]
-pub struct Texts {
-    pub vi: &'static str,
-    pub en: &'static str,
-}
-
-/// The room's tile on the commune's home page and back-office dashboard.
-#[derive(Debug, Clone, Copy)]
-pub struct Tile {
-    /// Text keys of its name and one-line description.
-    pub name: &'static str,
-    pub desc: &'static str,
-    /// Citizens' entry, relative to `/c/{code}/`.
-    pub path: &'static str,
-}
-
-/// A back-office entry, shown only to the roles that may open it: `roles` is the same list the
-/// page behind it checks; empty means every staff member of the commune.
-#[derive(Debug, Clone, Copy)]
-pub struct OfficeLink {
-    pub label: &'static str,
-    /// Relative to `/c/{code}/office/`.
-    pub path: &'static str,
-    pub roles: &'static [Role],
-}
-
-impl OfficeLink {
-    /// Whether someone holding `held` in the commune may open it.
-    pub fn open_to(&self, held: &[Role]) -> bool {
-        self.roles.is_empty() || held.iter().any(|r| self.roles.contains(r))
-    }
-}
-
-/// Where a room appears in the shell.
-#[derive(Debug, Clone, Default)]
-pub struct Nav {
-    pub tile: Option<Tile>,
-    pub office: Vec<OfficeLink>,
-    /// System-admin pages: (label key, absolute path).
-    pub admin: Vec<(&'static str, &'static str)>,
-}
+pub use crate::web::nav::{Nav, OfficeLink, Tile, roles_of};
 
 /// The people of the demo commune each room's demo data is made by and for.
 pub struct DemoCast {
@@ -195,9 +149,4 @@ impl Rooms {
     pub fn figures(&self) -> Vec<FigureSource> {
         self.iter().flat_map(|r| r.figures()).collect()
     }
-}
-
-/// The roles `u` holds in commune `c`, for filtering what a page offers them.
-pub fn roles_of(u: Option<&CurrentUser>, c: &CommuneInfo) -> Vec<Role> {
-    u.map(|u| u.roles_in(c).collect()).unwrap_or_default()
 }

@@ -8,7 +8,7 @@ use kernel::tenancy::CommuneInfo;
 use sea_orm::ConnectionTrait;
 
 use crate::entity::notice;
-use crate::office::PUBLISHERS;
+use crate::model::PUBLISHERS;
 use crate::store;
 
 /// Whether `reader` may write notices in the commune (and so see them before and after

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::entity::notice;
+use crate::model::PUBLISHERS;
 use crate::model::{self, Audience, Category, Input};
-use crate::office::PUBLISHERS;
 use crate::store::{self, ChannelReach, Delivery, Reach, Unacknowledged, VillageReach};
 use crate::{bulletin, markdown};
 

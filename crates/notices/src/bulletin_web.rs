@@ -13,7 +13,7 @@ use kernel::web::pages::vn_time;
 use kernel::web::shell::{Shell, render_for};
 
 use crate::bulletin;
-use crate::office::PUBLISHERS;
+use crate::model::PUBLISHERS;
 use crate::web::{Card, card};
 
 pub fn router() -> Router<AppState> {

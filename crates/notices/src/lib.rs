@@ -26,7 +26,7 @@ use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
 use sea_orm::DatabaseConnection;
 
-pub use office::PUBLISHERS;
+pub use model::PUBLISHERS;
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");

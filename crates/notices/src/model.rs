@@ -70,6 +70,14 @@ pub struct Audience {
     pub topic_ids: Vec<i64>,
 }
 
+/// Who writes, publishes and withdraws notices.
+pub const PUBLISHERS: &[Role] = &[
+    Role::Official,
+    Role::Leader,
+    Role::CommuneAdmin,
+    Role::SystemAdmin,
+];
+
 /// The roles an audience may name.
 pub const AUDIENCE_ROLES: [Role; 4] = [
     Role::Official,

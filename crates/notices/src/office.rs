@@ -10,7 +10,6 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult};
 use kernel::files::Kind;
 use kernel::tenancy::CommuneInfo;
@@ -21,17 +20,10 @@ use kernel::web::multipart::{CsrfQuery, check_csrf, read_multipart};
 use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
-use crate::model::{self, AUDIENCE_ROLES, Audience, Category, MAX_ATTACHMENTS};
+use crate::model::{self, AUDIENCE_ROLES, Audience, Category, MAX_ATTACHMENTS, PUBLISHERS};
 use crate::store::{self, ChannelReach, Reach, Unacknowledged};
 use crate::web::{Card, card};
 
-/// Who writes, publishes and withdraws notices.
-pub const PUBLISHERS: &[Role] = &[
-    Role::Official,
-    Role::Leader,
-    Role::CommuneAdmin,
-    Role::SystemAdmin,
-];
 const FILE_KINDS: &[Kind] = &[Kind::Pdf, Kind::Jpeg, Kind::Png, Kind::Webp];
 
 pub fn router() -> Router<AppState> {

@@ -17,9 +17,9 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::Services;
 use crate::entity::{dossier, procedure};
+use crate::model::DESK;
 use crate::model::{Action, FormField, RequiredDocument, Status};
 use crate::store::{self, Channel, InboxFilter, ProcedureInput, Step, Submission};
-use crate::web::DESK;
 
 #[derive(Serialize, ToSchema)]
 pub struct Procedure {

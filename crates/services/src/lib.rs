@@ -125,12 +125,12 @@ impl Room for ServicesRoom {
                 OfficeLink {
                     label: "room.link.services",
                     path: "dossiers",
-                    roles: web::DESK,
+                    roles: model::DESK,
                 },
                 OfficeLink {
                     label: "room.link.procedures",
                     path: "procedures",
-                    roles: web::DESK,
+                    roles: model::DESK,
                 },
                 OfficeLink {
                     label: "room.link.stats",

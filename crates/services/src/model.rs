@@ -174,8 +174,9 @@ impl Actor {
     }
 }
 
-/// The one-stop desk: officials and the commune's admins.
-const DESK: &[Role] = &[Role::Official, Role::CommuneAdmin, Role::Leader];
+/// Staff of this commune who work the one-stop desk (officials, leaders, admins). The rule lives
+/// here, beside the steps it allows; the store's visibility and the pages use the same list.
+pub const DESK: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
 const LEADER: &[Role] = &[Role::Leader];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -335,7 +335,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
                 && actor.is_some_and(|u| {
                     a.uploaded_by == Some(u.id)
                         || (s.channel == Channel::Offline
-                            && u.has_role_in(commune, crate::web::DESK))
+                            && u.has_role_in(commune, crate::model::DESK))
                 })
         });
         if !mine {
@@ -813,7 +813,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     .await?;
     let applicants_own = d.applicant_user_id == Some(u.id)
         && matches!(step.action, Action::Supplement | Action::Close);
-    if u.has_role_in(c, crate::web::DESK) && !applicants_own {
+    if u.has_role_in(c, crate::model::DESK) && !applicants_own {
         let summary = format!(
             "{} → {}{}",
             current.as_str(),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{NaiveDate, Utc};
-use kernel::accounts::{CurrentUser, Role};
+use kernel::accounts::CurrentUser;
 use kernel::error::{AppError, AppResult};
 use kernel::files;
 use kernel::tenancy::CommuneInfo;
@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::Services;
 use crate::entity::{dossier, procedure};
-use crate::model::{self, Action, OnlineLevel, Status};
+use crate::model::{self, Action, DESK, OnlineLevel, Status};
 use crate::store::{self, Channel, InboxFilter, ProcedureInput, Step, Submission};
 
 pub fn router() -> Router<AppState> {
@@ -87,8 +87,6 @@ pub fn vn_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// Staff of this commune who work the desk (officials, leaders, admins).
-pub const DESK: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
 use kernel::accounts::access::ADMINS;
 
 fn status_label(ctx: &Ctx, s: &str) -> String {

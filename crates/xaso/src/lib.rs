@@ -89,7 +89,14 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         outside.extend(room.channels(&db, &config).await?);
     }
     let dispatcher = Dispatcher::with_channels(db.clone(), &config, outside);
-    let state = AppState::new(db.clone(), config, dispatcher.clone(), &rooms).await?;
+    let state = AppState::new(
+        db.clone(),
+        config,
+        dispatcher.clone(),
+        rooms.nav(),
+        rooms.figures(),
+    )
+    .await?;
     let kernel_jobs = JobRunner::builder(db)
         .handler("sessions.cleanup", |db, _| async move {
             kernel::accounts::delete_expired_sessions(&db)

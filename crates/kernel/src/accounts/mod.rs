@@ -3,7 +3,6 @@
 pub mod access;
 pub mod cache;
 pub mod entity;
-pub mod otp;
 pub mod password;
 pub mod phone;
 pub mod roles;

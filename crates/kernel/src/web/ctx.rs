@@ -1,17 +1,18 @@
 //! The request context: who is asking, in which language and font size, with which CSRF
-//! token; plus the middleware that builds it and renders errors for people or programs.
+//! token. The middleware that builds it and renders errors is `ctx_layer`, above the shell.
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, SET_COOKIE};
+use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
+use axum::http::header::COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
 
-use super::{AppState, csrf};
-use crate::accounts::{self, CurrentUser, Role, access};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::accounts::{CurrentUser, Role, access};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
 use crate::tenancy::CommuneInfo;
@@ -20,6 +21,26 @@ pub const SESSION_COOKIE: &str = "xaso_session";
 pub const CSRF_COOKIE: &str = "xaso_csrf";
 pub const LANG_COOKIE: &str = "xaso_lang";
 pub const FONT_COOKIE: &str = "xaso_font";
+
+// CSRF tokens (see `csrf`): the HMAC of the cookie's nonce under the server secret, minted
+// for each request's context here and checked against what a form or an API call presents.
+
+/// The header an API call (or a script) presents the CSRF token in.
+pub const HEADER: &str = "x-csrf-token";
+
+pub fn token_for(secret: &[u8], nonce: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(nonce.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+pub fn verify(secret: &[u8], nonce: &str, presented: &str) -> bool {
+    !nonce.is_empty()
+        && token_for(secret, nonce)
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
+}
 
 #[derive(Clone)]
 pub struct Ctx {
@@ -30,8 +51,8 @@ pub struct Ctx {
     /// The raw session cookie, so logging out can delete it.
     pub session_token: Option<String>,
     pub csrf_token: String,
-    csrf_nonce: String,
-    secret: Arc<[u8]>,
+    pub(super) csrf_nonce: String,
+    pub(super) secret: Arc<[u8]>,
     pub host: Option<String>,
     pub path: String,
     pub request_id: String,
@@ -43,7 +64,7 @@ impl Ctx {
     }
 
     pub fn csrf_ok(&self, presented: &str) -> bool {
-        csrf::verify(&self.secret, &self.csrf_nonce, presented)
+        verify(&self.secret, &self.csrf_nonce, presented)
     }
 
     pub fn user(&self) -> AppResult<&CurrentUser> {
@@ -110,225 +131,6 @@ pub fn set_cookie(
     HeaderValue::from_str(&c).expect("cookie values are ASCII")
 }
 
-fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/open311/")
-}
-
-async fn resolve_user(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> AppResult<(Option<Arc<CurrentUser>>, bool)> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let (secret, via_token) = match (bearer, cookie(headers, SESSION_COOKIE)) {
-        (Some(tok), _) => (tok, true),
-        (None, Some(tok)) => (tok, false),
-        (None, None) => return Ok((None, false)),
-    };
-    if let Some(u) = state.auth_cache.get(secret, via_token) {
-        return Ok((Some(u), via_token));
-    }
-    let (user_id, valid_for) = if via_token {
-        match accounts::token_user(&state.db, secret).await? {
-            Some(id) => (Some(id), None),
-            None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "token_invalid")),
-        }
-    } else {
-        match accounts::session_user(&state.db, secret).await? {
-            Some((id, expires)) => (Some(id), (expires - chrono::Utc::now()).to_std().ok()),
-            None => (None, None),
-        }
-    };
-    let user = match user_id {
-        Some(id) => accounts::load_user(&state.db, id).await?.map(Arc::new),
-        None => None,
-    };
-    if let Some(u) = &user {
-        state
-            .auth_cache
-            .put(secret, via_token, u.clone(), valid_for);
-    }
-    Ok((user, via_token))
-}
-
-/// Builds the [`Ctx`], enforces CSRF on cookie-authenticated API writes, and turns errors
-/// into Vietnamese pages (or JSON for API clients).
-pub async fn context_layer(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let headers = req.headers().clone();
-    let path = req.uri().path().to_owned();
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .map(str::to_owned)
-        .unwrap_or_else(next_request_id);
-
-    let (user, via_token, auth_error) = match resolve_user(&state, &headers).await {
-        Ok((u, t)) => (u, t, None),
-        Err(e) => (None, false, Some(e)),
-    };
-    let locale = cookie(&headers, LANG_COOKIE)
-        .and_then(Locale::parse)
-        .or_else(|| user.as_ref().and_then(|u| Locale::parse(&u.locale)))
-        .unwrap_or_default();
-    let font = cookie(&headers, FONT_COOKIE)
-        .and_then(|f| f.parse::<u8>().ok())
-        .unwrap_or(0)
-        .min(2);
-    let existing_nonce = cookie(&headers, CSRF_COOKIE)
-        .filter(|n| n.len() == 32)
-        .map(str::to_owned);
-    // API and Open311 clients never post forms: no cookie to set, no token to compute.
-    let new_nonce =
-        (existing_nonce.is_none() && !is_api(&path)).then(|| accounts::random_token(16));
-    let nonce = existing_nonce.or(new_nonce.clone()).unwrap_or_default();
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
-
-    let ctx = Ctx {
-        locale,
-        font,
-        session_token: if via_token {
-            None
-        } else {
-            cookie(&headers, SESSION_COOKIE).map(str::to_owned)
-        },
-        user,
-        csrf_token: if nonce.is_empty() {
-            String::new()
-        } else {
-            csrf::token_for(&state.secret, &nonce)
-        },
-        csrf_nonce: nonce,
-        secret: state.secret.clone(),
-        host,
-        path: path.clone(),
-        request_id: request_id.clone(),
-    };
-
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let api_csrf_failure = is_api(&path)
-        && unsafe_method
-        && ctx.user.is_some()
-        && !via_token
-        && !headers
-            .get(csrf::HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| ctx.csrf_ok(t));
-
-    req.extensions_mut().insert(ctx.clone());
-    let mut res = if let Some(e) = auth_error {
-        e.into_response()
-    } else if api_csrf_failure {
-        AppError::new(StatusCode::FORBIDDEN, "csrf_invalid").into_response()
-    } else {
-        next.run(req).await
-    };
-
-    res = present_error(&state, &ctx, res).await;
-    // A response a shared cache may keep (`Cache-Control: public`) must carry no cookie: the
-    // cache would hand this visitor's CSRF nonce (or anything else) to everyone after them.
-    // Enforced here, once, for every handler: such responses lose any Set-Cookie, and the
-    // CSRF nonce waits for the next page that is not public.
-    let shared_cacheable = is_public_cacheable(res.headers());
-    if shared_cacheable {
-        res.headers_mut().remove(SET_COOKIE);
-    }
-    if let Some(n) = new_nonce.filter(|_| !shared_cacheable) {
-        res.headers_mut().append(
-            SET_COOKIE,
-            set_cookie(
-                CSRF_COOKIE,
-                &n,
-                60 * 60 * 24 * 365,
-                true,
-                state.config.cookies_secure(),
-            ),
-        );
-    }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert("x-request-id", v);
-    }
-    res
-}
-
-/// Whether `Cache-Control` lets shared caches store the response (the `public` directive).
-fn is_public_cacheable(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get_all(axum::http::header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|d| d.trim().eq_ignore_ascii_case("public"))
-}
-
-/// Maps bare framework errors (413 from the body limit, 408 from the timeout, 405) to our
-/// codes, then renders every error in the reader's language.
-async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
-    let err = match res.extensions().get::<AppError>() {
-        Some(e) => e.clone(),
-        None => match res.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
-            }
-            StatusCode::REQUEST_TIMEOUT => AppError::new(StatusCode::REQUEST_TIMEOUT, "timeout"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-            }
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "form_invalid")
-            }
-            // An extractor's plain-text rejection (a page's query or form that does not parse):
-            // the API's own extractors name the parameter; this keeps anything else in shape.
-            s @ (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY)
-                if is_plain_text(&res) =>
-            {
-                AppError::new(s, "request_invalid")
-            }
-            _ => return res,
-        },
-    };
-    if is_api(&ctx.path) {
-        let mut out = (err.status, axum::Json(err.body(ctx.locale))).into_response();
-        if err.status == StatusCode::UNAUTHORIZED {
-            out.headers_mut()
-                .insert("www-authenticate", HeaderValue::from_static("Bearer"));
-        }
-        return out;
-    }
-    if err.status == StatusCode::UNAUTHORIZED && err.code == "unauthenticated" {
-        let next = urlencode(&ctx.path);
-        return Redirect::to(&format!("/login?next={next}")).into_response();
-    }
-    super::pages::error_page(state, ctx, &err).await
-}
-
-fn is_plain_text(res: &Response) -> bool {
-    res.headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"))
-}
-
-/// Request ids: a random per-process prefix and a counter, unique without a syscall per request.
-fn next_request_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PREFIX: OnceLock<String> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| accounts::random_token(4));
-    format!("{prefix}{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
 pub fn urlencode(s: &str) -> String {
     url_escape(s)
 }
@@ -344,4 +146,18 @@ fn url_escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_binds_nonce_and_secret() {
+        let t = token_for(b"secret", "nonce");
+        assert!(verify(b"secret", "nonce", &t));
+        assert!(!verify(b"secret", "other", &t));
+        assert!(!verify(b"other", "nonce", &t));
+        assert!(!verify(b"secret", "", &token_for(b"secret", "")));
+    }
 }

@@ -7,9 +7,12 @@ pub mod assets;
 pub mod csp;
 pub mod csrf;
 pub mod ctx;
+pub mod ctx_layer;
+pub mod error_page;
 pub mod extract;
 pub mod figures_api;
 pub mod multipart;
+pub mod nav;
 pub mod ops;
 pub mod pages;
 pub mod pwa;
@@ -43,7 +46,7 @@ pub struct Inner {
     /// Server secret for CSRF tokens; kept in the database so every process agrees.
     pub secret: Arc<[u8]>,
     pub communes: CommuneCache,
-    pub home_facts: crate::tenancy::FactsCache,
+    pub home_facts: pages::FactsCache,
     pub files: FileStore,
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,
@@ -56,7 +59,7 @@ pub struct Inner {
     /// The deployment's working-day calendar (statute plus the recorded overrides).
     pub calendar: crate::time::WorkingDays,
     /// The shell's navigation: every room's, then the kernel's own office pages.
-    pub nav: Arc<Vec<crate::room::Nav>>,
+    pub nav: Arc<Vec<nav::Nav>>,
     /// Every room's figure sources.
     pub figures: crate::figures::Figures,
 }
@@ -72,11 +75,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// `nav` and `figures` are the rooms' (`Rooms::nav`, `Rooms::figures`): the shell takes
+    /// them as values so it does not depend on `room`, which depends on it.
     pub async fn new(
         db: DatabaseConnection,
         config: Config,
         dispatcher: Dispatcher,
-        rooms: &crate::room::Rooms,
+        nav: Vec<nav::Nav>,
+        figures: Vec<crate::figures::FigureSource>,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(&db).await?;
         // Compute the decoy hash now, off the async threads, rather than on the first failed login.
@@ -110,14 +116,8 @@ impl AppState {
             auth_cache: Default::default(),
             unread: Default::default(),
             calendar,
-            nav: Arc::new(
-                rooms
-                    .nav()
-                    .into_iter()
-                    .chain([pages::office::nav()])
-                    .collect(),
-            ),
-            figures: crate::figures::Figures::new(rooms.figures()),
+            nav: Arc::new(nav.into_iter().chain([pages::office::nav()]).collect()),
+            figures: crate::figures::Figures::new(figures),
         })))
     }
 
@@ -197,7 +197,7 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         // Outside the limits and the timeout so their bare responses get our error pages.
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            ctx::context_layer,
+            ctx_layer::context_layer,
         ))
         .layer(CompressionLayer::new())
         // No framing (clickjacking of forms), no MIME sniffing of uploads, no leaking of paths.

@@ -9,9 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use super::ctx::Ctx;
+use super::nav::{Nav, OfficeLink, roles_of};
 use crate::accounts::Role;
 use crate::i18n::Tr;
-use crate::room::{Nav, OfficeLink};
 use crate::tenancy::{CommuneInfo, DEFAULT_COLOR};
 
 pub struct Shell {
@@ -70,7 +70,7 @@ impl Shell {
                 .unwrap_or_else(|| DEFAULT_COLOR.into()),
             roles: commune
                 .as_ref()
-                .map(|c| crate::room::roles_of(ctx.user.as_deref(), c))
+                .map(|c| roles_of(ctx.user.as_deref(), c))
                 .unwrap_or_default(),
             nav: state.nav.clone(),
             commune,
@@ -147,7 +147,7 @@ impl Shell {
 /// Rooms still to come, as (name key, description key, no link): shown so people see the
 /// whole programme, and dropped as each room lands with its own tile.
 fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String>)> {
-    super::pages::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
+    super::nav::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
 }
 
 /// Renders a template as an HTML response.

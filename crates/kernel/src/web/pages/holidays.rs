@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 use crate::time::holidays;
 use crate::web::AppState;
-use crate::web::api::ApiJson;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
+use crate::web::extract::ApiJson;
 use crate::web::shell::{Shell, render_for};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -60,7 +60,7 @@ async fn overrides(state: &AppState, year: i32) -> AppResult<Vec<Override>> {
         (status = 422, description = "`period_invalid`: a year outside 1900–2199", body = crate::error::ErrorBody)))]
 pub async fn api_list(
     State(state): State<AppState>,
-    crate::web::api::ApiQuery(q): crate::web::api::ApiQuery<YearQuery>,
+    crate::web::extract::ApiQuery(q): crate::web::extract::ApiQuery<YearQuery>,
 ) -> AppResult<Json<Vec<Holiday>>> {
     let year = year_of(&q)?;
     Ok(Json(
@@ -88,7 +88,7 @@ pub struct OverrideRequest {
 }
 
 async fn set_override(state: &AppState, ctx: &Ctx, r: &OverrideRequest) -> AppResult<()> {
-    holidays::set_override(
+    crate::actions::holidays::set_override(
         &state.db,
         &state.calendar,
         ctx.actor(),

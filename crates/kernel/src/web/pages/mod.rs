@@ -10,10 +10,10 @@ pub(crate) mod otp;
 pub(crate) mod prefs;
 mod public;
 
-use askama::Template;
+pub use public::{FactsCache, HomeFacts};
+
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,17 +21,8 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::ctx::{Ctx, FONT_COOKIE, LANG_COOKIE, set_cookie};
-use super::shell::{Shell, render_status};
 use crate::error::AppError;
 use crate::i18n::Locale;
-
-/// Rooms still to come, as (name key, description key): shown so officials see the whole
-/// programme; each is removed here when its room lands with a tile of its own.
-pub const UPCOMING: [(&str, &str); 3] = [
-    ("room.households", "room.households.desc"),
-    ("room.indicators", "room.indicators.desc"),
-    ("room.commerce", "room.commerce.desc"),
-];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,42 +72,6 @@ pub fn router() -> Router<AppState> {
         .merge(otp::router())
         .merge(holidays::router())
         .merge(prefs::router())
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    shell: Shell,
-    status: u16,
-    heading: &'static str,
-    message: &'static str,
-    code: &'static str,
-    request_id: String,
-}
-
-/// The Vietnamese (or English) page for an error.
-pub async fn error_page(state: &AppState, ctx: &Ctx, err: &AppError) -> Response {
-    let heading_key = match err.status {
-        StatusCode::NOT_FOUND => "error.heading.404",
-        StatusCode::FORBIDDEN => "error.heading.403",
-        s if s.is_server_error() => "error.heading.500",
-        _ => "error.heading.400",
-    };
-    let commune = ctx
-        .path
-        .strip_prefix("/c/")
-        .and_then(|r| r.split('/').next())
-        .and_then(|c| state.communes.active(c).ok());
-    let shell = Shell::new(state, ctx, commune, ctx.tr().get(heading_key)).await;
-    let page = ErrorPage {
-        status: err.status.as_u16(),
-        heading: ctx.tr().get(heading_key),
-        message: err.message(ctx.locale),
-        code: err.code,
-        request_id: ctx.request_id.clone(),
-        shell,
-    };
-    render_status(err.status, &page)
 }
 
 #[derive(Deserialize)]

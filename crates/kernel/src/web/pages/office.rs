@@ -26,9 +26,9 @@ use crate::web::shell::{Shell, render, render_for, render_status};
 pub use crate::accounts::access::{ADMINS, OVERSEERS};
 
 /// The kernel's own back-office pages, each with the roles its handler checks.
-pub fn nav() -> crate::room::Nav {
-    use crate::room::OfficeLink;
-    crate::room::Nav {
+pub fn nav() -> crate::web::nav::Nav {
+    use crate::web::nav::OfficeLink;
+    crate::web::nav::Nav {
         tile: None,
         office: vec![
             OfficeLink {

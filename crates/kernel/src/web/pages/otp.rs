@@ -1,4 +1,4 @@
-//! Pages and API for one-time codes by SMS (`accounts::otp`): "forgot password" → code → new
+//! Pages and API for one-time codes by SMS (`kernel::otp`): "forgot password" → code → new
 //! password (signs out every other session), and verifying the signed-in person's phone.
 
 use askama::Template;
@@ -15,16 +15,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::vn_time;
-use crate::accounts::otp::{self, OtpError, OtpResult, Purpose, Recipient};
 use crate::accounts::phone::display_phone;
 use crate::accounts::{self, CurrentUser, Role, entity::api_token, entity::session, entity::user};
 use crate::audit;
 use crate::error::{AppError, ErrorBody, ErrorDetail};
 use crate::i18n::Locale;
+use crate::otp::{self, OtpError, OtpResult, Purpose, Recipient};
 use crate::web::AppState;
-use crate::web::api::ApiJson;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::{Ctx, SESSION_COOKIE, set_cookie, urlencode};
+use crate::web::extract::ApiJson;
 use crate::web::ops::client_ip;
 use crate::web::shell::{Shell, render, render_status};
 

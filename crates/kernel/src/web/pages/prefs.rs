@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::notify::prefs::{self, Prefs, Reach, fmt_hhmm};
 use crate::web::AppState;
-use crate::web::api::ApiJson;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
+use crate::web::extract::ApiJson;
 use crate::web::pages::form_error;
 use crate::web::shell::{Shell, render_for};
 

@@ -1,12 +1,13 @@
 //! Public pages: the commune home, the province portal, the unit finder, commune logos.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
@@ -15,6 +16,57 @@ use crate::units::catalogue;
 use crate::web::AppState;
 use crate::web::ctx::Ctx;
 use crate::web::shell::{Shell, render};
+
+/// What a commune's public home page shows about it, cached for a short while: the home page
+/// is the most visited page and should not cost two queries per visitor. Kept beside the page
+/// rather than in `tenancy`, because it counts accounts' users and accounts sit above tenancy.
+#[derive(Debug, Clone)]
+pub struct HomeFacts {
+    pub villages: Vec<String>,
+    pub members: u64,
+}
+
+type FactsByCommune = HashMap<String, (std::time::Instant, Arc<HomeFacts>)>;
+
+#[derive(Clone, Default)]
+pub struct FactsCache(Arc<RwLock<FactsByCommune>>);
+
+impl FactsCache {
+    /// Members may lag by this much; village changes clear the entry at once.
+    const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    pub async fn get(&self, db: &DatabaseConnection, code: &str) -> AppResult<Arc<HomeFacts>> {
+        if let Some((at, f)) = self.0.read().unwrap_or_else(|e| e.into_inner()).get(code)
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(f.clone());
+        }
+        use crate::accounts::entity::user;
+        use sea_orm::PaginatorTrait;
+        let villages = tenancy::villages(db, code)
+            .await?
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        let members = user::Entity::find()
+            .filter(user::Column::CommuneCode.eq(code))
+            .count(db)
+            .await?;
+        let facts = Arc::new(HomeFacts { villages, members });
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(code.to_owned(), (std::time::Instant::now(), facts.clone()));
+        Ok(facts)
+    }
+
+    pub fn invalidate(&self, code: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(code);
+    }
+}
 
 #[derive(Template)]
 #[template(path = "home.html")]

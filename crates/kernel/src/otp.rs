@@ -8,6 +8,9 @@
 //! minutes. Requests for a phone nobody registered are throttled and answered exactly like
 //! the others (a row is kept for them too) but no SMS leaves, so the answer never tells
 //! whether a number has an account.
+//!
+//! A module of its own above `accounts` and `notify`: it sends through the outbox, and the
+//! outbox reads accounts' users, so inside `accounts` it would make the two reach into each other.
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
