@@ -80,7 +80,8 @@ pub async fn run(xaso: &Path, dir: &Path, base: &Plan) -> Result<Memory> {
     let outcome = load::run(&plan, &sign_in).await;
     done.store(true, Ordering::Relaxed);
     sampler.await?;
-    tokio::time::sleep(crate::IDLE_BEFORE_RSS).await;
+    // Idle means a little while: the server hands free memory back every 10 s.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let after_sign_ins = server.rss_bytes()?;
     server.stop().await?;
 
