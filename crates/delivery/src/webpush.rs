@@ -260,6 +260,8 @@ mod tests {
             priority: priority.as_i16(),
             ref_kind: None,
             ref_id: None,
+            text_key: None,
+            text_args: None,
         }
     }
 

@@ -24,6 +24,15 @@ pub struct AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The codes of the constructors below, which any room may answer with.
+pub const CODES: &[&str] = &[
+    "forbidden",
+    "other_commune",
+    "unauthenticated",
+    "not_found",
+    "internal",
+];
+
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
         AppError {

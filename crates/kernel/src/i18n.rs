@@ -37,7 +37,13 @@ impl Locale {
     }
 }
 
-fn parse_catalogue(text: &'static str) -> HashMap<&'static str, &'static str> {
+/// The kernel's own catalogues.
+pub const KERNEL_TEXTS: Texts = Texts {
+    vi: include_str!("../i18n/vi.txt"),
+    en: include_str!("../i18n/en.txt"),
+};
+
+fn parse_catalogue(text: &str) -> HashMap<&str, &str> {
     text.lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| l.split_once(" = "))
@@ -51,8 +57,8 @@ fn catalogues() -> &'static RwLock<(Catalogue, Catalogue)> {
     static CATS: OnceLock<RwLock<(Catalogue, Catalogue)>> = OnceLock::new();
     CATS.get_or_init(|| {
         RwLock::new((
-            parse_catalogue(include_str!("../i18n/vi.txt")),
-            parse_catalogue(include_str!("../i18n/en.txt")),
+            parse_catalogue(KERNEL_TEXTS.vi),
+            parse_catalogue(KERNEL_TEXTS.en),
         ))
     })
 }
@@ -85,6 +91,55 @@ pub fn t(locale: Locale, key: &str) -> &'static str {
         .unwrap_or_else(|e| e.into_inner());
     m.entry(key.to_owned())
         .or_insert_with(|| Box::leak(key.to_owned().into_boxed_str()))
+}
+
+/// The text of `key` in `locale` with each `{name}` replaced by its argument; placeholders
+/// without an argument stay visible so a mistake is seen rather than hidden.
+pub fn fill<S: AsRef<str>>(locale: Locale, key: &str, args: &[(S, S)]) -> String {
+    let mut out = t(locale, key).to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{}}}", name.as_ref()), value.as_ref());
+    }
+    out
+}
+
+/// The `{name}` placeholders of a text, in order of appearance.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Problems with message keys a room declares: each must have a Vietnamese and an English
+/// text with the same placeholders. `keys` are full catalogue keys.
+pub fn check_keys(vi: &str, en: &str, keys: &[&str]) -> Vec<String> {
+    let (v, e) = (parse_catalogue(vi), parse_catalogue(en));
+    let mut problems = Vec::new();
+    for key in keys {
+        match (v.get(key), e.get(key)) {
+            (None, _) => problems.push(format!("{key}: no Vietnamese text")),
+            (_, None) => problems.push(format!("{key}: no English text")),
+            (Some(vt), Some(et)) => {
+                let (mut a, mut b) = (placeholders(vt), placeholders(et));
+                a.sort_unstable();
+                b.sort_unstable();
+                if a != b {
+                    problems.push(format!("{key}: placeholders differ: vi {a:?}, en {b:?}"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Every key of a catalogue pair missing from the other, for the rooms' own tests.
@@ -124,6 +179,34 @@ mod tests {
             missing.is_empty(),
             "keys in one catalogue only: {missing:?}"
         );
+    }
+
+    #[test]
+    fn fill_replaces_named_arguments_and_keeps_unknown_ones() {
+        extend(
+            "t.fill = Hồ sơ {receipt} hẹn {due} {other}",
+            "t.fill = Dossier {receipt} due {due} {other}",
+        );
+        let args = [("receipt", "HS-1"), ("due", "05/12/2026")];
+        assert_eq!(
+            fill(Locale::En, "t.fill", &args),
+            "Dossier HS-1 due 05/12/2026 {other}"
+        );
+        assert_eq!(
+            fill(Locale::Vi, "t.fill", &args),
+            "Hồ sơ HS-1 hẹn 05/12/2026 {other}"
+        );
+    }
+
+    #[test]
+    fn check_keys_finds_missing_texts_and_mismatched_placeholders() {
+        let vi = "a = Xin chào {name}\nb = Một {x}\nc = Chỉ tiếng Việt";
+        let en = "a = Hello {name}\nb = One {y}";
+        let p = check_keys(vi, en, &["a", "b", "c", "d"]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].starts_with("b: placeholders differ"));
+        assert_eq!(p[1], "c: no English text");
+        assert_eq!(p[2], "d: no Vietnamese text");
     }
 
     #[test]

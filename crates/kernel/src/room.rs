@@ -92,6 +92,17 @@ pub trait Room: std::any::Any + Send + Sync {
     fn figures(&self) -> Vec<FigureSource> {
         vec![]
     }
+
+    /// The keys of the messages it sends ([`crate::notify::Text::key`]): each needs
+    /// `<key>.title` and `<key>.body` in both languages, checked by [`Rooms::missing_texts`].
+    fn messages(&self) -> Vec<&'static str> {
+        vec![]
+    }
+
+    /// The error codes its use cases answer with: each needs `error.<code>` in both languages.
+    fn error_codes(&self) -> Vec<&'static str> {
+        vec![]
+    }
 }
 
 /// The rooms of a running platform, as the kernel's shell sees them.
@@ -126,6 +137,32 @@ impl Rooms {
                 crate::i18n::extend(t.vi, t.en);
             }
         }
+    }
+
+    /// Every message key and error code of the kernel and the rooms that lacks a Vietnamese or
+    /// an English text, or whose two texts have different placeholders. Texts are looked up in
+    /// all catalogues together: a room may answer with a kernel error such as `forbidden`.
+    pub fn missing_texts(&self) -> Vec<String> {
+        let mut texts = vec![crate::i18n::KERNEL_TEXTS];
+        texts.extend(self.iter().flat_map(|r| r.texts()));
+        let vi: String = texts.iter().map(|t| format!("{}\n", t.vi)).collect();
+        let en: String = texts.iter().map(|t| format!("{}\n", t.en)).collect();
+        let mut keys: Vec<String> = Vec::new();
+        let messages = crate::notify::MESSAGES
+            .iter()
+            .copied()
+            .chain(self.iter().flat_map(|r| r.messages()));
+        for m in messages {
+            keys.push(format!("{m}.title"));
+            keys.push(format!("{m}.body"));
+        }
+        let codes = crate::error::CODES
+            .iter()
+            .copied()
+            .chain(self.iter().flat_map(|r| r.error_codes()));
+        keys.extend(codes.map(|c| format!("error.{c}")));
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        crate::i18n::check_keys(&vi, &en, &keys)
     }
 
     /// Checks each room's configuration section, and that no section names an unknown room.

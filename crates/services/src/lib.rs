@@ -107,6 +107,17 @@ impl Room for ServicesRoom {
         "services"
     }
 
+    fn messages(&self) -> Vec<&'static str> {
+        vec![
+            "sv.note.received",
+            "sv.note.assigned",
+            "sv.note.status",
+            "sv.note.status_noted",
+            "sv.note.reminder",
+            "sv.note.reminder_late",
+        ]
+    }
+
     fn texts(&self) -> Vec<Texts> {
         vec![Texts {
             vi: I18N_VI,

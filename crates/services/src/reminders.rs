@@ -37,16 +37,15 @@ pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, 
     }
     for ((handler, commune), ds) in &by_handler {
         let late = ds.iter().filter(|d| d.due_date < today).count();
-        let title = format!("Nhắc việc: {} hồ sơ sắp đến hạn hoặc quá hạn", ds.len());
-        let body = ds
+        let list = ds
             .iter()
-            .map(|d| format!("{} (hạn {})", d.receipt_code, d.due_date.format("%d/%m/%Y")))
+            .map(|d| format!("{} ({})", d.receipt_code, d.due_date.format("%d/%m/%Y")))
             .collect::<Vec<_>>()
             .join(", ");
-        let body = if late > 0 {
-            format!("{late} hồ sơ đã quá hạn. {body}")
+        let key = if late > 0 {
+            "sv.note.reminder_late"
         } else {
-            body
+            "sv.note.reminder"
         };
         let link = format!("/c/{commune}/office/dossiers?mine=true&due=");
         notify::notify(
@@ -54,8 +53,10 @@ pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, 
             notify::Message {
                 commune_code: commune,
                 user_id: *handler,
-                title: &title,
-                body: &body,
+                text: notify::Text::key(key)
+                    .arg("count", ds.len())
+                    .arg("late", late)
+                    .arg("list", list),
                 link: Some(&link),
                 ..Default::default()
             },

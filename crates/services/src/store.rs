@@ -434,20 +434,16 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     if let Some(uid) = d.applicant_user_id {
-        let title = format!("Đã tiếp nhận hồ sơ {}", d.receipt_code);
-        let body = format!(
-            "{} · Hẹn trả kết quả: {}",
-            p.name,
-            d.due_date.format("%d/%m/%Y")
-        );
         let link = format!("/c/{}/dossiers/{}", d.commune_code, d.receipt_code);
         notify::notify(
             &txn,
             notify::Message {
                 commune_code: &d.commune_code,
                 user_id: uid,
-                title: &title,
-                body: &body,
+                text: notify::Text::key("sv.note.received")
+                    .arg("receipt", &d.receipt_code)
+                    .arg("procedure", &p.name)
+                    .arg("due", d.due_date.format("%d/%m/%Y")),
                 link: Some(&link),
                 ..Default::default()
             },
@@ -837,16 +833,15 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     if step.action == Action::Assign
         && let Some(who) = step.assignee_id
     {
-        let title = format!("Hồ sơ {} được giao cho bạn", updated.receipt_code);
-        let body = format!("Hạn giải quyết: {}", updated.due_date.format("%d/%m/%Y"));
         let link = format!("/c/{}/office/dossiers/{}", c.code, updated.id);
         notify::notify(
             &txn,
             notify::Message {
                 commune_code: &c.code,
                 user_id: who,
-                title: &title,
-                body: &body,
+                text: notify::Text::key("sv.note.assigned")
+                    .arg("receipt", &updated.receipt_code)
+                    .arg("due", updated.due_date.format("%d/%m/%Y")),
                 link: Some(&link),
                 ..Default::default()
             },
@@ -869,17 +864,20 @@ async fn tell_applicant(
     let Some(uid) = d.applicant_user_id else {
         return Ok(());
     };
-    let label = kernel::i18n::t(kernel::i18n::Locale::Vi, &status.label_key());
-    let title = format!("Hồ sơ {}: {}", d.receipt_code, label);
-    let body = note.unwrap_or(label);
+    // The official's note is shown as written; without one the body repeats the status.
+    let text = match note {
+        Some(n) => notify::Text::key("sv.note.status_noted").arg("note", n),
+        None => notify::Text::key("sv.note.status"),
+    }
+    .arg("receipt", &d.receipt_code)
+    .arg_key("status", status.label_key());
     let link = format!("/c/{}/dossiers/{}", d.commune_code, d.receipt_code);
     notify::notify(
         db,
         notify::Message {
             commune_code: &d.commune_code,
             user_id: uid,
-            title: &title,
-            body,
+            text,
             link: Some(&link),
             ..Default::default()
         },

@@ -35,6 +35,10 @@ impl Room for VoiceRoom {
         "voice"
     }
 
+    fn messages(&self) -> Vec<&'static str> {
+        vec!["fb.note.received", "fb.note.status"]
+    }
+
     fn texts(&self) -> Vec<Texts> {
         vec![
             Texts {

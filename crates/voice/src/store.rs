@@ -380,15 +380,16 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     if let Some(uid) = fb.reporter_user_id {
-        let title = format!("Đã nhận phản ánh {}", fb.receipt_code);
         let link = format!("/c/{}/feedback/{}", c.code, fb.receipt_code);
         notify::notify(
             &txn,
             notify::Message {
                 commune_code: &c.code,
                 user_id: uid,
-                title: &title,
-                body: &format!("{} · {}", cat.name, c.name),
+                text: notify::Text::key("fb.note.received")
+                    .arg("receipt", &fb.receipt_code)
+                    .arg("category", &cat.name)
+                    .arg("commune", &c.name),
                 link: Some(&link),
                 ..Default::default()
             },
@@ -708,15 +709,16 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     if let Some(uid) = f.reporter_user_id {
-        let title = format!("Phản ánh {}: {}", f.receipt_code, status_vi(to));
         let link = format!("/c/{}/feedback/{}", c.code, f.receipt_code);
         notify::notify(
             &txn,
             notify::Message {
                 commune_code: &c.code,
                 user_id: uid,
-                title: &title,
-                body: note.unwrap_or_default(),
+                text: notify::Text::key("fb.note.status")
+                    .arg("receipt", &f.receipt_code)
+                    .arg_key("status", to.label_key())
+                    .arg("note", note.unwrap_or_default()),
                 link: Some(&link),
                 ..Default::default()
             },
@@ -730,10 +732,6 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Notification titles are stored text, written in the commune's language.
-fn status_vi(s: Status) -> &'static str {
-    kernel::i18n::t(kernel::i18n::Locale::Vi, &s.label_key())
-}
-
 /// The reporter rates the answer (1–5), once; the report closes with it.
 pub async fn rate<C: ConnectionTrait + TransactionTrait>(
     db: &C,

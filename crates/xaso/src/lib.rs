@@ -123,3 +123,6 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         rooms,
     })
 }
+
+#[cfg(test)]
+mod texts_check;

@@ -82,8 +82,7 @@ pub async fn run(p: &xaso::Platform, a: &Args) -> anyhow::Result<()> {
         Message {
             commune_code: code,
             user_id,
-            title: &a.title,
-            body: &a.body,
+            text: kernel::notify::Text::written(&a.title, &a.body),
             link: Some("/inbox"),
             priority: Priority::Emergency,
             reference: None,

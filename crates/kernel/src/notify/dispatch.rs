@@ -357,6 +357,8 @@ impl Dispatcher {
                 return Disposition::Postponed(now + later);
             }
         }
+        // Keyed messages go out in the recipient's language, whoever caused them.
+        let msg = &msg.in_locale(to.locale);
         match tokio::time::timeout(DELIVERY_TIMEOUT, channel.deliver_to(&self.db, msg, to)).await {
             Ok(d) => Disposition::Tried(d),
             Err(_) => Disposition::Tried(Delivery::Failed(format!(

@@ -10,9 +10,11 @@
 pub mod dispatch;
 pub mod fanout;
 pub mod prefs;
+pub mod text;
 pub mod unread;
 
 pub use dispatch::Dispatcher;
+pub use text::Text;
 
 use std::collections::HashMap;
 
@@ -52,12 +54,34 @@ pub mod outbox {
         /// The record the message is about (`notice`, 42), for reach figures.
         pub ref_kind: Option<String>,
         pub ref_id: Option<i64>,
+        /// The catalogue key of a keyed message ([`super::Text::Key`]); `title` and `body`
+        /// then hold its Vietnamese rendering.
+        pub text_key: Option<String>,
+        /// Its arguments, a JSON object of strings.
+        pub text_args: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The message with its title and body in `locale`, as a channel sends it.
+        pub fn in_locale(&self, locale: crate::i18n::Locale) -> Model {
+            let mut m = self.clone();
+            if self.text_key.is_some() {
+                (m.title, m.body) = super::text::localized(
+                    locale,
+                    self.text_key.as_deref(),
+                    self.text_args.as_deref(),
+                    &self.title,
+                    &self.body,
+                );
+            }
+            m
+        }
+    }
 }
 
 pub mod inbox_item {
@@ -82,13 +106,37 @@ pub mod inbox_item {
         pub created_at: DateTimeUtc,
         #[schema(value_type = Option<String>, format = DateTime)]
         pub read_at: Option<DateTimeUtc>,
+        /// As in the outbox: the key and arguments the title and body are rendered from.
+        #[serde(skip)]
+        pub text_key: Option<String>,
+        #[serde(skip)]
+        pub text_args: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The item with its title and body in the reader's language.
+        pub fn in_locale(mut self, locale: crate::i18n::Locale) -> Model {
+            if self.text_key.is_some() {
+                (self.title, self.body) = super::text::localized(
+                    locale,
+                    self.text_key.as_deref(),
+                    self.text_args.as_deref(),
+                    &self.title,
+                    &self.body,
+                );
+            }
+            self
+        }
+    }
 }
+
+/// The kernel's own message keys ([`Text::key`]).
+pub const MESSAGES: &[&str] = &["note.welcome"];
 
 pub const PENDING: &str = "pending";
 /// Claimed by a dispatcher; `next_attempt_at` is the end of its lease.
@@ -128,8 +176,8 @@ impl Priority {
 pub struct Message<'a> {
     pub commune_code: &'a str,
     pub user_id: i64,
-    pub title: &'a str,
-    pub body: &'a str,
+    /// A catalogue key with arguments (rendered in each recipient's language), or written words.
+    pub text: Text,
     pub link: Option<&'a str>,
     pub priority: Priority,
     /// The record the message is about, as (kind, id), for reach figures.
@@ -143,12 +191,16 @@ pub async fn notify(db: &impl ConnectionTrait, m: Message<'_>, channels: &[&str]
     let (prefs, reach) = prefs::load_with_reach(db, m.user_id).await?;
     let mut all = vec![INBOX];
     all.extend(prefs::channels_for(&prefs, &reach, m.priority, channels));
+    let (title, body) = m.text.render(Locale::Vi);
+    let (text_key, text_args) = m.text.stored();
     let rows = all.into_iter().map(|ch| outbox::ActiveModel {
         commune_code: Set(m.commune_code.into()),
         user_id: Set(m.user_id),
         channel: Set(ch.into()),
-        title: Set(m.title.into()),
-        body: Set(m.body.into()),
+        title: Set(title.clone()),
+        body: Set(body.clone()),
+        text_key: Set(text_key.clone()),
+        text_args: Set(text_args.clone()),
         link: Set(m.link.map(str::to_owned)),
         status: Set(PENDING.into()),
         attempts: Set(0),
@@ -296,6 +348,8 @@ impl Channel for InboxChannel {
             link: Set(msg.link.clone()),
             created_at: Set(msg.created_at),
             read_at: Set(None),
+            text_key: Set(msg.text_key.clone()),
+            text_args: Set(msg.text_args.clone()),
             ..Default::default()
         }
         .insert(db)
@@ -313,17 +367,22 @@ pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<
         .await?)
 }
 
+/// A person's latest inbox items, in the reader's language.
 pub async fn inbox(
     db: &impl ConnectionTrait,
     user_id: i64,
     limit: u64,
+    locale: Locale,
 ) -> AppResult<Vec<inbox_item::Model>> {
     Ok(inbox_item::Entity::find()
         .filter(inbox_item::Column::UserId.eq(user_id))
         .order_by_desc(inbox_item::Column::Id)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|i| i.in_locale(locale))
+        .collect())
 }
 
 pub async fn mark_read(db: &impl ConnectionTrait, user_id: i64, id: i64) -> AppResult<()> {

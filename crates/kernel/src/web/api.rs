@@ -409,7 +409,7 @@ async fn inbox(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Inbox>
     let u = ctx.user()?;
     Ok(Json(Inbox {
         unread: state.unread.get(&state.db, u.id).await?,
-        items: notify::inbox(&state.db, u.id, 100).await?,
+        items: notify::inbox(&state.db, u.id, 100, ctx.tr().0).await?,
     }))
 }
 

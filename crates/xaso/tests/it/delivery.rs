@@ -303,8 +303,7 @@ async fn send(app: &TestApp, user_id: i64, title: &str, priority: Priority, chan
         Message {
             commune_code: "17071",
             user_id,
-            title,
-            body: "Thứ Bảy, 8 giờ sáng tại nhà văn hóa thôn.",
+            text: kernel::notify::Text::written(title, "Thứ Bảy, 8 giờ sáng tại nhà văn hóa thôn."),
             link: Some("/c/17071/notices/7"),
             priority,
             ..Default::default()
@@ -611,6 +610,87 @@ async fn email_arrives_with_its_vietnamese_subject_and_sms_and_zalo_reach_the_ga
             // Delivered once: another round sends nothing again.
             app.deliver().await;
             assert_eq!((smtp.mails().len(), http.hits().len()), (1, 2));
+        }
+    );
+}
+
+async fn set_locale(c: &mut Client, locale: &str) {
+    let r = c
+        .post_form(
+            "/me",
+            &[
+                ("full_name", "Hoàng Văn Em"),
+                ("email", "em.hoang@example.vn"),
+                ("locale", locale),
+                ("village_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_keyed_message_reaches_every_channel_in_the_recipients_language() {
+    let smtp = SmtpSink::start().await;
+    let http = HttpSink::start().await;
+    on_each_backend!(
+        at_sinks(smtp.addr, http.addr, 1000.0),
+        async |app: &TestApp| {
+            smtp.mails.lock().unwrap().clear();
+            http.reset();
+            let (mut c, uid) = citizen_with_email(app).await;
+            set_locale(&mut c, "en").await;
+            notify::notify(
+                &app.platform.state.db,
+                Message {
+                    commune_code: "17071",
+                    user_id: uid,
+                    text: kernel::notify::Text::key("sv.note.status")
+                        .arg("receipt", "HS-17071-000042")
+                        .arg_key("status", "dossier.status.approved"),
+                    link: Some("/c/17071/dossiers/HS-17071-000042"),
+                    ..Default::default()
+                },
+                &["sms"],
+            )
+            .await
+            .unwrap();
+            // Stored with its Vietnamese rendering, for the desk and anything reading the table.
+            let vi_title = "Hồ sơ HS-17071-000042: Đã có kết quả";
+            assert_eq!(channels_of(app, vi_title).await, ["email", "inbox", "sms"]);
+            app.deliver().await;
+
+            let en_title = "Dossier HS-17071-000042: Result ready";
+            let mails = smtp.mails();
+            assert_eq!(mails.len(), 1, "[{}]", app.backend);
+            let parsed = mailparse::parse_mail(&mails[0].data).unwrap();
+            assert_eq!(parsed.headers.get_first_value("Subject").unwrap(), en_title);
+            let sms = http.hits().into_iter().find(|h| h.path == "/sms").unwrap();
+            let v: Value = serde_json::from_str(&sms.body).unwrap();
+            assert!(
+                v["text"].as_str().unwrap().starts_with(en_title),
+                "{}",
+                v["text"]
+            );
+            // The demo's own messages to this citizen arrive in the same round: find ours.
+            let ours = |inbox: Value| {
+                inbox["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["link"] == "/c/17071/dossiers/HS-17071-000042")
+                    .cloned()
+                    .expect("in the inbox")
+            };
+            let item = ours(c.get("/api/v1/me/inbox").await.json());
+            assert_eq!(item["title"], en_title);
+            assert_eq!(item["body"], "Result ready");
+
+            // The inbox speaks the reader's language of today, not of the day it arrived.
+            set_locale(&mut c, "vi").await;
+            let item = ours(c.get("/api/v1/me/inbox").await.json());
+            assert_eq!(item["title"], vi_title);
+            assert!(c.get("/inbox").await.body.contains(vi_title));
         }
     );
 }

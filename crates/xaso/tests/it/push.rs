@@ -400,8 +400,7 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
             Message {
                 commune_code: "17071",
                 user_id: citizen_id,
-                title,
-                body,
+                text: kernel::notify::Text::written(title, body),
                 link: Some("/inbox"),
                 priority: Priority::Emergency,
                 reference: Some(("notice", 7)),
@@ -454,8 +453,7 @@ async fn delivers_encrypted_pushes_to_a_local_push_service() {
         let msg = |title: &'static str| Message {
             commune_code: "17071",
             user_id: citizen_id,
-            title,
-            body: "Họp dân thôn Đồng Tâm lúc 19 giờ tối nay.",
+            text: kernel::notify::Text::written(title, "Họp dân thôn Đồng Tâm lúc 19 giờ tối nay."),
             ..Default::default()
         };
         notify::notify(db, msg("Lịch họp thôn"), &["push"])

@@ -242,8 +242,7 @@ async fn outbox_delivers_to_the_inbox_once() {
             Message {
                 commune_code: "17071",
                 user_id: uid,
-                title: "Lịch tiêm chủng",
-                body: "Thứ Bảy tại trạm y tế xã",
+                text: kernel::notify::Text::written("Lịch tiêm chủng", "Thứ Bảy tại trạm y tế xã"),
                 link: Some("/c/17071"),
                 ..Default::default()
             },

@@ -183,20 +183,13 @@ pub async fn register_citizen(
 }
 
 async fn welcome(state: &AppState, commune: &CommuneInfo, user_id: i64) -> AppResult<()> {
-    let title = format!(
-        "{} {}",
-        crate::i18n::t(crate::i18n::Locale::Vi, "welcome.title"),
-        commune.name
-    );
-    let body = crate::i18n::t(crate::i18n::Locale::Vi, "welcome.body");
     let link = format!("/c/{}", commune.code);
     notify::notify(
         &state.db,
         notify::Message {
             commune_code: &commune.code,
             user_id,
-            title: &title,
-            body,
+            text: notify::Text::key("note.welcome").arg("commune", &commune.name),
             link: Some(&link),
             ..Default::default()
         },

@@ -220,7 +220,7 @@ struct InboxPage {
 
 pub async fn inbox(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let u = ctx.user()?;
-    let items = notify::inbox(&state.db, u.id, 100)
+    let items = notify::inbox(&state.db, u.id, 100, ctx.tr().0)
         .await?
         .into_iter()
         .map(|i| InboxRow {
