@@ -126,7 +126,14 @@ pub async fn api_statement(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Json<StatementReport>> {
     let c = state.communes.active(&code)?;
-    let body = body.map_err(super::super::map_body_rejection)?;
+    // Past the platform's body limit the statement is too large, whatever the limit is.
+    let body = body.map_err(|r| match super::super::map_body_rejection(r) {
+        e if e.status == StatusCode::PAYLOAD_TOO_LARGE => AppError {
+            field: Some("file"),
+            ..AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "statement_too_large")
+        },
+        e => e,
+    })?;
     let matches = payments::read_statement(&state.db, ctx.actor(), &c, &body).await?;
     Ok(Json(report(matches)))
 }
