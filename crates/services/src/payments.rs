@@ -8,36 +8,15 @@ use std::sync::Arc;
 use kernel::accounts::CurrentUser;
 use kernel::error::{AppError, AppResult};
 use kernel::future::BoxFuture;
-use kernel::payments::{self, NewPayment, Owner, Settle, Settlers, payment};
+use kernel::payments::{self, Settle, Settlers, payment};
 use kernel::tenancy::CommuneInfo;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::entity::dossier;
 use crate::model::Status;
 use crate::store;
 
-/// The payments' `ref_kind` of a dossier's fee.
-pub const REF_KIND: &str = "dossier";
-
-/// Opens the fee of a freshly submitted dossier (none when it has no fee), in its transaction.
-/// The reference is the receipt code, which the VietQR code puts in the transfer's purpose.
-pub async fn open_fee(db: &impl ConnectionTrait, d: &dossier::Model) -> AppResult<()> {
-    if d.fee_vnd > 0 {
-        payments::open_due(
-            db,
-            NewPayment {
-                commune: &d.commune_code,
-                ref_kind: REF_KIND,
-                ref_id: d.id,
-                payee: Some(Owner::Commune),
-                amount_vnd: d.fee_vnd,
-                reference: &d.receipt_code,
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
+pub use crate::store::{FEE_REF as REF_KIND, open_fee};
 
 /// The desk's action: the fee of dossier `id` was paid by `method`. The dossier's own checks
 /// (its version, a fee still due) come first; the kernel's use case owns the permission rule,

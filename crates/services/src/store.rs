@@ -403,7 +403,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         .insert(&txn)
         .await?;
     }
-    crate::payments::open_fee(&txn, &d).await?;
+    open_fee(&txn, &d).await?;
     let actor_name = actor
         .map(|u| u.full_name.clone())
         .unwrap_or_else(|| name.clone());
@@ -802,7 +802,7 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
     }
     if next.is_final() {
         // A fee left unpaid is no longer owed: no statement may settle it afterwards.
-        kernel::payments::cancel_due(&txn, &c.code, crate::payments::REF_KIND, d.id).await?;
+        kernel::payments::cancel_due(&txn, &c.code, FEE_REF, d.id).await?;
     }
     let updated = by_id(&txn, &c.code, id).await?;
     event(
@@ -891,6 +891,29 @@ async fn tell_applicant(
         &[],
     )
     .await
+}
+
+/// The payments' `ref_kind` of a dossier's fee.
+pub const FEE_REF: &str = "dossier";
+
+/// Opens the fee of a freshly submitted dossier (none when it has no fee), in its transaction.
+/// The reference is the receipt code, which the VietQR code puts in the transfer's purpose.
+pub async fn open_fee(db: &impl ConnectionTrait, d: &dossier::Model) -> AppResult<()> {
+    if d.fee_vnd > 0 {
+        kernel::payments::open_due(
+            db,
+            kernel::payments::NewPayment {
+                commune: &d.commune_code,
+                ref_kind: FEE_REF,
+                ref_id: d.id,
+                payee: Some(kernel::payments::Owner::Commune),
+                amount_vnd: d.fee_vnd,
+                reference: &d.receipt_code,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Brings dossier `p.ref_id` in step with its fee `p`, just confirmed paid (the settle hook of

@@ -268,3 +268,105 @@ async fn the_payments_page_reads_a_statement_and_confirms_its_matches() {
         assert!(!page.body.contains(&receipt), "no longer due");
     });
 }
+
+/// Every migration but the two that bring payments to the kernel: a database as it was.
+struct Before;
+
+impl sea_orm_migration::MigratorTrait for Before {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        <xaso::Migrations as sea_orm_migration::MigratorTrait>::migrations()
+            .into_iter()
+            .filter(|m| !["m0004_payments", "m0102_services_payment_records"].contains(&m.name()))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
+    use kernel::payments::{self, Owner};
+    use sea_orm::{ConnectionTrait, Statement, Value};
+    use sea_orm_migration::{MigratorTrait, SchemaManager};
+
+    for backend in common::backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg) = match backend {
+            "postgres" => {
+                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+                let (url, name) = common::fresh_pg(&base).await;
+                (url, Some((base, name)))
+            }
+            _ => (
+                format!("sqlite://{}/old.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+        };
+        let db = kernel::db::connect(&url).await.unwrap();
+        Before::up(&db, None).await.unwrap();
+        let now = chrono::Utc::now();
+        let run = |sql: &str, values: Vec<Value>| {
+            db.execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql,
+                values,
+            ))
+        };
+        run("INSERT INTO commune (code, name, unit_type, province_code, district_code, brand_color, tagline, logo_attachment_id, active, created_at) VALUES ('17071', 'Xã Minh Hợp', 'xa', '17', NULL, '#0b6e4f', NULL, NULL, TRUE, $1)", vec![now.into()]).await.unwrap();
+        run("INSERT INTO payment_account (commune_code, bank_bin, account_number, account_name) VALUES ('17071', '970405', '3600205012345', 'UBND XA MINH HOP')", vec![]).await.unwrap();
+        run("INSERT INTO procedure (id, commune_code, code, name, folded_name, field, legal_basis, documents, form_fields, fee_vnd, processing_days, online_level, steps, active, created_at, updated_at) VALUES (1, '17071', 'HT-04', 'Xác nhận tình trạng hôn nhân', 'xac nhan', 'Hộ tịch', '', '[]', '[]', 15000, 3, 'full', '[]', TRUE, $1, $1)", vec![now.into()]).await.unwrap();
+        for (id, status, paid_at, method) in [
+            (1_i64, "received", None, None),
+            (2, "accepted", Some(now), Some("cash")),
+            (3, "refused", None, None),
+        ] {
+            run("INSERT INTO dossier (id, commune_code, receipt_code, procedure_id, applicant_name, applicant_phone, channel, status, data, received_at, due_date, fee_vnd, paid_at, payment_method, version, updated_at) VALUES ($1, '17071', $2, 1, 'Hoàng Văn Em', '0912000011', 'online', $3, '{}', $4, $5, 15000, $6, $7, 1, $4)",
+                vec![id.into(), format!("17071-250701-AAAA{id}").into(), status.into(), now.into(), now.date_naive().into(), paid_at.into(), method.map(str::to_owned).into()]).await.unwrap();
+        }
+
+        xaso::Migrations::up(&db, None).await.unwrap();
+        let a = payments::account_of(&db, "17071", Owner::Commune)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("[{backend}] the account was copied"));
+        assert_eq!(
+            (
+                a.bank_bin.as_str(),
+                a.account_number.as_str(),
+                a.account_name.as_str()
+            ),
+            ("970405", "3600205012345", "UBND XA MINH HOP")
+        );
+        assert!(
+            !SchemaManager::new(&db)
+                .has_table("payment_account")
+                .await
+                .unwrap()
+        );
+        let mut seen = vec![];
+        for id in 1..=3 {
+            let p = payments::for_ref(&db, "17071", "dossier", id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((p.amount_vnd, p.account_id), (15_000, Some(a.id)));
+            assert_eq!(p.reference, format!("17071-250701-AAAA{id}"));
+            seen.push((p.status, p.method, p.confirmed_at.is_some()));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                ("due".into(), None, false),
+                ("paid".into(), Some("cash".into()), true),
+                ("cancelled".into(), None, false),
+            ],
+            "[{backend}]"
+        );
+        db.close().await.ok();
+        if let Some((base, name)) = pg {
+            let admin = sea_orm::Database::connect(&base).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
+    }
+}
