@@ -1,5 +1,6 @@
-//! The services room's tables: procedures, dossiers, their documents and history, payment
-//! accounts, holiday overrides.
+//! The services room's tables: procedures, dossiers, their documents and history (the payment
+//! accounts and holiday overrides it once made now belong to the kernel), and the move of dossier
+//! fees to kernel payment records.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
