@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Independent check of the VietQR codes made by crates/services/src/vietqr.rs: the sample
+# Independent check of the VietQR codes made by crates/kernel/src/payments/vietqr.rs: the sample
 # example writes a payload and its QR PNG, then check.mjs decodes the payload with
 # vietnam-qr-pay and the image with jsQR and compares both with the expected values.
 # Usage (from anywhere): bash e2e/vietqr/run.sh

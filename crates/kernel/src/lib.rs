@@ -16,6 +16,8 @@ pub mod migration;
 pub mod notify;
 pub mod otp;
 pub mod paging;
+pub mod payments;
+pub mod qr;
 pub mod room;
 pub mod tenancy;
 pub mod text;

@@ -14,6 +14,7 @@ pub use crate::future::BoxFuture;
 pub use crate::i18n::Texts;
 use crate::jobs::JobRunnerBuilder;
 use crate::notify::Channel;
+use crate::payments::Settle;
 use crate::tenancy::CommuneInfo;
 use crate::web::AppState;
 pub use crate::web::nav::{Nav, OfficeLink, Tile, roles_of};
@@ -103,6 +104,11 @@ pub trait Room: std::any::Any + Send + Sync {
     fn error_codes(&self) -> Vec<&'static str> {
         vec![]
     }
+
+    /// What it does when one of its payments is confirmed paid, one hook per `ref_kind`.
+    fn payment_refs(&self) -> Vec<Arc<dyn Settle>> {
+        vec![]
+    }
 }
 
 /// The rooms of a running platform, as the kernel's shell sees them.
@@ -181,6 +187,10 @@ impl Rooms {
     /// The shell's navigation, built once from the rooms.
     pub fn nav(&self) -> Vec<Nav> {
         self.iter().map(|r| r.nav()).collect()
+    }
+
+    pub fn settlers(&self) -> crate::payments::Settlers {
+        crate::payments::Settlers::new(self.iter().flat_map(|r| r.payment_refs()).collect())
     }
 
     pub fn figures(&self) -> Vec<FigureSource> {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use services::vietqr::{self, BankAccount};
+use kernel::payments::vietqr::{self, BankAccount};
 
 fn main() -> anyhow::Result<()> {
     let dir = PathBuf::from(

@@ -381,7 +381,8 @@ async fn payment(
     let c = state.communes.active(&code)?;
     let u = ctx.staff(&c)?;
     Ok(Json(Dossier::from(
-        &store::confirm_payment(&state.db, &c, id, u, &r.method, r.version).await?,
+        &crate::payments::confirm_fee(&state.db, &state.settlers, &c, id, u, &r.method, r.version)
+            .await?,
     )))
 }
 
@@ -413,16 +414,13 @@ async fn payment_code(
     if d.fee_vnd == 0 || d.paid_at.is_some() {
         return Err(AppError::conflict("payment_not_due"));
     }
-    let a = store::payment_account(&state.db, &d.commune_code)
-        .await?
-        .ok_or_else(|| AppError::conflict("bank_account_missing"))?;
-    let acct = crate::vietqr::BankAccount {
-        bin: a.bank_bin.clone(),
-        account_number: a.account_number.clone(),
-        account_name: a.account_name.clone(),
-    };
-    let payload = crate::vietqr::payload(&acct, Some(d.fee_vnd as u64), &d.receipt_code)
-        .map_err(AppError::internal)?;
+    let a =
+        kernel::payments::account_of(&state.db, &d.commune_code, kernel::payments::Owner::Commune)
+            .await?
+            .ok_or_else(|| AppError::conflict("bank_account_missing"))?;
+    let payload =
+        kernel::payments::vietqr::payload(&a.to_vietqr(), Some(d.fee_vnd as u64), &d.receipt_code)
+            .map_err(AppError::internal)?;
     let qs = format!("phone={}", kernel::web::ctx::urlencode(&q.phone));
     Ok(Json(PaymentCode {
         payload,

@@ -184,6 +184,15 @@ pub async fn seed(db: &impl ConnectionTrait, commune: &str) -> AppResult<usize> 
         store::create_procedure(db, commune, p).await?;
     }
     // Agribank's NAPAS BIN; the account is a demo value the commune replaces with its own.
-    store::set_payment_account(db, commune, "970405", "3600205012345", "UBND XA MINH HOP").await?;
+    kernel::payments::set_account(
+        db,
+        commune,
+        kernel::payments::Owner::Commune,
+        "970405",
+        "3600205012345",
+        "UBND XA MINH HOP",
+        "",
+    )
+    .await?;
     Ok(all.len())
 }

@@ -126,22 +126,3 @@ pub mod dossier_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-pub mod payment_account {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "payment_account")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub commune_code: String,
-        pub bank_bin: String,
-        pub account_number: String,
-        pub account_name: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

@@ -8,10 +8,10 @@ pub mod entity;
 pub mod figures;
 pub mod migration;
 pub mod model;
+pub mod payments;
 pub mod reminders;
 pub mod stats;
 pub mod store;
-pub mod vietqr;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
@@ -157,6 +157,7 @@ impl Room for ServicesRoom {
         vec![
             Box::new(migration::Migration),
             Box::new(migration::InboxIndex),
+            Box::new(migration::PaymentRecords),
         ]
     }
 
@@ -195,6 +196,10 @@ impl Room for ServicesRoom {
 
     fn figures(&self) -> Vec<kernel::figures::FigureSource> {
         figures::sources()
+    }
+
+    fn payment_refs(&self) -> Vec<Arc<dyn kernel::payments::Settle>> {
+        payments::hooks()
     }
 }
 

@@ -1,5 +1,6 @@
-//! The services room's tables: procedures, dossiers, their documents and history, payment
-//! accounts, holiday overrides.
+//! The services room's tables: procedures, dossiers, their documents and history (the payment
+//! accounts and holiday overrides it once made now belong to the kernel), and the move of dossier
+//! fees to kernel payment records.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -253,6 +254,51 @@ impl MigrationTrait for Migration {
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
+        Ok(())
+    }
+}
+
+/// Dossier fees become kernel payment records (`kernel::payments`, table `payment`, made by the
+/// kernel's `m0004_payments`, which also copied the commune accounts out of `payment_account`):
+/// every dossier with a fee gets its record, paid as the dossier says, cancelled when the
+/// dossier ended unpaid, due otherwise. The old account table is then dropped.
+pub struct PaymentRecords;
+
+impl MigrationName for PaymentRecords {
+    fn name(&self) -> &str {
+        "m0102_services_payment_records"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PaymentRecords {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO payment \
+                 (commune_code, ref_kind, ref_id, account_id, amount_vnd, reference, method, status, \
+                  confirmed_by, confirmed_at, created_at) \
+                 SELECT d.commune_code, 'dossier', d.id, \
+                  (SELECT b.id FROM bank_account b WHERE b.commune_code = d.commune_code \
+                    AND b.owner_kind = 'commune' AND b.owner_id = d.commune_code), \
+                  d.fee_vnd, d.receipt_code, d.payment_method, \
+                  CASE WHEN d.paid_at IS NOT NULL THEN 'paid' \
+                       WHEN d.status IN ('refused', 'closed') THEN 'cancelled' \
+                       ELSE 'due' END, \
+                  NULL, d.paid_at, d.received_at \
+                 FROM dossier d WHERE d.fee_vnd > 0",
+            )
+            .await?;
+        m.drop_table(
+            Table::drop()
+                .table("payment_account")
+                .if_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
         Ok(())
     }
 }

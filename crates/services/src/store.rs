@@ -16,7 +16,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
-use crate::entity::{dossier, dossier_document, dossier_event, payment_account, procedure};
+use crate::entity::{dossier, dossier_document, dossier_event, procedure};
 use crate::model::{self, Action, FormField, OnlineLevel, RequiredDocument, Status};
 use kernel::time::WorkCalendar;
 
@@ -403,6 +403,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         .insert(&txn)
         .await?;
     }
+    open_fee(&txn, &d).await?;
     let actor_name = actor
         .map(|u| u.full_name.clone())
         .unwrap_or_else(|| name.clone());
@@ -795,6 +796,10 @@ pub async fn act<C: ConnectionTrait + TransactionTrait>(
         .insert(&txn)
         .await?;
     }
+    if next.is_final() {
+        // A fee left unpaid is no longer owed: no statement may settle it afterwards.
+        kernel::payments::cancel_due(&txn, &c.code, FEE_REF, d.id).await?;
+    }
     let updated = by_id(&txn, &c.code, id).await?;
     event(
         &txn,
@@ -886,76 +891,68 @@ async fn tell_applicant(
     .await
 }
 
-/// Records how the fee was paid; an official's act, audited.
-pub async fn confirm_payment<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    id: i64,
+/// The payments' `ref_kind` of a dossier's fee.
+pub const FEE_REF: &str = "dossier";
+
+/// Opens the fee of a freshly submitted dossier (none when it has no fee), in its transaction.
+/// The reference is the receipt code, which the VietQR code puts in the transfer's purpose.
+pub async fn open_fee(db: &impl ConnectionTrait, d: &dossier::Model) -> AppResult<()> {
+    if d.fee_vnd > 0 {
+        kernel::payments::open_due(
+            db,
+            kernel::payments::NewPayment {
+                commune: &d.commune_code,
+                ref_kind: FEE_REF,
+                ref_id: d.id,
+                payee: Some(kernel::payments::Owner::Commune),
+                amount_vnd: d.fee_vnd,
+                reference: &d.receipt_code,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Brings dossier `p.ref_id` in step with its fee `p`, just confirmed paid (the settle hook of
+/// `kernel::payments::confirm`, inside its transaction): paid time and method, a new version,
+/// and a "payment" event in its history.
+pub async fn mark_paid(
+    txn: &impl ConnectionTrait,
+    p: &kernel::payments::payment::Model,
     u: &CurrentUser,
-    method: &str,
-    version: i32,
-) -> AppResult<dossier::Model> {
-    if !u.has_role_in(c, &[Role::Official, Role::CommuneAdmin, Role::Leader]) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "step_forbidden"));
-    }
-    if !model::PAYMENT_METHODS.contains(&method) {
-        return Err(AppError::invalid("payment_method_invalid", "method"));
-    }
-    let d = by_id(db, &c.code, id).await?;
-    if d.version != version {
-        return Err(AppError::conflict("dossier_conflict"));
-    }
-    if d.fee_vnd == 0
-        || d.paid_at.is_some()
-        || Status::parse(&d.status).is_some_and(|s| s.is_final())
-    {
-        return Err(AppError::conflict("payment_not_due"));
-    }
-    let now = Utc::now();
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
+) -> AppResult<()> {
+    let now = p.confirmed_at.unwrap_or_else(Utc::now);
+    let d = by_id(txn, &p.commune_code, p.ref_id).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::PaidAt, Expr::value(Some(now)))
         .col_expr(
             dossier::Column::PaymentMethod,
-            Expr::value(Some(method.to_owned())),
+            Expr::value(p.method.clone()),
         )
         .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
-        .filter(dossier::Column::Id.eq(id))
+        .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Version.eq(d.version))
-        .exec(&txn)
+        .filter(dossier::Column::PaidAt.is_null())
+        .exec(txn)
         .await?;
     if res.rows_affected != 1 {
         return Err(AppError::conflict("dossier_conflict"));
     }
     let status = Status::parse(&d.status).unwrap_or(Status::Received);
-    let updated = by_id(&txn, &c.code, id).await?;
+    let updated = by_id(txn, &d.commune_code, d.id).await?;
     event(
-        &txn,
+        txn,
         &updated,
         Some(u.id),
         &u.full_name,
         "payment",
         Some(status),
         status,
-        Some(method),
+        p.method.as_deref(),
     )
-    .await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            "dossier.payment",
-            "dossier",
-            &d.receipt_code,
-            format!("{} VND · {method}", d.fee_vnd),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    kernel::cache::changed(DOSSIERS, &c.code);
-    Ok(updated)
+    .await
 }
 
 /// The applicant rates the service once the result is back (indicator 1.2); rating closes it.
@@ -1017,47 +1014,6 @@ pub async fn rate<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     kernel::cache::changed(DOSSIERS, &d.commune_code);
     Ok(updated)
-}
-
-// ---- payment account ----
-
-pub async fn payment_account(
-    db: &impl ConnectionTrait,
-    commune: &str,
-) -> AppResult<Option<payment_account::Model>> {
-    Ok(payment_account::Entity::find_by_id(commune.to_owned())
-        .one(db)
-        .await?)
-}
-
-pub async fn set_payment_account(
-    db: &impl ConnectionTrait,
-    commune: &str,
-    bin: &str,
-    number: &str,
-    name: &str,
-) -> AppResult<payment_account::Model> {
-    let acct = crate::vietqr::BankAccount {
-        bin: bin.trim().into(),
-        account_number: number.trim().into(),
-        account_name: name.trim().into(),
-    };
-    crate::vietqr::payload(&acct, Some(1000), "check")
-        .map_err(|_| AppError::invalid("bank_account_invalid", "account_number"))?;
-    if acct.account_name.is_empty() || acct.account_name.chars().count() > 100 {
-        return Err(AppError::invalid("name_required", "account_name"));
-    }
-    payment_account::Entity::delete_by_id(commune.to_owned())
-        .exec(db)
-        .await?;
-    Ok(payment_account::ActiveModel {
-        commune_code: Set(commune.into()),
-        bank_bin: Set(acct.bin),
-        account_number: Set(acct.account_number),
-        account_name: Set(acct.account_name),
-    }
-    .insert(db)
-    .await?)
 }
 
 /// Officials of the commune who can be given dossiers.

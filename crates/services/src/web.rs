@@ -14,6 +14,7 @@ use chrono::{NaiveDate, Utc};
 use kernel::accounts::CurrentUser;
 use kernel::error::{AppError, AppResult};
 use kernel::files;
+use kernel::payments::vietqr;
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
 use kernel::web::csrf::CsrfForm;
@@ -540,7 +541,11 @@ async fn track(
         }
     }
     let qr = match &found {
-        Some(v) if v.fee_due => store::payment_account(&state.db, &c.code).await?.is_some(),
+        Some(v) if v.fee_due => {
+            kernel::payments::account_of(&state.db, &c.code, kernel::payments::Owner::Commune)
+                .await?
+                .is_some()
+        }
         _ => false,
     };
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("svc.track")).await;
@@ -593,18 +598,13 @@ async fn dossier_page(
     let view = view_of(&state, &ctx, &d).await?;
     let (qr, bank) = match (
         view.fee_due,
-        store::payment_account(&state.db, &c.code).await?,
+        kernel::payments::account_of(&state.db, &c.code, kernel::payments::Owner::Commune).await?,
     ) {
         (true, Some(a)) => {
-            let acct = crate::vietqr::BankAccount {
-                bin: a.bank_bin.clone(),
-                account_number: a.account_number.clone(),
-                account_name: a.account_name.clone(),
-            };
-            let payload = crate::vietqr::payload(&acct, Some(d.fee_vnd as u64), &d.receipt_code)
+            let payload = vietqr::payload(&a.to_vietqr(), Some(d.fee_vnd as u64), &d.receipt_code)
                 .map_err(AppError::internal)?;
             (
-                Some(crate::vietqr::svg(&payload)),
+                Some(vietqr::svg(&payload)),
                 format!("{} · {} · {}", a.account_name, a.account_number, a.bank_bin),
             )
         }
@@ -663,15 +663,10 @@ async fn qr_payload(
     if d.fee_vnd == 0 || d.paid_at.is_some() {
         return Err(AppError::conflict("payment_not_due"));
     }
-    let a = store::payment_account(&state.db, &c.code)
+    let a = kernel::payments::account_of(&state.db, &c.code, kernel::payments::Owner::Commune)
         .await?
         .ok_or_else(|| AppError::conflict("bank_account_missing"))?;
-    let acct = crate::vietqr::BankAccount {
-        bin: a.bank_bin,
-        account_number: a.account_number,
-        account_name: a.account_name,
-    };
-    crate::vietqr::payload(&acct, Some(d.fee_vnd as u64), &d.receipt_code)
+    vietqr::payload(&a.to_vietqr(), Some(d.fee_vnd as u64), &d.receipt_code)
         .map_err(AppError::internal)
 }
 
@@ -687,7 +682,7 @@ async fn qr_svg(
     let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone, guard).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
-        crate::vietqr::svg(&payload),
+        vietqr::svg(&payload),
     )
         .into_response())
 }
@@ -704,7 +699,7 @@ async fn qr_png(
     let payload = qr_payload(&state, &ctx, &code, &receipt, &tq.phone, guard).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/png")],
-        crate::vietqr::png(&payload, 8),
+        vietqr::png(&payload, 8),
     )
         .into_response())
 }
@@ -1103,7 +1098,9 @@ async fn desk_payment(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, DESK)?;
-    match store::confirm_payment(&state.db, &c, id, u, &f.method, f.version).await {
+    match crate::payments::confirm_fee(&state.db, &state.settlers, &c, id, u, &f.method, f.version)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/office/dossiers/{id}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             desk_view(&state, &ctx, c, id, Some(&e)).await
@@ -1528,7 +1525,8 @@ async fn payment_account_form(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, ADMINS)?;
-    let a = store::payment_account(&state.db, &c.code).await?;
+    let a =
+        kernel::payments::account_of(&state.db, &c.code, kernel::payments::Owner::Commune).await?;
     let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("svc.payment_account")).await;
     Ok(render(&PaymentAccountPage {
         shell,
@@ -1553,12 +1551,14 @@ async fn payment_account_save(
     let u = ctx.with_role(&c, ADMINS)?;
     let res: AppResult<()> = async {
         let txn = kernel::db::begin_write(&state.db).await?;
-        let a = store::set_payment_account(
+        let a = kernel::payments::set_account(
             &txn,
             &c.code,
+            kernel::payments::Owner::Commune,
             &f.bank_bin,
             &f.account_number,
             &f.account_name,
+            "",
         )
         .await?;
         kernel::audit::record(

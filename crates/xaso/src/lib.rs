@@ -95,6 +95,7 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
         dispatcher.clone(),
         rooms.nav(),
         rooms.figures(),
+        rooms.settlers(),
     )
     .await?;
     let kernel_jobs = JobRunner::builder(db)

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_kernel;
 mod m0002_delivery;
 mod m0003_calendar;
+mod m0004_payments;
 mod m0005_message_texts;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_kernel::Migration),
             Box::new(m0002_delivery::Migration),
             Box::new(m0003_calendar::Migration),
+            Box::new(m0004_payments::Migration),
             Box::new(m0005_message_texts::Migration),
         ]
     }

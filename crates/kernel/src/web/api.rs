@@ -437,10 +437,10 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Xã Số API", description = "The JSON API of Xã Số, the smart-commune and e-commerce-commune platform. Errors always have the shape `{\"error\": {\"code\", \"message\", \"field\"}}` with a stable `code` and a Vietnamese `message` (English with `Cookie: xaso_lang=en`).", license(name = "AGPL-3.0-or-later")),
-    paths(provinces, search_units, communes, activate, villages, create_village, staff, add_staff, audit_log, upload, register, issue_token, me, inbox, inbox_read, super::pages::holidays::api_list, super::pages::holidays::api_set, super::pages::prefs::notification_prefs_get, super::pages::prefs::notification_prefs_put, super::figures_api::figures),
+    paths(provinces, search_units, communes, activate, villages, create_village, staff, add_staff, audit_log, upload, register, issue_token, me, inbox, inbox_read, super::pages::holidays::api_list, super::pages::holidays::api_set, super::pages::prefs::notification_prefs_get, super::pages::prefs::notification_prefs_put, super::figures_api::figures, super::pages::payments::api_statement, super::pages::payments::api_confirm),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Role, accounts::Grant)),
     modifiers(&BearerAuth),
-    tags((name = "units", description = "The official catalogue of administrative units (July 2025)"), (name = "communes", description = "Tenants, villages, staff, audit"), (name = "accounts", description = "Registration, tokens, the signed-in user"), (name = "files", description = "Attachments"), (name = "calendar", description = "Working days: public holidays and the government's yearly adjustments"))
+    tags((name = "units", description = "The official catalogue of administrative units (July 2025)"), (name = "communes", description = "Tenants, villages, staff, audit"), (name = "accounts", description = "Registration, tokens, the signed-in user"), (name = "files", description = "Attachments"), (name = "calendar", description = "Working days: public holidays and the government's yearly adjustments"), (name = "payments", description = "Payment records and bank statements matched to them"))
 )]
 pub struct KernelApi;
 

@@ -62,6 +62,8 @@ pub struct Inner {
     pub nav: Arc<Vec<nav::Nav>>,
     /// Every room's figure sources.
     pub figures: crate::figures::Figures,
+    /// The rooms' hooks for payments confirmed paid, by `ref_kind`.
+    pub settlers: crate::payments::Settlers,
 }
 
 #[derive(Clone)]
@@ -83,6 +85,7 @@ impl AppState {
         dispatcher: Dispatcher,
         nav: Vec<nav::Nav>,
         figures: Vec<crate::figures::FigureSource>,
+        settlers: crate::payments::Settlers,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(&db).await?;
         // Compute the decoy hash now, off the async threads, rather than on the first failed login.
@@ -118,6 +121,7 @@ impl AppState {
             calendar,
             nav: Arc::new(nav.into_iter().chain([pages::office::nav()]).collect()),
             figures: crate::figures::Figures::new(figures),
+            settlers,
         })))
     }
 

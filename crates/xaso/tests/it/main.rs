@@ -17,6 +17,7 @@ mod office;
 mod one_stop;
 mod open311;
 mod otp;
+mod payments;
 mod platform;
 mod polls;
 mod push;

@@ -551,7 +551,7 @@ async fn fees_are_paid_by_vietqr_and_confirmed_at_the_desk() {
             .await
             .json();
         let payload = code["payload"].as_str().unwrap();
-        let fields = services::vietqr::parse(payload).expect("valid CRC and structure");
+        let fields = kernel::payments::vietqr::parse(payload).expect("valid CRC and structure");
         let get = |tag: &str| {
             fields
                 .iter()

@@ -7,6 +7,7 @@ pub(crate) mod holidays;
 mod me;
 pub(crate) mod office;
 pub(crate) mod otp;
+pub(crate) mod payments;
 pub(crate) mod prefs;
 mod public;
 
@@ -71,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/districts", post(admin::add_district))
         .merge(otp::router())
         .merge(holidays::router())
+        .merge(payments::router())
         .merge(prefs::router())
 }
 

@@ -47,6 +47,11 @@ pub fn nav() -> crate::web::nav::Nav {
                 roles: OVERSEERS,
             },
             OfficeLink {
+                label: "office.payments",
+                path: "payments",
+                roles: crate::payments::CONFIRMERS,
+            },
+            OfficeLink {
                 label: "office.branding",
                 path: "branding",
                 roles: ADMINS,

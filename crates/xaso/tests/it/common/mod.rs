@@ -55,7 +55,7 @@ fn test_config(dir: &std::path::Path, url: String) -> Config {
     }
 }
 
-async fn fresh_pg(base: &str) -> (String, String) {
+pub async fn fresh_pg(base: &str) -> (String, String) {
     let admin = Database::connect(base)
         .await
         .expect("connect to XASO_TEST_PG_URL");

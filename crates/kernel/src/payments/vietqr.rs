@@ -23,11 +23,7 @@
 //! for the commune's own page beside the code.
 
 use std::fmt::Write as _;
-use std::io::Cursor;
 
-use image::{ImageFormat, Luma};
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
 /// The NAPAS GUID in field 38.00.
@@ -264,54 +260,14 @@ pub fn parse(payload: &str) -> Result<Vec<(String, String)>, VietQrError> {
     }
 }
 
-/// The QR symbol for `payload`, at error-correction level M.
-///
-/// # Panics
-/// If `payload` is longer than a QR code holds at level M (about 2,300 bytes); a payload
-/// from [`payload`] is under 200.
-fn qr(payload: &str) -> QrCode {
-    QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-        .expect("VietQR payload fits in a QR code")
-}
-
-/// The QR code as a standalone SVG element (no XML prolog, so it can be inlined in HTML):
-/// level M, a 4-module quiet zone, black on white, whole-pixel modules as large as fit in
-/// 240 × 240 px (225 px for a typical payload: 45 modules of 5 px); its `viewBox` lets CSS
-/// scale it.
-///
-/// # Panics
-/// If `payload` does not fit in a QR code (see [`payload`], whose output always does).
+/// The QR code of a payload as a standalone SVG element ([`crate::qr::svg`]).
 pub fn svg(payload: &str) -> String {
-    let image = qr(payload)
-        .render::<svg::Color>()
-        .quiet_zone(true)
-        .max_dimensions(240, 240)
-        .dark_color(svg::Color("#000"))
-        .light_color(svg::Color("#fff"))
-        .build();
-    match image.find("<svg") {
-        Some(start) => image[start..].to_owned(),
-        None => image,
-    }
+    crate::qr::svg(payload)
 }
 
-/// The QR code as a grayscale PNG: level M, a 4-module quiet zone, each module `scale`
-/// pixels square (at least 1).
-///
-/// # Panics
-/// If `payload` does not fit in a QR code (see [`payload`], whose output always does).
+/// The QR code of a payload as a grayscale PNG ([`crate::qr::png`]).
 pub fn png(payload: &str, scale: u32) -> Vec<u8> {
-    let scale = scale.max(1);
-    let image = qr(payload)
-        .render::<Luma<u8>>()
-        .quiet_zone(true)
-        .module_dimensions(scale, scale)
-        .build();
-    let mut out = Cursor::new(Vec::new());
-    image
-        .write_to(&mut out, ImageFormat::Png)
-        .expect("PNG encoding into memory cannot fail");
-    out.into_inner()
+    crate::qr::png(payload, scale)
 }
 
 #[cfg(test)]
@@ -481,8 +437,8 @@ mod tests {
         let p = payload(&vcb(), Some(50_000), "HS-17071-000123 le phi").unwrap();
         let bytes = png(&p, 4);
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
-        let modules = qr(&p).width() as u32;
-        let img = image::load_from_memory_with_format(&bytes, ImageFormat::Png)
+        let modules = crate::qr::modules(&p);
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
             .unwrap()
             .to_luma8();
         let side = (modules + 8) * 4;
