@@ -121,6 +121,18 @@ impl AppState {
         })))
     }
 
+    /// What the kernel's use cases (`crate::actions`) borrow from the running platform.
+    pub fn kernel(&self) -> crate::actions::Kernel<'_> {
+        crate::actions::Kernel {
+            db: &self.db,
+            secret: &self.secret,
+            communes: &self.communes,
+            auth_cache: &self.auth_cache,
+            dispatcher: &self.dispatcher,
+            files: &self.files,
+        }
+    }
+
     /// The commune a request on this host is about, for province deployments where each
     /// commune has its own host name, or the only commune of a single-commune deployment.
     pub fn commune_for_host(&self, host: Option<&str>) -> Option<Arc<crate::tenancy::CommuneInfo>> {
