@@ -11,6 +11,7 @@ pub mod ctx_layer;
 pub mod error_page;
 pub mod extract;
 pub mod figures_api;
+pub mod htmx;
 pub mod multipart;
 pub mod nav;
 pub mod ops;

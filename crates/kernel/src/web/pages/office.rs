@@ -19,6 +19,7 @@ use crate::tenancy::{self, CommuneInfo, VILLAGE_KINDS};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
+use crate::web::htmx::{HxRequest, render_partial};
 use crate::web::shell::{Shell, render, render_for, render_status};
 
 /// Who may change the commune's setup: its admins, and system admins.
@@ -354,24 +355,33 @@ pub struct AuditRow {
     summary: String,
 }
 
+/// The audit table with its count and pager: what the filter form and the pager swap in place.
+#[derive(Template)]
+#[template(path = "audit_table.html")]
+struct AuditTable {
+    tr: crate::i18n::Tr,
+    entries: Vec<AuditRow>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    query: String,
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
     shell: Shell,
     active: &'static str,
-    entries: Vec<AuditRow>,
-    total: u64,
-    page: u64,
-    pages: u64,
+    table: AuditTable,
     f_action: String,
     f_from: String,
     f_to: String,
-    query: String,
 }
 
 pub async fn audit(
     State(state): State<AppState>,
     ctx: Ctx,
+    hx: HxRequest,
     Path(code): Path<String>,
     Query(f): Query<audit::Filter>,
 ) -> AppResult<Response> {
@@ -395,19 +405,26 @@ pub async fn audit(
     let query =
         serde_urlencoded::to_string([("action", &f_action), ("from", &f_from), ("to", &f_to)])
             .unwrap_or_default();
-    let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.audit")).await;
-    Ok(render(&AuditPage {
-        shell,
-        active: "audit",
+    let table = AuditTable {
+        tr: ctx.tr(),
         entries,
         total,
         page: crate::paging::page(f.page),
         pages: total.div_ceil(audit::PAGE_SIZE).max(1),
-        f_action,
-        f_from,
-        f_to,
         query,
-    }))
+    };
+    Ok(render_partial(hx, table, async |table| {
+        let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.audit")).await;
+        render(&AuditPage {
+            shell,
+            active: "audit",
+            table,
+            f_action,
+            f_from,
+            f_to,
+        })
+    })
+    .await)
 }
 
 // ---- branding ----
