@@ -11,8 +11,9 @@ use axum::response::Response;
 
 use super::shell::render;
 
-/// Whether htmx asked for this (`HX-Request: true`). A history restore (`HX-History-Restore-
-/// Request`), when htmx's own history cache missed, needs the whole page and counts as no.
+/// Whether htmx asked for a fragment (`HX-Request: true`). A boosted link or form
+/// (`HX-Boosted`: every page has `hx-boost`) swaps the whole body, and a history restore
+/// (`HX-History-Restore-Request`, when htmx's own cache missed) needs the whole page: both no.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HxRequest(pub bool);
 
@@ -27,7 +28,9 @@ impl<S: Send + Sync> FromRequestParts<S> for HxRequest {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(HxRequest(
-            is_true(parts, "hx-request") && !is_true(parts, "hx-history-restore-request"),
+            is_true(parts, "hx-request")
+                && !is_true(parts, "hx-boosted")
+                && !is_true(parts, "hx-history-restore-request"),
         ))
     }
 }

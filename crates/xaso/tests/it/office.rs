@@ -573,6 +573,11 @@ async fn audit_filter_answers_htmx_with_the_table_alone() {
             ]))
             .await;
         assert!(restore.body.contains("<html"));
+        // So does a boosted link to the page (every page has hx-boost): htmx swaps the body.
+        let boosted = admin
+            .send(get(&[("HX-Request", "true"), ("HX-Boosted", "true")]))
+            .await;
+        assert!(boosted.body.contains("<html") && boosted.body.contains("<form"));
 
         // The fragment is no way around the rule: officials still get 403.
         let mut official = app.login(common::OFFICIAL).await;
