@@ -2,6 +2,7 @@
 //! is RFC 2047 encoded, with the link to open and where to change one's preferences.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,17 +37,11 @@ impl EmailChannel {
         }
     }
 
-    /// A transport to `s`; with `dial`, to that address while TLS still checks the
-    /// certificate against the configured host name.
-    fn transport(
-        &self,
-        s: &SmtpSettings,
-        dial: Option<std::net::IpAddr>,
-    ) -> Result<Arc<Transport>, String> {
+    /// A transport to `s` dialling `dial`, while TLS still checks the certificate against
+    /// the configured host name.
+    fn transport(&self, s: &SmtpSettings, dial: SocketAddr) -> Result<Arc<Transport>, String> {
         let mut key = serde_json::to_string(s).map_err(|e| e.to_string())?;
-        if let Some(ip) = dial {
-            key.push_str(&format!("@{ip}"));
-        }
+        key.push_str(&format!("@{dial}"));
         let mut map = self.transports.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = map.get(&key) {
             return Ok(t.clone());
@@ -64,9 +59,8 @@ impl EmailChannel {
                 }
             }
         };
-        let server = dial.map_or_else(|| host.to_owned(), |ip| ip.to_string());
-        let mut b = Transport::builder_dangerous(server)
-            .port(s.port)
+        let mut b = Transport::builder_dangerous(dial.ip().to_string())
+            .port(dial.port())
             .tls(tls)
             .timeout(Some(TIMEOUT));
         if let Some(h) = hello_name(self.settings.public_url()) {
@@ -88,6 +82,56 @@ impl EmailChannel {
         map.insert(key, t.clone());
         Ok(t)
     }
+
+    /// Sends through the first of `addrs` that takes the message, in turn: a server with
+    /// several addresses still gets the mail when one of them is down or unreachable (an IPv6
+    /// address on an IPv4-only network). A permanent refusal (5xx) is the server's answer, the
+    /// same at every address, so it ends the attempt.
+    pub async fn send_in_turn(
+        &self,
+        s: &SmtpSettings,
+        addrs: &[SocketAddr],
+        email: &Message,
+    ) -> Delivery {
+        let mut failures = Vec::new();
+        for &addr in addrs {
+            let transport = match self.transport(s, addr) {
+                Ok(t) => t,
+                Err(e) => return Delivery::Failed(e),
+            };
+            match transport.send(email.clone()).await {
+                Ok(_) => return Delivery::Sent,
+                Err(e) if e.is_permanent() => {
+                    return Delivery::Failed(format!("SMTP at {addr}: {e}"));
+                }
+                Err(e) if e.is_timeout() => {
+                    failures.push(format!("{addr}: no answer within {} s", TIMEOUT.as_secs()))
+                }
+                Err(e) => failures.push(format!("{addr}: {e}")),
+            }
+        }
+        if failures.is_empty() {
+            return Delivery::Failed(format!("SMTP: {} has no address", s.host.trim()));
+        }
+        Delivery::Failed(format!("SMTP: {}", failures.join("; ")))
+    }
+}
+
+/// Every address of the SMTP server, in the resolver's order; for a commune's own server
+/// (`guarded`) its public addresses only, each judged by the guard before it is dialled, so
+/// a name that later resolves to this machine is never followed.
+pub async fn addresses(host: &str, port: u16, guarded: bool) -> Result<Vec<SocketAddr>, String> {
+    if guarded {
+        return crate::guard::resolve_public(host, port).await;
+    }
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    Ok(tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect())
 }
 
 /// The host of the public URL, to introduce ourselves with in EHLO.
@@ -180,28 +224,11 @@ impl Channel for EmailChannel {
             Ok(m) => m,
             Err(o) => return o,
         };
-        // A commune's own server is dialled at a public address resolved here, so a name that
-        // later resolves to this machine is never followed (see `guard`).
-        let dial = if eff.guarded.smtp {
-            match crate::guard::resolve_public(s.host.trim(), s.port).await {
-                Ok(addrs) => addrs.first().map(|a| a.ip()),
-                Err(e) => return Delivery::Failed(e),
-            }
-        } else {
-            None
-        };
-        let transport = match self.transport(s, dial) {
-            Ok(t) => t,
+        let addrs = match addresses(s.host.trim(), s.port, eff.guarded.smtp).await {
+            Ok(a) => a,
             Err(e) => return Delivery::Failed(e),
         };
-        match transport.send(email).await {
-            Ok(_) => Delivery::Sent,
-            Err(e) if e.is_timeout() => Delivery::Failed(format!(
-                "SMTP server did not answer within {} s",
-                TIMEOUT.as_secs()
-            )),
-            Err(e) => Delivery::Failed(format!("SMTP: {e}")),
-        }
+        self.send_in_turn(s, &addrs, &email).await
     }
 }
 

@@ -33,6 +33,23 @@ pub const CODES: &[&str] = &[
     "internal",
 ];
 
+/// What kind of refusal a use case's error is, without naming HTTP: the use cases'
+/// error enums (`actions::Refusal`, the rooms' own) say which kind each code is, and
+/// [`AppError::refused`] maps the kind to a status here, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The input is wrong: 422, shown beside the field.
+    Invalid,
+    /// The input clashes with what is stored: 409.
+    Conflict,
+    /// The person may not do this: 403.
+    Forbidden,
+    /// The thing is not there (or not theirs to see): 404.
+    NotFound,
+    /// Too many attempts: 429.
+    Throttled,
+}
+
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
         AppError {
@@ -46,6 +63,20 @@ impl AppError {
         AppError {
             field: Some(field),
             ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+        }
+    }
+    /// A use case's refusal, mapped to its HTTP status.
+    pub fn refused(kind: Refused, code: &'static str, field: Option<&'static str>) -> Self {
+        let status = match kind {
+            Refused::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Refused::Conflict => StatusCode::CONFLICT,
+            Refused::Forbidden => StatusCode::FORBIDDEN,
+            Refused::NotFound => StatusCode::NOT_FOUND,
+            Refused::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        };
+        AppError {
+            field,
+            ..Self::new(status, code)
         }
     }
     pub fn bad_request(code: &'static str) -> Self {

@@ -152,6 +152,12 @@ pub fn missing_keys(vi: &'static str, en: &'static str) -> Vec<String> {
         .collect()
 }
 
+/// Whether one catalogue's text (`include_str!` of a `vi.txt` or `en.txt`) has `key`, without
+/// falling back: for tests that every error code or message key of a crate has both texts.
+pub fn catalogue_has(text: &'static str, key: &str) -> bool {
+    parse_catalogue(text).contains_key(key)
+}
+
 /// A translator bound to one locale, handed to templates.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tr(pub Locale);

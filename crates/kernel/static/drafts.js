@@ -29,6 +29,9 @@
   // Some browsers (older Safari, some WebViews) leave an IndexedDB request unanswered for
   // ever: past this, the files count as not kept rather than leaving the person waiting.
   var IDB_TIMEOUT_MS = 8000;
+  // Drafts belong to the signed-in person's id (`u42`; '' when signed out), so two people
+  // sharing a phone never see each other's drafts, even with the same name. At sign-out the
+  // person is offered to clear theirs (pwa.js).
   var owner = box.getAttribute('data-owner') || '';
   var path = location.pathname;
   var list = box.querySelector('[data-draft-list]');
@@ -54,6 +57,21 @@
 
   function store(all) {
     localStorage.setItem(KEY, JSON.stringify(all));
+  }
+
+  // Drafts of older releases were keyed by the person's name: they become this person's once.
+  function adoptByName() {
+    var name = box.getAttribute('data-owner-name') || '';
+    if (!owner || !name) return;
+    var all = load();
+    var changed = false;
+    all.forEach(function (d) {
+      if (d.owner === name) {
+        d.owner = owner;
+        changed = true;
+      }
+    });
+    if (changed) store(all);
   }
 
   // This form's drafts of the signed-in person (a shared phone keeps people apart).
@@ -646,6 +664,7 @@
     say(t('offline'), '');
   });
 
+  adoptByName();
   render();
   if (!navigator.onLine) say(t('offline'), '');
   else if (mine().length) say(t('pending'), '');

@@ -88,6 +88,101 @@
     });
   }
 
+  // ---- sign-out on a shared phone: offer to clear the person's offline drafts ----
+
+  // Must match drafts.js.
+  var DRAFTS = 'xaso.drafts.v1';
+
+  function allDrafts() {
+    try {
+      var v = JSON.parse(localStorage.getItem(DRAFTS) || '[]');
+      return Array.isArray(v) ? v : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // Forgets the person's drafts: their text at once, their files in IndexedDB (as drafts.js
+  // keeps them) within a few seconds at most, so sign-out never hangs on a stuck database.
+  function clearDrafts(owner) {
+    var all = allDrafts();
+    var gone = all.filter(function (d) { return d.owner === owner; });
+    try {
+      localStorage.setItem(DRAFTS, JSON.stringify(all.filter(function (d) { return d.owner !== owner; })));
+    } catch (e) {}
+    var withFiles = gone.filter(function (d) { return d.hadFiles; });
+    if (!withFiles.length || !window.indexedDB) return Promise.resolve();
+    var files = new Promise(function (resolve) {
+      var req = window.indexedDB.open('xaso-drafts', 1);
+      req.onupgradeneeded = function () {
+        req.result.createObjectStore('files');
+      };
+      req.onsuccess = function () {
+        try {
+          var tr = req.result.transaction('files', 'readwrite');
+          withFiles.forEach(function (d) { tr.objectStore('files').delete(d.id); });
+          tr.oncomplete = tr.onerror = tr.onabort = function () { resolve(); };
+        } catch (e) {
+          resolve();
+        }
+      };
+      req.onerror = req.onblocked = function () { resolve(); };
+    });
+    return Promise.race([files, new Promise(function (r) { setTimeout(r, 3000); })]);
+  }
+
+  // A dialog built from the form's data-t-* texts: resolves 'clear', 'keep' or 'stay'.
+  function askAboutDrafts(form, n) {
+    return new Promise(function (resolve) {
+      var t = function (k) { return form.getAttribute('data-t-' + k) || ''; };
+      var dlg = document.createElement('dialog');
+      dlg.className = 'card';
+      dlg.setAttribute('data-signout-drafts', String(n));
+      var p = document.createElement('p');
+      p.textContent = t('question').replace('{n}', String(n));
+      dlg.appendChild(p);
+      var row = document.createElement('div');
+      row.className = 'draft-row';
+      [['clear', 'button'], ['keep', 'button ghost'], ['stay', 'link']].forEach(function (b) {
+        var btn = document.createElement('button');
+        btn.type = 'button';
+        btn.className = b[1];
+        btn.value = b[0];
+        btn.textContent = t(b[0]);
+        btn.addEventListener('click', function () { dlg.close(b[0]); });
+        row.appendChild(btn);
+      });
+      dlg.appendChild(row);
+      dlg.addEventListener('close', function () {
+        var choice = dlg.returnValue || 'stay';
+        dlg.remove();
+        resolve(choice);
+      });
+      document.body.appendChild(dlg);
+      if (dlg.showModal) dlg.showModal();
+      else resolve(window.confirm(p.textContent) ? 'clear' : 'keep');
+    });
+  }
+
+  // In the capture phase, before htmx's boost takes the form: with drafts of this person on
+  // the phone, sign-out waits for their answer; then the form is posted as a plain form.
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form || !form.matches || !form.matches('form[data-signout]')) return;
+    var owner = form.getAttribute('data-signout');
+    if (owner === 'u') return;
+    var n = allDrafts().filter(function (d) { return d.owner === owner; }).length;
+    if (!n) return;
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    askAboutDrafts(form, n).then(function (choice) {
+      if (choice === 'stay') return;
+      (choice === 'clear' ? clearDrafts(owner) : Promise.resolve()).then(function () {
+        form.submit();
+      });
+    });
+  }, true);
+
   function wire() {
     listSaved();
     brandColours();

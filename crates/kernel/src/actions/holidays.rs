@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
+use super::{ActionResult, Refusal};
 use crate::accounts::{CurrentUser, Role, access};
-use crate::error::{AppError, AppResult};
 use crate::time::WorkingDays;
 use crate::time::holidays::{OverrideKind, entity};
 
@@ -17,17 +17,17 @@ pub async fn set_override(
     date: &str,
     kind: &str,
     name: &str,
-) -> AppResult<()> {
+) -> ActionResult<()> {
     let u = access::system_admin(actor)?;
     let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("period_invalid", "date"))?;
+        .map_err(|_| Refusal::DateInvalid.at("date"))?;
     let kind = OverrideKind::parse(kind)?;
     let name = name.trim();
     if name.chars().count() > 100 {
-        return Err(AppError::invalid("text_too_long", "name"));
+        return Err(Refusal::TextTooLong.at("name"));
     }
     if kind == OverrideKind::DayOff && name.is_empty() {
-        return Err(AppError::invalid("name_required", "name"));
+        return Err(Refusal::NameRequired.at("name"));
     }
     let txn = crate::db::begin_write(db).await?;
     entity::Entity::delete_by_id(date).exec(&txn).await?;
@@ -68,5 +68,5 @@ pub async fn set_override(
     )
     .await?;
     txn.commit().await?;
-    calendar.reload(db).await
+    Ok(calendar.reload(db).await?)
 }

@@ -17,6 +17,9 @@ use crate::text::fold_vi;
 use crate::units::{catalogue, normalise_commune_code};
 pub use entity::{commune, district, village};
 
+/// The cache kind (`crate::cache::changed`) bumped when a commune's villages change.
+pub const VILLAGES: &str = "villages";
+
 pub const VILLAGE_KINDS: [&str; 5] = ["thon", "ban", "to_dan_pho", "ap", "khu_pho"];
 pub const DEFAULT_COLOR: &str = "#0b6e4f";
 

@@ -11,8 +11,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::AppState;
 use super::ctx::Ctx;
-use super::pages::{admin as admin_api, auth as auth_api, office as office_api};
 use crate::accounts::{self, CurrentUser, Role};
+use crate::actions;
 use crate::audit;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::files;
@@ -83,8 +83,7 @@ async fn activate(
     ctx: Ctx,
     ApiJson(r): ApiJson<ActivateRequest>,
 ) -> AppResult<Response> {
-    let u = ctx.system_admin()?;
-    let m = admin_api::activate_commune(&state, u, &r.code).await?;
+    let m = actions::communes::activate(state.kernel(), ctx.actor(), &r.code).await?;
     let info = state.communes.active(&m.code)?;
     Ok((StatusCode::CREATED, Json((*info).clone())).into_response())
 }
@@ -139,23 +138,11 @@ async fn create_village(
     ApiJson(r): ApiJson<NewVillage>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, office_api::ADMINS)?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let v = tenancy::create_village(&txn, &c.code, &r.name, &r.kind).await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            &c,
-            "village.create",
-            "village",
-            v.id.to_string(),
-            v.name.clone(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    state.home_facts.invalidate(&c.code);
+    let input = actions::villages::VillageInput {
+        name: &r.name,
+        kind: &r.kind,
+    };
+    let v = actions::villages::create(state.kernel(), ctx.actor(), &c, input).await?;
     Ok((StatusCode::CREATED, Json(Village::from(v))).into_response())
 }
 
@@ -177,11 +164,8 @@ async fn staff(
     ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<StaffMember>>> {
     let c = state.communes.active(&code)?;
-    // The page's rule too (`CurrentUser::may_read_staff_list`): not for village heads.
-    if !ctx.staff(&c)?.may_read_staff_list(&c) {
-        return Err(AppError::forbidden());
-    }
-    let rows = accounts::staff_of(&state.db, &c.code).await?;
+    // The page's use case too: not for village heads.
+    let rows = actions::staff::list(state.kernel(), ctx.actor(), &c).await?;
     Ok(Json(
         rows.into_iter()
             .filter_map(|(g, u)| {
@@ -228,16 +212,15 @@ async fn add_staff(
     ApiJson(r): ApiJson<NewStaff>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, office_api::ADMINS)?;
-    let form = office_api::StaffForm {
-        full_name: r.full_name,
-        phone: r.phone,
-        email: r.email,
-        role: r.role,
-        department: r.department,
-        password: r.password,
+    let input = actions::staff::NewStaff {
+        full_name: &r.full_name,
+        phone: &r.phone,
+        email: &r.email,
+        role: &r.role,
+        department: &r.department,
+        password: &r.password,
     };
-    let (id, _) = office_api::add_staff_member(&state, u, &c, &form).await?;
+    let (id, _) = actions::staff::add(state.kernel(), ctx.actor(), &c, input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
@@ -334,14 +317,16 @@ async fn register(
     ext: Extensions,
     ApiJson(r): ApiJson<RegisterRequest>,
 ) -> AppResult<Response> {
-    let form = auth_api::RegisterForm::new(
-        r.commune_code,
-        r.full_name,
-        r.phone,
-        r.password,
-        r.village_id,
-    );
-    let u = auth_api::register_citizen(&state, &ext, &form).await?;
+    super::pages::auth::throttle_sign_ups(&state, &ext)?;
+    let village_id = r.village_id.map(|v| v.to_string()).unwrap_or_default();
+    let input = actions::citizens::Registration {
+        commune_code: &r.commune_code,
+        full_name: &r.full_name,
+        phone: &r.phone,
+        password: &r.password,
+        village_id: &village_id,
+    };
+    let u = actions::citizens::register(state.kernel(), input).await?;
     Ok((
         StatusCode::CREATED,
         Json(Registered {

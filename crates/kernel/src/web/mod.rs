@@ -11,6 +11,7 @@ pub mod ctx_layer;
 pub mod error_page;
 pub mod extract;
 pub mod figures_api;
+pub mod htmx;
 pub mod multipart;
 pub mod nav;
 pub mod ops;
@@ -123,6 +124,18 @@ impl AppState {
             figures: crate::figures::Figures::new(figures),
             settlers,
         })))
+    }
+
+    /// What the kernel's use cases (`crate::actions`) borrow from the running platform.
+    pub fn kernel(&self) -> crate::actions::Kernel<'_> {
+        crate::actions::Kernel {
+            db: &self.db,
+            secret: &self.secret,
+            communes: &self.communes,
+            auth_cache: &self.auth_cache,
+            dispatcher: &self.dispatcher,
+            files: &self.files,
+        }
     }
 
     /// The commune a request on this host is about, for province deployments where each

@@ -21,6 +21,8 @@ pub struct Shell {
     pub title: String,
     pub path: String,
     pub user_name: Option<String>,
+    /// Keys the offline drafts on this phone (`drafts.js`), so people sharing it stay apart.
+    pub user_id: Option<i64>,
     pub unread: u64,
     /// Staff of the commune on screen: show the back-office link.
     pub is_staff: bool,
@@ -58,6 +60,7 @@ impl Shell {
             title: title.to_owned(),
             path: super::ctx::urlencode(&ctx.path),
             user_name: ctx.user.as_ref().map(|u| u.full_name.clone()),
+            user_id: ctx.user.as_ref().map(|u| u.id),
             unread,
             is_staff: match (&ctx.user, &commune) {
                 (Some(u), Some(c)) => u.is_staff_of(c),

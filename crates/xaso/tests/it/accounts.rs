@@ -426,3 +426,35 @@ async fn cookie_api_writes_need_the_csrf_header() {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     });
 }
+
+#[tokio::test]
+async fn offline_drafts_are_keyed_by_the_persons_id_and_sign_out_can_clear_them() {
+    on_each_backend!(async |app: &common::TestApp| {
+        // Two people with the same name on one shared phone.
+        let mut ids = Vec::new();
+        for phone in ["0987654321", "0987654322"] {
+            let mut c = app.client();
+            let r = register(&mut c, phone, "Lua-nep-2025").await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            let id = c.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+            let form = c.get("/c/17071/feedback/new").await;
+            // The draft box keys drafts by the id, not by the name both share.
+            assert!(form.body.contains(&format!("data-owner=\"u{id}\"")), "{id}");
+            // The sign-out form knows whose drafts to offer to clear, with its texts.
+            assert!(form.body.contains(&format!("data-signout=\"u{id}\"")));
+            assert!(
+                form.body
+                    .contains("data-t-clear=\"Xoá bản nháp và đăng xuất\"")
+            );
+            ids.push(id);
+        }
+        assert_ne!(ids[0], ids[1]);
+        // Signed out: nothing to sign out of.
+        let home = app.client().get("/c/17071").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(!home.body.contains("data-signout"));
+        // The script that offers it is served.
+        let js = app.client().get("/static/pwa.js").await;
+        assert!(js.body.contains("form[data-signout]") && js.body.contains("clearDrafts"));
+    });
+}

@@ -1525,3 +1525,53 @@ async fn a_communes_own_gateway_may_not_reach_this_machine_or_a_private_network(
         assert_eq!(smtp.mails().len(), mails + 1);
     });
 }
+
+#[tokio::test]
+async fn email_tries_each_address_of_the_server_until_one_takes_it() {
+    use delivery::settings::DeliverySettings;
+    use delivery::smtp::{EmailChannel, addresses, build_message};
+    use kernel::notify::{Delivery, Recipient};
+
+    let sink = SmtpSink::start().await;
+    // An address of the server that is down: a port just freed, so the connection is refused.
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let channel = EmailChannel::new(Arc::new(DeliverySettings::none()));
+    let s = smtp_settings(sink.addr);
+    let to = Recipient {
+        user_id: 1,
+        full_name: "Hoàng Văn Em".into(),
+        locale: kernel::i18n::Locale::Vi,
+        phone: None,
+        email: Some("em@minhhop.test".into()),
+        zalo_user_id: None,
+        quiet: None,
+    };
+    let mail = build_message(&s.from, &to, "Lịch tiêm chủng", "Thứ Bảy, 7 giờ".into())
+        .ok()
+        .unwrap();
+
+    // The first address refuses; the second is the working server, and the mail arrives once.
+    let r = channel.send_in_turn(&s, &[down, sink.addr], &mail).await;
+    assert_eq!(r, Delivery::Sent);
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["em@minhhop.test".to_owned()]);
+
+    // Every address down: a failure naming each, to be retried.
+    match channel.send_in_turn(&s, &[down, down], &mail).await {
+        Delivery::Failed(e) => assert_eq!(e.matches(&down.to_string()).count(), 2, "{e}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(sink.mails().len(), 1);
+
+    // A commune's own server is dialled only at public addresses: a name or literal on this
+    // machine gives nothing to try; the deployment's own server may be anywhere.
+    for host in ["localhost", "127.0.0.1", "[::1]"] {
+        assert!(addresses(host, 25, true).await.is_err(), "{host}");
+    }
+    let own = addresses("localhost", 25, false).await.unwrap();
+    assert!(!own.is_empty() && own.iter().all(|a| a.ip().is_loopback() && a.port() == 25));
+}

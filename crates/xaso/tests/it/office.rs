@@ -136,6 +136,8 @@ async fn villages_are_managed_and_audited() {
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
             assert!(r.body.contains(msg));
         }
+        // The home page's cached facts follow the change at once.
+        assert!(admin.get("/c/17071").await.body.contains("Thôn Đồng Tâm"));
         let r = admin
             .post_form(
                 &format!("/c/17071/office/villages/{id}"),
@@ -143,6 +145,7 @@ async fn villages_are_managed_and_audited() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(admin.get("/c/17071").await.body.contains("Bản Đồng Tâm"));
         let r = admin
             .post_form(&format!("/c/17071/office/villages/{id}/delete"), &[])
             .await;
@@ -510,5 +513,75 @@ async fn each_role_sees_only_the_office_links_it_may_open() {
         // Fewer pages the less a role manages: an admin sees more than a village head.
         assert!(counts[0].1 > counts[3].1, "{counts:?}");
         assert!(counts[2].1 > counts[3].1, "{counts:?}");
+    });
+}
+
+#[tokio::test]
+async fn audit_filter_answers_htmx_with_the_table_alone() {
+    on_each_backend!(async |app: &common::TestApp| {
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let r = admin
+            .post_form(
+                "/c/17071/office/villages",
+                &[("name", "Thôn Hạ Lũng"), ("kind", "thon")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let path = "/c/17071/office/audit?action=village.create";
+        let get = |hx: &[(&'static str, &'static str)]| {
+            let mut req = axum::http::Request::get(path);
+            for (k, v) in hx {
+                req = req.header(*k, *v);
+            }
+            req.body(axum::body::Body::empty()).unwrap()
+        };
+
+        // Without JavaScript: the whole page, with its frame and the filter form.
+        let full = admin.send(get(&[])).await;
+        assert_eq!(full.status, StatusCode::OK);
+        assert!(full.body.contains("<html") && full.body.contains("hx-get=\"audit\""));
+        assert!(full.body.contains("id=\"audit-table\"") && full.body.contains("Thôn Hạ Lũng"));
+        assert!(
+            full.headers
+                .get_all("vary")
+                .iter()
+                .any(|v| v == "HX-Request")
+        );
+
+        // htmx: the table alone, filtered the same way.
+        let part = admin.send(get(&[("HX-Request", "true")])).await;
+        assert_eq!(part.status, StatusCode::OK);
+        assert!(
+            part.body
+                .trim_start()
+                .starts_with("<div id=\"audit-table\"")
+        );
+        assert!(part.body.contains("Thôn Hạ Lũng") && part.body.contains("village.create"));
+        assert!(!part.body.contains("<html") && !part.body.contains("<form"));
+        assert!(
+            part.headers
+                .get_all("vary")
+                .iter()
+                .any(|v| v == "HX-Request")
+        );
+
+        // A history restore after htmx's cache missed needs the whole page again.
+        let restore = admin
+            .send(get(&[
+                ("HX-Request", "true"),
+                ("HX-History-Restore-Request", "true"),
+            ]))
+            .await;
+        assert!(restore.body.contains("<html"));
+        // So does a boosted link to the page (every page has hx-boost): htmx swaps the body.
+        let boosted = admin
+            .send(get(&[("HX-Request", "true"), ("HX-Boosted", "true")]))
+            .await;
+        assert!(boosted.body.contains("<html") && boosted.body.contains("<form"));
+
+        // The fragment is no way around the rule: officials still get 403.
+        let mut official = app.login(common::OFFICIAL).await;
+        let r = official.send(get(&[("HX-Request", "true")])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
     });
 }

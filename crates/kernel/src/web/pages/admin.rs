@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form_error;
-use crate::accounts::{CurrentUser, Role};
-use crate::audit::{self, Entry};
+use crate::actions::{ActionResult, communes};
 use crate::config::Hierarchy;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, CommuneInfo};
@@ -52,31 +51,10 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
     admin_page(&state, &ctx, None).await
 }
 
-fn national<'a>(
-    u: &'a CurrentUser,
-    unit_code: &'a str,
-    action: &'a str,
-    object_type: &'a str,
-    object_id: String,
-    summary: String,
-) -> Entry<'a> {
-    Entry {
-        actor: u,
-        role: Role::SystemAdmin,
-        unit_code,
-        action,
-        object_type,
-        object_id,
-        summary,
-    }
-}
-
-async fn finish(state: &AppState, ctx: &Ctx, res: AppResult<()>) -> AppResult<Response> {
-    match res {
-        Ok(()) => {
-            state.communes.reload(&state.db).await?;
-            Ok(Redirect::to("/admin").into_response())
-        }
+/// After a use case: back to the page, or the page again with the message for client errors.
+async fn finish(state: &AppState, ctx: &Ctx, res: ActionResult<()>) -> AppResult<Response> {
+    match res.map_err(AppError::from) {
+        Ok(()) => Ok(Redirect::to("/admin").into_response()),
         Err(e) if e.status.is_client_error() => admin_page(state, ctx, Some(&e)).await,
         Err(e) => Err(e),
     }
@@ -88,39 +66,13 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Activates a commune, recorded in the new tenant's own audit log.
-pub async fn activate_commune(
-    state: &AppState,
-    u: &CurrentUser,
-    code: &str,
-) -> AppResult<tenancy::commune::Model> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let m = tenancy::activate_commune(&txn, code).await?;
-    audit::record(
-        &txn,
-        national(
-            u,
-            &m.code,
-            "commune.activate",
-            "commune",
-            m.code.clone(),
-            m.name.clone(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    state.communes.reload(&state.db).await?;
-    Ok(m)
-}
-
 pub async fn activate(
     State(state): State<AppState>,
     ctx: Ctx,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> AppResult<Response> {
-    let u = ctx.system_admin()?;
-    let res = activate_commune(&state, u, &f.code).await.map(|_| ());
-    finish(&state, &ctx, res).await
+    let res = communes::activate(state.kernel(), ctx.actor(), &f.code).await;
+    finish(&state, &ctx, res.map(|_| ())).await
 }
 
 pub async fn deactivate(
@@ -129,27 +81,8 @@ pub async fn deactivate(
     Path(code): Path<String>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<Response> {
-    let u = ctx.system_admin()?;
-    let res = async {
-        let txn = crate::db::begin_write(&state.db).await?;
-        let m = tenancy::deactivate_commune(&txn, &code).await?;
-        audit::record(
-            &txn,
-            national(
-                u,
-                &m.code,
-                "commune.deactivate",
-                "commune",
-                m.code.clone(),
-                m.name.clone(),
-            ),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &ctx, res).await
+    let res = communes::deactivate(state.kernel(), ctx.actor(), &code).await;
+    finish(&state, &ctx, res.map(|_| ())).await
 }
 
 #[derive(Deserialize)]
@@ -167,11 +100,15 @@ pub async fn add_district(
     ctx: Ctx,
     CsrfForm(f): CsrfForm<DistrictForm>,
 ) -> AppResult<Response> {
-    ctx.system_admin()?;
-    let res = tenancy::create_district(&state.db, &f.code, &f.province_code, &f.name)
-        .await
-        .map(|_| ());
-    finish(&state, &ctx, res).await
+    let res = communes::add_district(
+        state.kernel(),
+        ctx.actor(),
+        &f.code,
+        &f.province_code,
+        &f.name,
+    )
+    .await;
+    finish(&state, &ctx, res.map(|_| ())).await
 }
 
 #[derive(Deserialize)]
@@ -186,26 +123,6 @@ pub async fn set_district(
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<SetDistrictForm>,
 ) -> AppResult<Response> {
-    let u = ctx.system_admin()?;
-    let res = async {
-        let dc = Some(f.district_code.trim()).filter(|d| !d.is_empty());
-        let txn = crate::db::begin_write(&state.db).await?;
-        let m = tenancy::assign_district(&txn, &code, dc).await?;
-        audit::record(
-            &txn,
-            national(
-                u,
-                &m.code,
-                "commune.district",
-                "commune",
-                m.code.clone(),
-                dc.unwrap_or("—").to_owned(),
-            ),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-    .await;
-    finish(&state, &ctx, res).await
+    let res = communes::set_district(state.kernel(), ctx.actor(), &code, &f.district_code).await;
+    finish(&state, &ctx, res.map(|_| ())).await
 }

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{form_error, safe_next};
-use crate::accounts::{self, Grant, NewUser, Role};
+use crate::accounts;
+use crate::actions::citizens::{self, Registration};
 use crate::error::{AppError, AppResult};
-use crate::notify;
 use crate::tenancy::{self, CommuneInfo};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
@@ -48,20 +48,26 @@ pub struct RegisterForm {
 }
 
 impl RegisterForm {
-    pub fn new(
-        commune_code: String,
-        full_name: String,
-        phone: String,
-        password: String,
-        village_id: Option<i64>,
-    ) -> Self {
-        RegisterForm {
-            commune_code,
-            full_name,
-            phone,
-            password,
-            village_id: village_id.map(|v| v.to_string()).unwrap_or_default(),
+    fn input(&self) -> Registration<'_> {
+        Registration {
+            commune_code: &self.commune_code,
+            full_name: &self.full_name,
+            phone: &self.phone,
+            password: &self.password,
+            village_id: &self.village_id,
         }
+    }
+}
+
+/// Sign-ups (each an Argon2 hash) count against the address's sign-in allowance.
+pub fn throttle_sign_ups(state: &AppState, ext: &Extensions) -> AppResult<()> {
+    if state.login_limiter.allow(client_ip(ext)) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+        ))
     }
 }
 
@@ -120,7 +126,13 @@ pub async fn register(
     ext: Extensions,
     CsrfForm(f): CsrfForm<RegisterForm>,
 ) -> AppResult<Response> {
-    match register_citizen(&state, &ext, &f).await {
+    let res = match throttle_sign_ups(&state, &ext) {
+        Ok(()) => citizens::register(state.kernel(), f.input())
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match res {
         Ok(user) => {
             let token =
                 accounts::create_session(&state.db, user.id, state.config.session_days).await?;
@@ -133,71 +145,6 @@ pub async fn register(
         Err(e) if e.status.is_client_error() => register_page(&state, &ctx, &f, Some(&e)).await,
         Err(e) => Err(e),
     }
-}
-
-/// Registers a citizen of an active commune and welcomes them in their inbox.
-pub async fn register_citizen(
-    state: &AppState,
-    ext: &Extensions,
-    f: &RegisterForm,
-) -> AppResult<accounts::entity::user::Model> {
-    if !state.login_limiter.allow(client_ip(ext)) {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "login_throttled",
-        ));
-    }
-    let commune = state
-        .communes
-        .active(&f.commune_code)
-        .map_err(|_| AppError::invalid("commune_unknown", "commune_code"))?;
-    let village_id = match f.village_id.trim() {
-        "" => None,
-        v => Some(
-            v.parse::<i64>()
-                .map_err(|_| AppError::invalid("village_unknown", "village_id"))?,
-        ),
-    };
-    let grant = Grant {
-        role: Role::Citizen,
-        unit_code: commune.code.clone(),
-        village_id: None,
-        department: None,
-    };
-    let user = accounts::create_user(
-        &state.db,
-        NewUser {
-            phone: &f.phone,
-            password: &f.password,
-            full_name: &f.full_name,
-            email: None,
-            commune_code: &commune.code,
-            village_id,
-        },
-        &[grant],
-        None,
-    )
-    .await?;
-    welcome(state, &commune, user.id).await?;
-    Ok(user)
-}
-
-async fn welcome(state: &AppState, commune: &CommuneInfo, user_id: i64) -> AppResult<()> {
-    let link = format!("/c/{}", commune.code);
-    notify::notify(
-        &state.db,
-        notify::Message {
-            commune_code: &commune.code,
-            user_id,
-            text: notify::Text::key("note.welcome").arg("commune", &commune.name),
-            link: Some(&link),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await?;
-    state.dispatcher.wake();
-    Ok(())
 }
 
 #[derive(Template)]

@@ -97,6 +97,7 @@ async fn set_override(state: &AppState, ctx: &Ctx, r: &OverrideRequest) -> AppRe
         &r.name,
     )
     .await
+    .map_err(AppError::from)
 }
 
 #[utoipa::path(post, path = "/api/v1/holidays", tag = "calendar", request_body = OverrideRequest, security(("bearer" = [])),

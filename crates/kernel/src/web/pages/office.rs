@@ -10,16 +10,16 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::{form_error, vn_time};
-use crate::accounts::{
-    self, CurrentUser, Grant, NewUser, Role, entity::user, phone::display_phone,
-};
-use crate::audit::{self, Entry};
+use crate::accounts::{self, Role, entity::user, phone::display_phone};
+use crate::actions::villages::{self, VillageInput};
+use crate::actions::{ActionResult, communes, staff};
+use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::files;
 use crate::tenancy::{self, CommuneInfo, VILLAGE_KINDS};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
+use crate::web::htmx::{HxRequest, render_partial};
 use crate::web::shell::{Shell, render, render_for, render_status};
 
 /// Who may change the commune's setup: its admins, and system admins.
@@ -153,10 +153,10 @@ async fn on_client_error(
     state: &AppState,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
-    res: AppResult<()>,
+    res: ActionResult<()>,
     back: &str,
 ) -> AppResult<Response> {
-    match res {
+    match res.map_err(AppError::from) {
         Ok(()) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
             back,
         ))),
@@ -192,28 +192,13 @@ pub async fn add_village(
     CsrfForm(f): CsrfForm<VillageForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let res = async {
-        let txn = crate::db::begin_write(&state.db).await?;
-        let v = tenancy::create_village(&txn, &c.code, &f.name, &f.kind).await?;
-        audit::record(
-            &txn,
-            Entry::in_commune(u, &c, "village.create", "village", v.id, v.name.clone()),
-        )
-        .await?;
-        txn.commit().await?;
-        state.home_facts.invalidate(&c.code);
-        Ok(())
-    }
-    .await;
-    on_client_error(
-        &state,
-        &ctx,
-        c.clone(),
-        res,
-        &format!("/c/{}/office/villages", c.code),
-    )
-    .await
+    let v = VillageInput {
+        name: &f.name,
+        kind: &f.kind,
+    };
+    let res = villages::create(state.kernel(), ctx.actor(), &c, v).await;
+    let back = format!("/c/{}/office/villages", c.code);
+    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
 }
 
 pub async fn edit_village(
@@ -223,36 +208,13 @@ pub async fn edit_village(
     CsrfForm(f): CsrfForm<VillageForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let res = async {
-        let txn = crate::db::begin_write(&state.db).await?;
-        let before = tenancy::village(&txn, &c.code, id).await?;
-        let v = tenancy::rename_village(&txn, &c.code, id, &f.name, &f.kind).await?;
-        audit::record(
-            &txn,
-            Entry::in_commune(
-                u,
-                &c,
-                "village.update",
-                "village",
-                v.id,
-                format!("{} → {}", before.name, v.name),
-            ),
-        )
-        .await?;
-        txn.commit().await?;
-        state.home_facts.invalidate(&c.code);
-        Ok(())
-    }
-    .await;
-    on_client_error(
-        &state,
-        &ctx,
-        c.clone(),
-        res,
-        &format!("/c/{}/office/villages", c.code),
-    )
-    .await
+    let v = VillageInput {
+        name: &f.name,
+        kind: &f.kind,
+    };
+    let res = villages::rename(state.kernel(), ctx.actor(), &c, id, v).await;
+    let back = format!("/c/{}/office/villages", c.code);
+    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
 }
 
 pub async fn delete_village(
@@ -262,16 +224,7 @@ pub async fn delete_village(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let v = tenancy::delete_village(&txn, &c.code, id).await?;
-    audit::record(
-        &txn,
-        Entry::in_commune(u, &c, "village.delete", "village", v.id, v.name.clone()),
-    )
-    .await?;
-    txn.commit().await?;
-    state.home_facts.invalidate(&c.code);
+    villages::delete(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(axum::response::IntoResponse::into_response(Redirect::to(
         &format!("/c/{}/office/villages", c.code),
     )))
@@ -304,11 +257,7 @@ async fn staff_page(
     c: Arc<CommuneInfo>,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
-    let u = ctx.staff(&c)?;
-    if !u.may_read_staff_list(&c) {
-        return Err(AppError::forbidden());
-    }
-    let staff = accounts::staff_of(&state.db, &c.code)
+    let staff = staff::list(state.kernel(), ctx.actor(), &c)
         .await?
         .into_iter()
         .map(|(g, person)| StaffRow {
@@ -324,7 +273,7 @@ async fn staff_page(
         })
         .collect();
     let page = StaffPage {
-        can_edit: u.has_role_in(&c, ADMINS),
+        can_edit: ctx.staff(&c)?.has_role_in(&c, ADMINS),
         staff,
         roles: Role::COMMUNE_STAFF
             .iter()
@@ -349,92 +298,30 @@ pub async fn staff(
 #[derive(Deserialize)]
 pub struct StaffForm {
     #[serde(default)]
-    pub full_name: String,
+    full_name: String,
     #[serde(default)]
-    pub phone: String,
+    phone: String,
     #[serde(default)]
-    pub email: String,
+    email: String,
     #[serde(default)]
-    pub role: String,
+    role: String,
     #[serde(default)]
-    pub department: String,
+    department: String,
     #[serde(default)]
-    pub password: String,
+    password: String,
 }
 
-/// Creates an official (or gives an existing person of this commune a staff role), audited.
-pub async fn add_staff_member(
-    state: &AppState,
-    u: &CurrentUser,
-    c: &CommuneInfo,
-    f: &StaffForm,
-) -> AppResult<(i64, Role)> {
-    let role = Role::parse(&f.role)
-        .filter(|r| Role::COMMUNE_STAFF.contains(r))
-        .ok_or_else(|| AppError::invalid("role_invalid", "role"))?;
-    let department = Some(f.department.trim().to_owned()).filter(|d| !d.is_empty());
-    if department.as_ref().is_some_and(|d| d.chars().count() > 100) {
-        return Err(AppError::invalid("text_too_long", "department"));
+impl StaffForm {
+    fn input(&self) -> staff::NewStaff<'_> {
+        staff::NewStaff {
+            full_name: &self.full_name,
+            phone: &self.phone,
+            email: &self.email,
+            role: &self.role,
+            department: &self.department,
+            password: &self.password,
+        }
     }
-    let grant = Grant {
-        role,
-        unit_code: c.code.clone(),
-        village_id: None,
-        department,
-    };
-    let phone = accounts::parse_phone(&f.phone)?;
-    let existing = user::Entity::find()
-        .filter(user::Column::Phone.eq(&phone))
-        .one(&state.db)
-        .await?;
-    // A new account's password is hashed before the write transaction (Argon2 takes a while).
-    let hash = match existing {
-        None => Some(accounts::hash_new_password(&f.password, &phone).await?),
-        Some(_) => None,
-    };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let (user_id, action) = match existing {
-        Some(p) if p.commune_code.as_deref().is_none_or(|pc| pc == c.code) => {
-            accounts::add_grant(&txn, p.id, &grant, Some(u.id)).await?;
-            (p.id, "staff.grant")
-        }
-        Some(_) => {
-            return Err(AppError {
-                field: Some("phone"),
-                ..AppError::conflict("phone_other_commune")
-            });
-        }
-        None => {
-            let email = Some(f.email.as_str()).filter(|e| !e.trim().is_empty());
-            let new = NewUser {
-                phone: &phone,
-                password: &f.password,
-                full_name: &f.full_name,
-                email,
-                commune_code: &c.code,
-                village_id: None,
-            };
-            let hash = hash.ok_or_else(|| AppError::internal("new account without a hash"))?;
-            let created =
-                accounts::create_user_prehashed(&txn, new, hash, &[grant], Some(u.id)).await?;
-            (created.id, "staff.create")
-        }
-    };
-    audit::record(
-        &txn,
-        Entry::in_commune(
-            u,
-            c,
-            action,
-            "user",
-            user_id,
-            format!("{} · {}", display_phone(&phone), role.as_str()),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    state.auth_cache.clear();
-    Ok((user_id, role))
 }
 
 pub async fn add_staff(
@@ -444,16 +331,9 @@ pub async fn add_staff(
     CsrfForm(f): CsrfForm<StaffForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let res = add_staff_member(&state, u, &c, &f).await.map(|_| ());
-    on_client_error(
-        &state,
-        &ctx,
-        c.clone(),
-        res,
-        &format!("/c/{}/office/staff", c.code),
-    )
-    .await
+    let res = staff::add(state.kernel(), ctx.actor(), &c, f.input()).await;
+    let back = format!("/c/{}/office/staff", c.code);
+    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
 }
 
 pub async fn revoke_staff(
@@ -463,16 +343,7 @@ pub async fn revoke_staff(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let g = accounts::revoke_grant(&txn, grant, &c.code).await?;
-    audit::record(
-        &txn,
-        Entry::in_commune(u, &c, "staff.revoke", "user", g.user_id, g.role.clone()),
-    )
-    .await?;
-    txn.commit().await?;
-    state.auth_cache.clear();
+    staff::revoke(state.kernel(), ctx.actor(), &c, grant).await?;
     Ok(axum::response::IntoResponse::into_response(Redirect::to(
         &format!("/c/{}/office/staff", c.code),
     )))
@@ -489,24 +360,33 @@ pub struct AuditRow {
     summary: String,
 }
 
+/// The audit table with its count and pager: what the filter form and the pager swap in place.
+#[derive(Template)]
+#[template(path = "audit_table.html")]
+struct AuditTable {
+    tr: crate::i18n::Tr,
+    entries: Vec<AuditRow>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    query: String,
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
     shell: Shell,
     active: &'static str,
-    entries: Vec<AuditRow>,
-    total: u64,
-    page: u64,
-    pages: u64,
+    table: AuditTable,
     f_action: String,
     f_from: String,
     f_to: String,
-    query: String,
 }
 
 pub async fn audit(
     State(state): State<AppState>,
     ctx: Ctx,
+    hx: HxRequest,
     Path(code): Path<String>,
     Query(f): Query<audit::Filter>,
 ) -> AppResult<Response> {
@@ -530,19 +410,26 @@ pub async fn audit(
     let query =
         serde_urlencoded::to_string([("action", &f_action), ("from", &f_from), ("to", &f_to)])
             .unwrap_or_default();
-    let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.audit")).await;
-    Ok(render(&AuditPage {
-        shell,
-        active: "audit",
+    let table = AuditTable {
+        tr: ctx.tr(),
         entries,
         total,
         page: crate::paging::page(f.page),
         pages: total.div_ceil(audit::PAGE_SIZE).max(1),
-        f_action,
-        f_from,
-        f_to,
         query,
-    }))
+    };
+    Ok(render_partial(hx, table, async |table| {
+        let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.audit")).await;
+        render(&AuditPage {
+            shell,
+            active: "audit",
+            table,
+            f_action,
+            f_from,
+            f_to,
+        })
+    })
+    .await)
 }
 
 // ---- branding ----
@@ -587,7 +474,8 @@ pub async fn save_branding(
         return Err(AppError::new(StatusCode::FORBIDDEN, "csrf_invalid"));
     }
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
+    // Refused before the upload is read.
+    ctx.with_role(&c, ADMINS)?;
     let (mut color, mut tagline, mut logo) = (c.brand_color.clone(), None, None);
     while let Some(field) = mp
         .next_field()
@@ -622,48 +510,18 @@ pub async fn save_branding(
             _ => {}
         }
     }
-    let res: AppResult<()> = async {
-        if !tenancy::valid_color(&color) {
-            return Err(AppError::invalid("color_invalid", "brand_color"));
-        }
-        // The photo is checked and downscaled before the write lock is taken.
-        let logo = match logo {
-            Some((name, bytes)) => Some(state.files.put(&name, bytes, files::IMAGES).await?),
-            None => None,
-        };
-        let txn = crate::db::begin_write(&state.db).await?;
-        let logo_id = match logo {
-            Some(stored) => Some(Some(stored.record(&txn, &c.code, Some(u.id)).await?.id)),
-            None => None,
-        };
-        let m = tenancy::update_branding(&txn, &c.code, &color, tagline, logo_id).await?;
-        audit::record(
-            &txn,
-            Entry::in_commune(
-                u,
-                &c,
-                "commune.branding",
-                "commune",
-                &c.code,
-                format!(
-                    "{} {}",
-                    m.brand_color,
-                    m.tagline.clone().unwrap_or_default()
-                ),
-            ),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-    .await;
+    let b = communes::Branding {
+        color,
+        tagline,
+        logo,
+    };
+    let res = communes::set_branding(state.kernel(), ctx.actor(), &c, b)
+        .await
+        .map_err(AppError::from);
     match res {
-        Ok(()) => {
-            state.communes.reload(&state.db).await?;
-            Ok(axum::response::IntoResponse::into_response(Redirect::to(
-                &format!("/c/{}/office/branding", c.code),
-            )))
-        }
+        Ok(_) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
+            &format!("/c/{}/office/branding", c.code),
+        ))),
         Err(e) if e.status.is_client_error() => {
             let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.branding")).await;
             Ok(render_status(

@@ -9,18 +9,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::vn_time;
 use crate::accounts::phone::display_phone;
-use crate::accounts::{self, CurrentUser, Role, entity::api_token, entity::session, entity::user};
-use crate::audit;
+use crate::accounts::{self, CurrentUser, entity::user};
+use crate::actions::password;
 use crate::error::{AppError, ErrorBody, ErrorDetail};
-use crate::i18n::Locale;
-use crate::otp::{self, OtpError, OtpResult, Purpose, Recipient};
+use crate::otp::{self, OtpError, OtpResult};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::{Ctx, SESSION_COOKIE, set_cookie, urlencode};
@@ -28,63 +26,31 @@ use crate::web::extract::ApiJson;
 use crate::web::ops::client_ip;
 use crate::web::shell::{Shell, render, render_status};
 
-// ---- what pages and API share ----
+// ---- what pages and API share: the use cases are `actions::password` ----
 
-fn recipient(u: &user::Model) -> Recipient<'_> {
-    Recipient {
-        user_id: u.id,
-        commune_code: u.commune_code.as_deref(),
-        locale: Locale::parse(&u.locale).unwrap_or_default(),
+/// Codes asked from one address per hour (each may cost an SMS).
+fn throttle_codes(state: &AppState, ext: &Extensions) -> OtpResult<()> {
+    if state.otp_limiter.allow(client_ip(ext)) {
+        Ok(())
+    } else {
+        Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp_throttled").into())
     }
 }
 
-async fn account_by_phone(state: &AppState, phone: &str) -> Result<Option<user::Model>, AppError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Phone.eq(phone))
-        .one(&state.db)
-        .await?
-        .filter(|u| !u.disabled))
+/// Guesses at a code from one address count against its sign-in allowance.
+fn throttle_guesses(state: &AppState, ext: &Extensions) -> OtpResult<()> {
+    if state.login_limiter.allow(client_ip(ext)) {
+        Ok(())
+    } else {
+        Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled").into())
+    }
 }
 
-/// Sends a reset code if the phone has an account; answers the same either way.
 async fn send_reset_code(state: &AppState, ext: &Extensions, raw_phone: &str) -> OtpResult<String> {
-    let phone = accounts::parse_phone(raw_phone)?;
-    if !state.otp_limiter.allow(client_ip(ext)) {
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp_throttled").into());
-    }
-    let account = account_by_phone(state, &phone).await?;
-    otp::request_code(
-        &state.db,
-        &state.secret,
-        Purpose::ResetPassword,
-        &phone,
-        account.as_ref().map(recipient),
-    )
-    .await?;
-    state.dispatcher.wake();
-    Ok(phone)
+    throttle_codes(state, ext)?;
+    password::request_reset_code(state.kernel(), raw_phone).await
 }
 
-/// The strongest role a person holds anywhere, and where, for the audit log.
-fn audit_entry<'a>(u: &'a CurrentUser, action: &'a str, summary: String) -> audit::Entry<'a> {
-    let strongest = u.grants.iter().max_by_key(|g| g.role as u8);
-    audit::Entry {
-        actor: u,
-        role: strongest.map_or(Role::Citizen, |g| g.role),
-        unit_code: u
-            .commune_code
-            .as_deref()
-            .or(strongest.map(|g| g.unit_code.as_str()))
-            .unwrap_or(""),
-        action,
-        object_type: "user",
-        object_id: u.id.to_string(),
-        summary,
-    }
-}
-
-/// Checks the code and sets the new password; every session of the account ends and its
-/// personal API tokens are revoked: whoever made the reset necessary may have minted one.
 async fn reset_with_code(
     state: &AppState,
     ext: &Extensions,
@@ -92,95 +58,13 @@ async fn reset_with_code(
     raw_code: &str,
     new_password: &str,
 ) -> OtpResult<i64> {
-    if !state.login_limiter.allow(client_ip(ext)) {
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled").into());
-    }
-    let phone = accounts::parse_phone(raw_phone)?;
-    // Malformed input is refused before it can use up a guess.
-    otp::parse_code(raw_code)?;
-    accounts::check_password(new_password, Some(&phone))?;
-    otp::check_code(
-        &state.db,
-        &state.secret,
-        Purpose::ResetPassword,
-        &phone,
-        raw_code,
-    )
-    .await?;
-    // Only an account's phone ever receives a code, so this is there; be safe all the same.
-    let u = account_by_phone(state, &phone)
-        .await?
-        .ok_or_else(|| AppError::invalid("otp_expired", "code"))?;
-    let hash = accounts::password::hash(new_password)
-        .await
-        .map_err(AppError::from)?;
-    let txn = crate::db::begin_write(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(user::Column::Id.eq(u.id))
-        .exec(&txn)
-        .await?;
-    let ended = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(u.id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let revoked = api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, Expr::value(Some(Utc::now())))
-        .filter(api_token::Column::UserId.eq(u.id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let actor = accounts::load_user(&txn, u.id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    audit::record(
-        &txn,
-        audit_entry(
-            &actor,
-            "account.password_reset",
-            format!(
-                "{} · {ended} sessions · {revoked} API tokens revoked",
-                display_phone(&phone)
-            ),
-        ),
-    )
-    .await?;
-    txn.commit().await.map_err(AppError::from)?;
-    state.auth_cache.clear();
-    Ok(u.id)
+    throttle_guesses(state, ext)?;
+    password::reset_with_code(state.kernel(), raw_phone, raw_code, new_password).await
 }
 
 async fn send_verify_code(state: &AppState, ext: &Extensions, u: &CurrentUser) -> OtpResult<()> {
-    let phone = u
-        .phone
-        .clone()
-        .ok_or_else(|| AppError::invalid("phone_missing", "phone"))?;
-    if !state.otp_limiter.allow(client_ip(ext)) {
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp_throttled").into());
-    }
-    otp::request_code(
-        &state.db,
-        &state.secret,
-        Purpose::VerifyPhone,
-        &phone,
-        Some(Recipient {
-            user_id: u.id,
-            commune_code: u.commune_code.as_deref(),
-            locale: Locale::parse(&u.locale).unwrap_or_default(),
-        }),
-    )
-    .await?;
-    state.dispatcher.wake();
-    Ok(())
+    throttle_codes(state, ext)?;
+    password::request_phone_code(state.kernel(), Some(u)).await
 }
 
 async fn confirm_phone(
@@ -189,44 +73,8 @@ async fn confirm_phone(
     u: &CurrentUser,
     raw_code: &str,
 ) -> OtpResult<DateTime<Utc>> {
-    if !state.login_limiter.allow(client_ip(ext)) {
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled").into());
-    }
-    let phone = u
-        .phone
-        .clone()
-        .ok_or_else(|| AppError::invalid("phone_missing", "phone"))?;
-    otp::parse_code(raw_code)?;
-    otp::check_code(
-        &state.db,
-        &state.secret,
-        Purpose::VerifyPhone,
-        &phone,
-        raw_code,
-    )
-    .await?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    // Only if the number is still the one the code went to.
-    let done = user::Entity::update_many()
-        .col_expr(user::Column::PhoneVerifiedAt, Expr::value(Some(now)))
-        .filter(user::Column::Id.eq(u.id))
-        .filter(user::Column::Phone.eq(&phone))
-        .exec(&txn)
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(AppError::invalid("otp_expired", "code").into());
-    }
-    audit::record(
-        &txn,
-        audit_entry(u, "account.phone_verify", display_phone(&phone)),
-    )
-    .await?;
-    txn.commit().await.map_err(AppError::from)?;
-    state.auth_cache.clear();
-    Ok(now)
+    throttle_guesses(state, ext)?;
+    password::confirm_phone(state.kernel(), Some(u), raw_code).await
 }
 
 /// When the signed-in person's phone was verified, if it was.

@@ -26,18 +26,22 @@ pub struct HomeFacts {
     pub members: u64,
 }
 
-type FactsByCommune = HashMap<String, (std::time::Instant, Arc<HomeFacts>)>;
+/// Per commune: when the facts were read, the villages' cache generation they saw, the facts.
+type FactsByCommune = HashMap<String, (std::time::Instant, u64, Arc<HomeFacts>)>;
 
 #[derive(Clone, Default)]
 pub struct FactsCache(Arc<RwLock<FactsByCommune>>);
 
 impl FactsCache {
-    /// Members may lag by this much; village changes clear the entry at once.
+    /// Members may lag by this much; village changes (`actions::villages`) bump the villages'
+    /// generation, which retires the entry at once.
     const TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
     pub async fn get(&self, db: &DatabaseConnection, code: &str) -> AppResult<Arc<HomeFacts>> {
-        if let Some((at, f)) = self.0.read().unwrap_or_else(|e| e.into_inner()).get(code)
+        let generation = crate::cache::generation(tenancy::VILLAGES, code);
+        if let Some((at, g, f)) = self.0.read().unwrap_or_else(|e| e.into_inner()).get(code)
             && at.elapsed() < Self::TTL
+            && *g == generation
         {
             return Ok(f.clone());
         }
@@ -53,18 +57,11 @@ impl FactsCache {
             .count(db)
             .await?;
         let facts = Arc::new(HomeFacts { villages, members });
-        self.0
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(code.to_owned(), (std::time::Instant::now(), facts.clone()));
+        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(
+            code.to_owned(),
+            (std::time::Instant::now(), generation, facts.clone()),
+        );
         Ok(facts)
-    }
-
-    pub fn invalidate(&self, code: &str) {
-        self.0
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(code);
     }
 }
 

@@ -1,0 +1,131 @@
+//! Use cases of the communes a deployment serves: activating and deactivating them, districts
+//! (three-level provinces) for the system admin, and a commune's branding for its admins.
+
+use super::{ActionResult, Kernel, Refusal};
+use crate::accounts::access::{self, ADMINS};
+use crate::accounts::{CurrentUser, Role};
+use crate::audit::{self, Entry};
+use crate::files;
+use crate::tenancy::{self, CommuneInfo, commune};
+
+/// A national action, recorded in the commune's own audit log under the system admin's role.
+fn national<'a>(
+    u: &'a CurrentUser,
+    m: &'a commune::Model,
+    action: &'a str,
+    summary: String,
+) -> Entry<'a> {
+    Entry {
+        actor: u,
+        role: Role::SystemAdmin,
+        unit_code: &m.code,
+        action,
+        object_type: "commune",
+        object_id: m.code.clone(),
+        summary,
+    }
+}
+
+/// Use case: the deployment starts serving a commune of the catalogue.
+pub async fn activate(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    code: &str,
+) -> ActionResult<commune::Model> {
+    let u = access::system_admin(actor)?;
+    let txn = crate::db::begin_write(k.db).await?;
+    let m = tenancy::activate_commune(&txn, code).await?;
+    audit::record(&txn, national(u, &m, "commune.activate", m.name.clone())).await?;
+    txn.commit().await?;
+    k.communes.reload(k.db).await?;
+    Ok(m)
+}
+
+/// Use case: the deployment stops serving a commune (its data stays).
+pub async fn deactivate(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    code: &str,
+) -> ActionResult<commune::Model> {
+    let u = access::system_admin(actor)?;
+    let txn = crate::db::begin_write(k.db).await?;
+    let m = tenancy::deactivate_commune(&txn, code).await?;
+    audit::record(&txn, national(u, &m, "commune.deactivate", m.name.clone())).await?;
+    txn.commit().await?;
+    k.communes.reload(k.db).await?;
+    Ok(m)
+}
+
+/// Use case: a district of a three-level province.
+pub async fn add_district(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    code: &str,
+    province_code: &str,
+    name: &str,
+) -> ActionResult<tenancy::district::Model> {
+    access::system_admin(actor)?;
+    Ok(tenancy::create_district(k.db, code, province_code, name).await?)
+}
+
+/// Use case: put a commune under a district, or under none (`district_code` blank).
+pub async fn set_district(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    code: &str,
+    district_code: &str,
+) -> ActionResult<commune::Model> {
+    let u = access::system_admin(actor)?;
+    let dc = Some(district_code.trim()).filter(|d| !d.is_empty());
+    let txn = crate::db::begin_write(k.db).await?;
+    let m = tenancy::assign_district(&txn, code, dc).await?;
+    let summary = dc.unwrap_or("—").to_owned();
+    audit::record(&txn, national(u, &m, "commune.district", summary)).await?;
+    txn.commit().await?;
+    k.communes.reload(k.db).await?;
+    Ok(m)
+}
+
+/// A commune's look: its colour, tagline, and a new logo (file name and bytes) if one came.
+pub struct Branding {
+    pub color: String,
+    pub tagline: Option<String>,
+    pub logo: Option<(String, Vec<u8>)>,
+}
+
+/// Use case: the commune's admins change its branding.
+pub async fn set_branding(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    b: Branding,
+) -> ActionResult<commune::Model> {
+    let u = access::with_role(actor, c, ADMINS)?;
+    if !tenancy::valid_color(&b.color) {
+        return Err(Refusal::ColorInvalid.at("brand_color"));
+    }
+    // The photo is checked and downscaled before the write lock is taken.
+    let logo = match b.logo {
+        Some((name, bytes)) => Some(k.files.put(&name, bytes, files::IMAGES).await?),
+        None => None,
+    };
+    let txn = crate::db::begin_write(k.db).await?;
+    let logo_id = match logo {
+        Some(stored) => Some(Some(stored.record(&txn, &c.code, Some(u.id)).await?.id)),
+        None => None,
+    };
+    let m = tenancy::update_branding(&txn, &c.code, &b.color, b.tagline, logo_id).await?;
+    let summary = format!(
+        "{} {}",
+        m.brand_color,
+        m.tagline.clone().unwrap_or_default()
+    );
+    audit::record(
+        &txn,
+        Entry::in_commune(u, c, "commune.branding", "commune", &c.code, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    k.communes.reload(k.db).await?;
+    Ok(m)
+}
