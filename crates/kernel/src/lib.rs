@@ -17,6 +17,7 @@ pub mod notify;
 pub mod otp;
 pub mod paging;
 pub mod room;
+pub mod search;
 pub mod tenancy;
 pub mod text;
 pub mod time;
