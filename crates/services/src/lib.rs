@@ -7,6 +7,7 @@ pub mod demo;
 pub mod entity;
 pub mod figures;
 pub mod migration;
+pub mod migration_search;
 pub mod model;
 pub mod reminders;
 pub mod stats;
@@ -146,6 +147,7 @@ impl Room for ServicesRoom {
         vec![
             Box::new(migration::Migration),
             Box::new(migration::InboxIndex),
+            Box::new(migration_search::Migration),
         ]
     }
 
