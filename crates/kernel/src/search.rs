@@ -188,7 +188,8 @@ impl Index {
     /// Evaluated only on the rows already matched, so it costs a few string tests per hit.
     pub fn rank(&self, backend: DbBackend, q: &Query) -> SimpleExpr {
         if q.is_empty() {
-            return Expr::cust("0");
+            // An expression, not the literal `0`: `ORDER BY 0` names a column by position.
+            return Expr::cust("(0 + 0)");
         }
         let (t, c) = (self.table, self.column);
         let parts: Vec<String> = q
@@ -304,7 +305,10 @@ mod tests {
     #[test]
     fn tsquery_is_quoted() {
         assert_eq!(q("kh sinh").tsquery(), "'kh':* & 'sinh':*");
-        assert_eq!(q("o'neil & !x | y").tsquery(), "'o':* & 'neil':* & 'x':* & 'y':*");
+        assert_eq!(
+            q("o'neil & !x | y").tsquery(),
+            "'o':* & 'neil':* & 'x':* & 'y':*"
+        );
     }
 
     #[test]
@@ -314,7 +318,10 @@ mod tests {
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert_eq!(e.code, "search_too_long");
         assert!(Query::parse(&"ă".repeat(MAX_CHARS)).is_ok());
-        let many = (0..20).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let many = (0..20)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(q(&many).terms().len(), MAX_TERMS);
     }
 

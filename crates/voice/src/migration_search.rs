@@ -28,7 +28,12 @@ impl MigrationTrait for Migration {
         m.alter_table(
             Table::alter()
                 .table("feedback")
-                .add_column(ColumnDef::new("search_folded").text().not_null().default(""))
+                .add_column(
+                    ColumnDef::new("search_folded")
+                        .text()
+                        .not_null()
+                        .default(""),
+                )
                 .to_owned(),
         )
         .await?;

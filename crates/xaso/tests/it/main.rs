@@ -20,6 +20,7 @@ mod otp;
 mod platform;
 mod polls;
 mod push;
+mod search;
 mod security;
 mod services;
 mod voice;
