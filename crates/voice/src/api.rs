@@ -238,14 +238,14 @@ pub struct BoardQuery {
     #[serde(default)]
     page: Option<u64>,
     /// Words of the report's text or address, accents optional; each may be the start of a
-    /// word, all must match (at most 200 characters).
+    /// word, all must match (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     q: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/board", tag = "voice",
     params(("code" = String, Path, description = "Commune code"), BoardQuery),
-    responses((status = 200, body = FeedbackPage), (status = 400, body = ErrorBody, description = "`search_too_long`"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = FeedbackPage), (status = 404, body = ErrorBody)))]
 async fn feedback_board(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,

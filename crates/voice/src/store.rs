@@ -502,7 +502,8 @@ pub struct TriageFilter {
     /// Only reports assigned to me.
     #[serde(default)]
     pub mine: bool,
-    /// Words of the text or address, accents optional; each may be the start of a word.
+    /// Words of the text or address, accents optional; each may be the start of a word, all
+    /// must match (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     pub q: String,
     #[serde(default)]
