@@ -19,6 +19,7 @@ pub mod paging;
 pub mod payments;
 pub mod qr;
 pub mod room;
+pub mod search;
 pub mod tenancy;
 pub mod text;
 pub mod time;

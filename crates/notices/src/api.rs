@@ -69,7 +69,8 @@ fn notice_api(n: notice::Model, staff: bool) -> Notice {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
-    /// Words of the title or text, any accents.
+    /// Words of the title or text, any accents; each may be the start of a word, all must
+    /// match, whole-word matches first (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     q: String,
     /// One category only.

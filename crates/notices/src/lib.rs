@@ -13,6 +13,7 @@ pub mod figures;
 pub mod ical;
 pub mod markdown;
 pub mod migration;
+pub mod migration_search;
 pub mod model;
 mod office;
 pub mod store;
@@ -74,7 +75,10 @@ impl Room for NoticesRoom {
     }
 
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-        vec![Box::new(migration::Migration)]
+        vec![
+            Box::new(migration::Migration),
+            Box::new(migration_search::Migration),
+        ]
     }
 
     fn router(&self) -> Router<AppState> {

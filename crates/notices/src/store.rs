@@ -291,7 +291,8 @@ pub fn is_public(n: &notice::Model, now: DateTime<Utc>) -> bool {
 }
 
 /// A page of the board: published and unexpired, pinned first, newest first; `q` matches
-/// every word of the title or text whatever the accents; `category` narrows.
+/// every word of the title or text whatever the accents (as word prefixes, whole-word matches
+/// first); `category` narrows.
 pub async fn board(
     db: &impl ConnectionTrait,
     code: &str,
@@ -311,12 +312,13 @@ pub async fn board(
     if let Some(c) = category {
         sel = sel.filter(notice::Column::Category.eq(c.as_str()));
     }
-    let folded = fold_vi(q);
-    for w in folded.split(' ').filter(|w| !w.is_empty()).take(8) {
-        sel = sel.filter(notice::Column::SearchFolded.contains(w));
-    }
+    let q = kernel::search::Query::parse(q)?;
+    let search = crate::migration_search::SEARCH;
+    let backend = db.get_database_backend();
     let page = page.clamp(1, kernel::paging::MAX_PAGE);
     let mut rows = sel
+        .filter(search.matches(backend, &q))
+        .order_by_desc(search.rank(backend, &q))
         .order_by_desc(notice::Column::Pinned)
         .order_by_desc(notice::Column::PublishAt)
         .order_by_desc(notice::Column::Id)

@@ -67,7 +67,8 @@ impl From<procedure::Model> for Procedure {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
-    /// Search words, any accents.
+    /// Search words, any accents; each may be the start of a word, all must match,
+    /// whole-word matches first (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     q: String,
     /// Exact field (lĩnh vực).

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod entity;
 pub mod figures;
 pub mod migration;
+pub mod migration_search;
 pub mod model;
 pub mod payments;
 pub mod reminders;
@@ -158,6 +159,7 @@ impl Room for ServicesRoom {
             Box::new(migration::Migration),
             Box::new(migration::InboxIndex),
             Box::new(migration::PaymentRecords),
+            Box::new(migration_search::Migration),
         ]
     }
 

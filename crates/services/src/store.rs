@@ -205,7 +205,8 @@ pub async fn procedure_by_id(
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"))
 }
 
-/// The catalogue, searched without accents on name, field and code.
+/// The catalogue, searched without accents on name, field and code (every word a prefix of
+/// one of theirs, whole-word matches first).
 pub async fn procedures(
     db: &impl ConnectionTrait,
     commune: &str,
@@ -213,23 +214,23 @@ pub async fn procedures(
     field: &str,
     include_inactive: bool,
 ) -> AppResult<Vec<procedure::Model>> {
-    let mut sel = procedure::Entity::find().filter(procedure::Column::CommuneCode.eq(commune));
+    let q = kernel::search::Query::parse(q)?;
+    let search = crate::migration_search::SEARCH;
+    let mut sel = procedure::Entity::find()
+        .filter(procedure::Column::CommuneCode.eq(commune))
+        .filter(search.matches(db.get_database_backend(), &q));
     if !include_inactive {
         sel = sel.filter(procedure::Column::Active.eq(true));
     }
     if !field.trim().is_empty() {
         sel = sel.filter(procedure::Column::Field.eq(field.trim()));
     }
-    let rows = sel
+    Ok(sel
+        .order_by_desc(search.rank(db.get_database_backend(), &q))
         .order_by_asc(procedure::Column::Field)
         .order_by_asc(procedure::Column::Name)
         .all(db)
-        .await?;
-    let q = kernel::text::fold_vi(q);
-    Ok(rows
-        .into_iter()
-        .filter(|p| q.is_empty() || kernel::text::folded_words_match(&p.folded_name, &q))
-        .collect())
+        .await?)
 }
 
 /// Attaches a blank form (a PDF) to one of the procedure's documents, for citizens to download.

@@ -222,13 +222,6 @@ async fn get_feedback(
     Ok(Json(to_api(f, &found.cats, staff)))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    #[serde(default)]
-    page: Option<u64>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct FeedbackPage {
     /// How many match (the triage list; the board does not count).
@@ -239,18 +232,36 @@ pub struct FeedbackPage {
     items: Vec<Feedback>,
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    #[serde(default)]
+    page: Option<u64>,
+    /// Words of the report's text or address, accents optional; each may be the start of a
+    /// word, all must match (at most 200 characters, else 400 `search_too_long`).
+    #[serde(default)]
+    q: String,
+}
+
 #[utoipa::path(get, path = "/api/v1/communes/{code}/feedback/board", tag = "voice",
-    params(("code" = String, Path, description = "Commune code"), PageQuery),
+    params(("code" = String, Path, description = "Commune code"), BoardQuery),
     responses((status = 200, body = FeedbackPage), (status = 404, body = ErrorBody)))]
 async fn feedback_board(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> AppResult<Json<FeedbackPage>> {
     let c = state.communes.active(&code)?;
+    let search = kernel::search::Query::parse(&q.q)?;
     let cats = store::categories(&state.db, &c.code, true).await?;
-    let (rows, more) =
-        store::board(&state.db, &c.code, &cats, kernel::paging::page(q.page)).await?;
+    let (rows, more) = store::board(
+        &state.db,
+        &c.code,
+        &cats,
+        &search,
+        kernel::paging::page(q.page),
+    )
+    .await?;
     Ok(Json(FeedbackPage {
         total: None,
         more,

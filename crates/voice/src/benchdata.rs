@@ -50,13 +50,16 @@ pub async fn seed(db: &DatabaseConnection, commune: &str, count: u64) -> AppResu
                     .then(|| (created + Duration::hours(1 + (i % 200) as i64)).min(now));
                 let pinned = i % 3 == 0;
                 let f = (i % 997) as f64 / 997.0;
+                let text = format!(
+                    "Phản ánh thử tải số {i}: đường liên thôn có ổ gà, đề nghị xã kiểm tra và sửa chữa."
+                );
+                let address = (!pinned).then(|| format!("Xóm {}, thôn thử tải", i % 40));
                 feedback::ActiveModel {
+                    search_folded: Set(crate::migration_search::folded(&text, address.as_deref())),
                     commune_code: Set(commune.into()),
                     receipt_code: Set(receipt(commune, i)),
                     category_id: Set(cat.id),
-                    text: Set(format!(
-                        "Phản ánh thử tải số {i}: đường liên thôn có ổ gà, đề nghị xã kiểm tra và sửa chữa."
-                    )),
+                    text: Set(text),
                     status: Set(status.as_str().into()),
                     source: Set(if i % 4 == 0 { "open311" } else { "web" }.into()),
                     anonymous: Set(i % 10 == 0),
@@ -67,7 +70,7 @@ pub async fn seed(db: &DatabaseConnection, commune: &str, count: u64) -> AppResu
                     lat: Set(pinned.then_some(area.south + (area.north - area.south) * f)),
                     lon: Set(pinned.then_some(area.west + (area.east - area.west) * (1.0 - f))),
                     village_id: Set(None),
-                    address: Set((!pinned).then(|| format!("Xóm {}, thôn thử tải", i % 40))),
+                    address: Set(address),
                     department: Set(Some(cat.department.clone())),
                     assignee_id: Set(None),
                     answer: Set(answered.map(|_| "Xã đã tiếp nhận và xử lý xong.".to_owned())),

@@ -69,6 +69,8 @@ pub mod feedback {
         pub rating_comment: Option<String>,
         /// Optimistic concurrency: every step bumps it.
         pub version: i32,
+        /// `migration_search::folded` of the text and address, for the search.
+        pub search_folded: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod entity;
 pub mod figures;
 pub mod migration;
+pub mod migration_search;
 pub mod model;
 pub mod open311;
 pub mod polls;
@@ -102,6 +103,7 @@ impl Room for VoiceRoom {
             Box::new(polls::migration::Migration),
             Box::new(community::migration::Migration),
             Box::new(community::migration_province::Migration),
+            Box::new(migration_search::Migration),
         ]
     }
 

@@ -308,7 +308,9 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     let (cat, text) = checked;
     let now = Utc::now();
     let txn = db.begin_with_options(kernel::db::WRITE).await?;
+    let address = Some(f.address.trim().to_owned()).filter(|s| !s.is_empty());
     let mut row = feedback::ActiveModel {
+        search_folded: Set(crate::migration_search::folded(&text, address.as_deref())),
         commune_code: Set(c.code.clone()),
         receipt_code: Set(new_receipt_code(&c.code, now)),
         category_id: Set(cat.id),
@@ -323,7 +325,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
         lat: Set(f.lat),
         lon: Set(f.lon),
         village_id: Set(f.village_id),
-        address: Set(Some(f.address.trim().to_owned()).filter(|s| !s.is_empty())),
+        address: Set(address),
         department: Set(Some(cat.department.clone()).filter(|s| !s.is_empty())),
         assignee_id: Set(None),
         answer: Set(None),
@@ -501,6 +503,10 @@ pub struct TriageFilter {
     /// Only reports assigned to me.
     #[serde(default)]
     pub mine: bool,
+    /// Words of the text or address, accents optional; each may be the start of a word, all
+    /// must match (at most 200 characters, else 400 `search_too_long`).
+    #[serde(default)]
+    pub q: String,
     #[serde(default)]
     pub page: Option<u64>,
 }
@@ -563,9 +569,14 @@ pub async fn triage(
     if f.mine {
         q = q.filter(feedback::Column::AssigneeId.eq(a.user_id));
     }
+    let search = kernel::search::Query::parse(&f.q)?;
+    let backend = db.get_database_backend();
+    let index = crate::migration_search::SEARCH;
+    q = q.filter(index.matches(backend, &search));
     let total = q.clone().count(db).await?;
     let page = kernel::paging::page(f.page);
     let rows = q
+        .order_by_desc(index.rank(backend, &search))
         .order_by_asc(feedback::Column::DueAt)
         .order_by_asc(feedback::Column::Id)
         .offset(kernel::paging::offset(page, PAGE))
@@ -812,18 +823,23 @@ pub fn public_reports(cats: &[category::Model]) -> Condition {
         .add(feedback::Column::CategoryId.is_not_in(restricted))
 }
 
-/// Answered reports anyone may read, newest answer first: restricted categories never
-/// appear, nor who reported. Returns the page and whether another follows (no count: it
-/// would read every answered report on each view).
+/// Answered reports anyone may read, newest answer first (whole-word matches of `q` first):
+/// restricted categories never appear, nor who reported. Returns the page and whether
+/// another follows (no count: it would read every answered report on each view).
 pub async fn board(
     db: &impl ConnectionTrait,
     commune: &str,
     cats: &[category::Model],
+    q: &kernel::search::Query,
     page: u64,
 ) -> AppResult<(Vec<feedback::Model>, bool)> {
+    let backend = db.get_database_backend();
+    let index = crate::migration_search::SEARCH;
     let mut rows = feedback::Entity::find()
         .filter(feedback::Column::CommuneCode.eq(commune))
         .filter(public_reports(cats))
+        .filter(index.matches(backend, q))
+        .order_by_desc(index.rank(backend, q))
         .order_by_desc(feedback::Column::AnsweredAt)
         .order_by_desc(feedback::Column::Id)
         .offset(kernel::paging::offset(page, PAGE))

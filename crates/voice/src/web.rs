@@ -204,7 +204,7 @@ async fn board_data(
         return Ok(d);
     }
     let cats = store::categories(&state.db, commune, true).await?;
-    let (list, more) = store::board(&state.db, commune, &cats, page).await?;
+    let (list, more) = store::board(&state.db, commune, &cats, &Default::default(), page).await?;
     let d = BoardData {
         list: Arc::new(list),
         more,
@@ -256,7 +256,8 @@ async fn board_geojson(
     let cats = store::categories(&state.db, &c.code, true).await?;
     let mut features = vec![];
     for page in 1..=10 {
-        let (list, more) = store::board(&state.db, &c.code, &cats, page).await?;
+        let (list, more) =
+            store::board(&state.db, &c.code, &cats, &Default::default(), page).await?;
         let done = !more;
         for f in list {
             if let (Some(lat), Some(lon)) = (f.lat, f.lon) {

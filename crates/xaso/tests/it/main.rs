@@ -21,6 +21,7 @@ mod payments;
 mod platform;
 mod polls;
 mod push;
+mod search;
 mod security;
 mod services;
 mod voice;
