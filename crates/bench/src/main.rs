@@ -7,6 +7,7 @@ mod memory;
 mod notices;
 mod outbox;
 mod report;
+mod search;
 mod server;
 mod services;
 mod stats;
@@ -85,6 +86,15 @@ struct Args {
     /// Pending SMS seeded for the outbox part.
     #[arg(long, default_value_t = 50_000)]
     outbox_messages: u64,
+    /// Skip the search part (kernel::search against the old LIKE filters on the same rows).
+    #[arg(long)]
+    skip_search: bool,
+    /// Run only the search part (in-process: no xaso binary needed).
+    #[arg(long)]
+    search_only: bool,
+    /// Folded texts seeded for the search part.
+    #[arg(long, default_value_t = 50_000)]
+    search_rows: u64,
 }
 
 /// Where the load goes: a socket address and the Host header that names it.
@@ -110,6 +120,9 @@ async fn run(args: Args) -> Result<()> {
         eprintln!("warning: xaso-bench is a debug build; use --release for meaningful figures");
     }
     let bench_command = command_line();
+    if args.search_only {
+        return search::run(args.search_rows, args.pg_url.as_deref()).await;
+    }
     match &args.url {
         Some(url) => bench_running(&args, url, &bench_command).await?,
         None => bench_spawned(&args, &bench_command).await?,
@@ -117,6 +130,9 @@ async fn run(args: Args) -> Result<()> {
     // In-process (the kernel's dispatcher and a sink of its own): no server needed.
     if !args.skip_outbox {
         outbox::run(args.outbox_messages, args.pg_url.as_deref()).await?;
+    }
+    if !args.skip_search {
+        search::run(args.search_rows, args.pg_url.as_deref()).await?;
     }
     Ok(())
 }

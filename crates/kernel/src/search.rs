@@ -1,8 +1,9 @@
 //! Full-text search over `fold_vi` text (accent-free, lower-case Vietnamese): the query
 //! parser, the index a room declares on its folded column, and the filter and ranking its
 //! store adds to a select. SQLite answers from an FTS5 table kept by triggers, PostgreSQL
-//! from a GIN index over `to_tsvector('simple', column)` on the commune-owned table itself
-//! (so it stays with the rows when the table is distributed by `commune_code`).
+//! from a GIN index over a stored `to_tsvector('simple', column)` column of the
+//! commune-owned table itself (so it stays with the rows when the table is distributed by
+//! `commune_code`).
 //!
 //! Both backends match the same way: every word of the query must start a word of the text
 //! ("kh sinh" finds "giấy khai sinh"), words are ANDed, and rows where the words appear whole
@@ -96,6 +97,11 @@ impl Index {
         format!("{}_fts", self.table)
     }
 
+    /// The stored `tsvector` column beside `column` on PostgreSQL.
+    fn pg_vector(&self) -> String {
+        format!("{}_tsv", self.column)
+    }
+
     fn pg_index(&self) -> String {
         format!("ix_{}_{}_fts", self.table, self.column)
     }
@@ -131,10 +137,21 @@ impl Index {
             ],
             // An expression index on the table itself: filled from existing rows when made,
             // kept by PostgreSQL on every write.
-            _ => vec![format!(
-                "CREATE INDEX IF NOT EXISTS \"{}\" ON \"{t}\" USING GIN (to_tsvector('simple', \"{c}\"))",
-                self.pg_index()
-            )],
+            // A stored vector beside the text (computed by PostgreSQL on every write, filled for
+            // existing rows when added) and its GIN index: a prefix match reads the vectors,
+            // not to_tsvector of every candidate row (measured 460 ms → see the bench, 50k rows).
+            _ => vec![
+                format!(
+                    "ALTER TABLE \"{t}\" ADD COLUMN IF NOT EXISTS \"{v}\" tsvector \
+                     GENERATED ALWAYS AS (to_tsvector('simple', \"{c}\")) STORED",
+                    v = self.pg_vector()
+                ),
+                format!(
+                    "CREATE INDEX IF NOT EXISTS \"{}\" ON \"{t}\" USING GIN (\"{}\")",
+                    self.pg_index(),
+                    self.pg_vector()
+                ),
+            ],
         };
         for sql in statements {
             db.execute_unprepared(&sql).await?;
@@ -152,7 +169,14 @@ impl Index {
                 format!("DROP TRIGGER IF EXISTS \"{f}_au\""),
                 format!("DROP TABLE IF EXISTS \"{f}\""),
             ],
-            _ => vec![format!("DROP INDEX IF EXISTS \"{}\"", self.pg_index())],
+            _ => vec![
+                format!("DROP INDEX IF EXISTS \"{}\"", self.pg_index()),
+                format!(
+                    "ALTER TABLE \"{}\" DROP COLUMN IF EXISTS \"{}\"",
+                    self.table,
+                    self.pg_vector()
+                ),
+            ],
         };
         for sql in statements {
             db.execute_unprepared(&sql).await?;
@@ -166,7 +190,7 @@ impl Index {
         if q.is_empty() {
             return Expr::cust("1 = 1");
         }
-        let (t, c) = (self.table, self.column);
+        let t = self.table;
         match backend {
             DbBackend::Sqlite => Expr::cust_with_values(
                 format!(
@@ -177,7 +201,10 @@ impl Index {
             ),
             _ => Expr::cust_with_values(
                 // sea-query binds `$n` on PostgreSQL (`?` only on SQLite).
-                format!("to_tsvector('simple', \"{t}\".\"{c}\") @@ to_tsquery('simple', $1)"),
+                format!(
+                    "\"{t}\".\"{}\" @@ to_tsquery('simple', $1)",
+                    self.pg_vector()
+                ),
                 [q.tsquery()],
             ),
         }
@@ -344,7 +371,7 @@ mod tests {
             .build(sea_orm::sea_query::PostgresQueryBuilder);
         assert_eq!(
             sql.0,
-            "SELECT to_tsvector('simple', \"notice\".\"search_folded\") @@ to_tsquery('simple', $1)"
+            "SELECT \"notice\".\"search_folded_tsv\" @@ to_tsquery('simple', $1)"
         );
         let sql = sea_orm::sea_query::Query::select()
             .expr(idx.matches(DbBackend::Sqlite, &query))
