@@ -165,7 +165,7 @@ impl Rooms {
         let codes = crate::error::CODES
             .iter()
             .copied()
-            .chain(crate::actions::Refusal::ALL.iter().map(|r| r.code()))
+            .chain(crate::actions::Refusal::CODES.iter().copied())
             .chain(self.iter().flat_map(|r| r.error_codes()));
         keys.extend(codes.map(|c| format!("error.{c}")));
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();

@@ -1,13 +1,31 @@
-//! The refusals of the kernel's use cases: each a stable code with a kind (invalid, conflict,
-//! …), mapped once to `AppError` (and so to HTTP) by [`AppError::refused`].
+//! Refusals of use cases, the kernel's and (through `refusals!`) each room's: each a stable
+//! code with a kind (invalid, conflict, …), mapped once to `AppError` (and so to HTTP) by
+//! [`AppError::refused`].
 
 use crate::error::{AppError, Refused};
 
-/// Declares [`Refusal`] with its code and kind, and `Refusal::ALL` from the same list, so a
-/// new variant cannot be missing from the catalogue test.
+/// A use case's refusal enum: each variant a stable code and a kind. Implemented by
+/// [`refusals!`](crate::refusals), which the kernel and every room use to declare theirs.
+pub trait RefusalCode: Copy + std::fmt::Debug + 'static {
+    /// The stable code API clients see; its texts are `error.<code>` in the catalogues.
+    fn code(self) -> &'static str;
+    fn kind(self) -> Refused;
+}
+
+/// Declares a use-case refusal enum (the kernel's [`Refusal`], a room's own) with its code and
+/// kind, `ALL` from the same list (so a new variant cannot be missing from the catalogue test),
+/// `CODES` for `Room::error_codes`, `at(field)` and the conversion into [`Failure`].
+///
+/// ```ignore
+/// xaso_kernel::refusals! {
+///     /// The procedure is not in this commune's catalogue.
+///     ProcedureUnknown = "procedure_unknown", NotFound;
+/// }
+/// ```
+#[macro_export]
 macro_rules! refusals {
     ($($(#[$m:meta])* $name:ident = $code:literal, $kind:ident;)*) => {
-        /// Why a kernel use case said no.
+        /// Why a use case said no.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Refusal {
             $($(#[$m])* $name,)*
@@ -16,24 +34,38 @@ macro_rules! refusals {
         impl Refusal {
             /// Every refusal, for the test that each code has its texts.
             pub const ALL: &'static [Refusal] = &[$(Refusal::$name,)*];
+            /// Every code, for `Room::error_codes`.
+            pub const CODES: &'static [&'static str] = &[$($code,)*];
 
-            /// The stable code API clients see; its texts are `error.<code>` in the catalogues.
-            pub fn code(self) -> &'static str {
+            /// This refusal, blaming one input field.
+            pub fn at(self, field: &'static str) -> $crate::actions::Failure<Refusal> {
+                $crate::actions::Failure::Refused(self, Some(field))
+            }
+        }
+
+        impl $crate::actions::RefusalCode for Refusal {
+            fn code(self) -> &'static str {
                 match self {
                     $(Refusal::$name => $code,)*
                 }
             }
 
-            pub fn kind(self) -> Refused {
+            fn kind(self) -> $crate::error::Refused {
                 match self {
-                    $(Refusal::$name => Refused::$kind,)*
+                    $(Refusal::$name => $crate::error::Refused::$kind,)*
                 }
+            }
+        }
+
+        impl From<Refusal> for $crate::actions::Failure<Refusal> {
+            fn from(r: Refusal) -> Self {
+                $crate::actions::Failure::Refused(r, None)
             }
         }
     };
 }
 
-refusals! {
+crate::refusals! {
     /// Not a date (`YYYY-MM-DD`).
     DateInvalid = "period_invalid", Invalid;
     TextTooLong = "text_too_long", Invalid;
@@ -53,52 +85,43 @@ refusals! {
     Forbidden = "forbidden", Forbidden;
 }
 
+/// How a use case failed: its own refusal (`R`, the kernel's or a room's enum), or what a
+/// service below refused or failed with.
 #[derive(Debug, Clone)]
-pub enum ActionError {
+pub enum Failure<R> {
     /// The use case's own refusal, with the input field at fault.
-    Refused(Refusal, Option<&'static str>),
+    Refused(R, Option<&'static str>),
     /// What a kernel service below refused or failed with (access rules, stores, the database).
     Below(AppError),
 }
 
+/// The kernel's use cases fail with the kernel's refusals.
+pub type ActionError = Failure<Refusal>;
 pub type ActionResult<T> = Result<T, ActionError>;
 
-impl Refusal {
-    /// This refusal, blaming one input field.
-    pub fn at(self, field: &'static str) -> ActionError {
-        ActionError::Refused(self, Some(field))
-    }
-}
-
-impl From<Refusal> for ActionError {
-    fn from(r: Refusal) -> Self {
-        ActionError::Refused(r, None)
-    }
-}
-
-impl From<AppError> for ActionError {
+impl<R> From<AppError> for Failure<R> {
     fn from(e: AppError) -> Self {
-        ActionError::Below(e)
+        Failure::Below(e)
     }
 }
 
-impl From<sea_orm::DbErr> for ActionError {
+impl<R> From<sea_orm::DbErr> for Failure<R> {
     fn from(e: sea_orm::DbErr) -> Self {
-        ActionError::Below(e.into())
+        Failure::Below(e.into())
     }
 }
 
-impl From<ActionError> for AppError {
-    fn from(e: ActionError) -> Self {
+impl<R: RefusalCode> From<Failure<R>> for AppError {
+    fn from(e: Failure<R>) -> Self {
         match e {
-            ActionError::Refused(r, field) => AppError::refused(r.kind(), r.code(), field),
-            ActionError::Below(e) => e,
+            Failure::Refused(r, field) => AppError::refused(r.kind(), r.code(), field),
+            Failure::Below(e) => e,
         }
     }
 }
 
-impl From<ActionError> for crate::otp::OtpError {
-    fn from(e: ActionError) -> Self {
+impl<R: RefusalCode> From<Failure<R>> for crate::otp::OtpError {
+    fn from(e: Failure<R>) -> Self {
         AppError::from(e).into()
     }
 }

@@ -14,7 +14,7 @@ pub mod villages;
 
 use sea_orm::DatabaseConnection;
 
-pub use error::{ActionError, ActionResult, Refusal};
+pub use error::{ActionError, ActionResult, Failure, Refusal, RefusalCode};
 
 /// What the kernel's use cases need from the running platform, borrowed from the web state
 /// (`AppState::kernel`) so the use cases do not depend on the web shell.
@@ -27,4 +27,6 @@ pub struct Kernel<'a> {
     pub auth_cache: &'a crate::accounts::cache::AuthCache,
     pub dispatcher: &'a crate::notify::Dispatcher,
     pub files: &'a crate::files::FileStore,
+    /// Working days, for deadlines.
+    pub calendar: &'a crate::time::WorkingDays,
 }

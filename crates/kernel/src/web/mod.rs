@@ -135,6 +135,7 @@ impl AppState {
             auth_cache: &self.auth_cache,
             dispatcher: &self.dispatcher,
             files: &self.files,
+            calendar: &self.calendar,
         }
     }
 
