@@ -7,6 +7,7 @@ mod memory;
 mod notices;
 mod outbox;
 mod report;
+mod scratch;
 mod search;
 mod server;
 mod services;

@@ -21,7 +21,7 @@ use delivery::settings::GatewaySettings;
 use kernel::accounts::entity::user;
 use kernel::config::Config;
 use kernel::notify::{Dispatcher, PENDING, SENT, dispatch::BATCH, outbox};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The target, messages per second.
 pub const TARGET_PER_SEC: f64 = 2000.0;
@@ -116,31 +116,10 @@ async fn seed(db: &sea_orm::DatabaseConnection, messages: u64) -> Result<()> {
 /// PASS/FAIL is a finding, not an error.
 pub async fn run(messages: u64, pg_url: Option<&str>) -> Result<()> {
     ensure!(messages > 0, "--outbox-messages must be at least 1");
-    let dir = tempfile::Builder::new()
-        .prefix("xaso-bench-outbox-")
-        .tempdir()?;
-    let url = format!("sqlite://{}/outbox.db?mode=rwc", dir.path().display());
-    measure("SQLite", &url, messages).await?;
-    if let Some(base) = pg_url {
-        let (prefix, _) = base
-            .rsplit_once('/')
-            .context("--pg-url must end with /DATABASE")?;
-        let admin = kernel::db::connect(base).await?;
-        let name = "xaso_bench_outbox";
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let res = measure("PostgreSQL", &format!("{prefix}/{name}"), messages).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
-        res?;
-    }
-    Ok(())
+    crate::scratch::on_each_backend("outbox", pg_url, async |backend, url| {
+        measure(backend, url, messages).await
+    })
+    .await
 }
 
 async fn measure(backend: &str, url: &str, messages: u64) -> Result<()> {

@@ -203,29 +203,8 @@ async fn measure(backend_name: &str, url: &str, rows: u64) -> Result<()> {
 /// database `xaso_bench_search` is made next to it, and dropped after).
 pub async fn run(rows: u64, pg_url: Option<&str>) -> Result<()> {
     ensure!(rows > 0, "--search-rows must be at least 1");
-    let dir = tempfile::Builder::new()
-        .prefix("xaso-bench-search-")
-        .tempdir()?;
-    let url = format!("sqlite://{}/search.db?mode=rwc", dir.path().display());
-    measure("SQLite", &url, rows).await?;
-    if let Some(base) = pg_url {
-        let (prefix, _) = base
-            .rsplit_once('/')
-            .context("--pg-url must end with /DATABASE")?;
-        let admin = kernel::db::connect(base).await?;
-        let name = "xaso_bench_search";
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let res = measure("PostgreSQL", &format!("{prefix}/{name}"), rows).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
-        res?;
-    }
-    Ok(())
+    crate::scratch::on_each_backend("search", pg_url, async |backend, url| {
+        measure(backend, url, rows).await
+    })
+    .await
 }

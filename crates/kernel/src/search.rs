@@ -236,6 +236,37 @@ impl Index {
     }
 }
 
+/// A migration that only creates an [`Index`] (and drops it on the way down): what a room's
+/// `migration_search.rs` declares when the folded column already exists.
+pub struct IndexMigration {
+    name: &'static str,
+    index: Index,
+}
+
+impl Index {
+    /// The migration named `name` creating this index.
+    pub const fn migration(self, name: &'static str) -> IndexMigration {
+        IndexMigration { name, index: self }
+    }
+}
+
+impl sea_orm_migration::MigrationName for IndexMigration {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl sea_orm_migration::MigrationTrait for IndexMigration {
+    async fn up(&self, m: &sea_orm_migration::SchemaManager) -> Result<(), DbErr> {
+        self.index.create(m.get_connection()).await
+    }
+
+    async fn down(&self, m: &sea_orm_migration::SchemaManager) -> Result<(), DbErr> {
+        self.index.drop(m.get_connection()).await
+    }
+}
+
 /// Fills `column` with `fold_vi` of the `sources` columns joined by spaces, for every row of
 /// `table` (a migration adding a folded column to a table that has rows). Walks by `id` in
 /// batches so a large table never sits in memory.

@@ -77,7 +77,7 @@ impl Room for NoticesRoom {
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         vec![
             Box::new(migration::Migration),
-            Box::new(migration_search::Migration),
+            Box::new(migration_search::MIGRATION),
         ]
     }
 

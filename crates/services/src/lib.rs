@@ -159,7 +159,7 @@ impl Room for ServicesRoom {
             Box::new(migration::Migration),
             Box::new(migration::InboxIndex),
             Box::new(migration::PaymentRecords),
-            Box::new(migration_search::Migration),
+            Box::new(migration_search::MIGRATION),
         ]
     }
 

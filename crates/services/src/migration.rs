@@ -213,22 +213,7 @@ impl MigrationTrait for Migration {
         ))
         .await?;
 
-        m.create_table(
-            Table::create()
-                .table("payment_account")
-                .col(string_len("commune_code", 5).primary_key())
-                .col(string("bank_bin"))
-                .col(string("account_number"))
-                .col(string("account_name"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from("payment_account", "commune_code")
-                        .to("commune", "code")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .to_owned(),
-        )
-        .await?;
+        m.create_table(payment_account_table()).await?;
 
         // Owned by the kernel since `m0003_calendar` (which ran first on a new database).
         m.create_table(
@@ -298,7 +283,37 @@ impl MigrationTrait for PaymentRecords {
         .await
     }
 
-    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+    /// The commune accounts go back to `payment_account` and the dossiers' records go; the
+    /// dossiers themselves kept their fee, payment method and time all along.
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(payment_account_table()).await?;
+        let db = m.get_connection();
+        db.execute_unprepared(
+            "INSERT INTO payment_account (commune_code, bank_bin, account_number, account_name) \
+             SELECT commune_code, bank_bin, account_number, account_name FROM bank_account \
+             WHERE owner_kind = 'commune' AND owner_id = commune_code",
+        )
+        .await?;
+        db.execute_unprepared("DELETE FROM payment WHERE ref_kind = 'dossier'")
+            .await?;
         Ok(())
     }
+}
+
+/// The commune's fee account before payments came to the kernel (`m0100`, and `m0102`'s way
+/// down).
+fn payment_account_table() -> TableCreateStatement {
+    Table::create()
+        .table("payment_account")
+        .col(string_len("commune_code", 5).primary_key())
+        .col(string("bank_bin"))
+        .col(string("account_number"))
+        .col(string("account_name"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("payment_account", "commune_code")
+                .to("commune", "code")
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
 }

@@ -32,13 +32,7 @@ pub async fn activate(
     actor: Option<&CurrentUser>,
     code: &str,
 ) -> ActionResult<commune::Model> {
-    let u = access::system_admin(actor)?;
-    let txn = crate::db::begin_write(k.db).await?;
-    let m = tenancy::activate_commune(&txn, code).await?;
-    audit::record(&txn, national(u, &m, "commune.activate", m.name.clone())).await?;
-    txn.commit().await?;
-    k.communes.reload(k.db).await?;
-    Ok(m)
+    switch(k, actor, code, true).await
 }
 
 /// Use case: the deployment stops serving a commune (its data stays).
@@ -47,10 +41,31 @@ pub async fn deactivate(
     actor: Option<&CurrentUser>,
     code: &str,
 ) -> ActionResult<commune::Model> {
+    switch(k, actor, code, false).await
+}
+
+/// Serving a commune or not: the one rule (system admins), the audit entry and the reload of
+/// the active communes that both use cases share.
+async fn switch(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    code: &str,
+    on: bool,
+) -> ActionResult<commune::Model> {
     let u = access::system_admin(actor)?;
     let txn = crate::db::begin_write(k.db).await?;
-    let m = tenancy::deactivate_commune(&txn, code).await?;
-    audit::record(&txn, national(u, &m, "commune.deactivate", m.name.clone())).await?;
+    let (m, action) = if on {
+        (
+            tenancy::activate_commune(&txn, code).await?,
+            "commune.activate",
+        )
+    } else {
+        (
+            tenancy::deactivate_commune(&txn, code).await?,
+            "commune.deactivate",
+        )
+    };
+    audit::record(&txn, national(u, &m, action, m.name.clone())).await?;
     txn.commit().await?;
     k.communes.reload(k.db).await?;
     Ok(m)

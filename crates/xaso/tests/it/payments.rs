@@ -360,6 +360,39 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
             ],
             "[{backend}]"
         );
+
+        // Down to just before the fee records: the commune's account is back where it was and
+        // the dossiers' records are gone; up again, they come back.
+        let all = <xaso::Migrations as MigratorTrait>::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name() == "m0102_services_payment_records")
+            .unwrap();
+        xaso::Migrations::down(&db, Some((all.len() - at) as u32))
+            .await
+            .unwrap();
+        let account = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT account_number FROM payment_account WHERE commune_code = '17071'",
+            ))
+            .await
+            .unwrap()
+            .map(|r| r.try_get::<String>("", "account_number").unwrap());
+        assert_eq!(account.as_deref(), Some("3600205012345"), "[{backend}]");
+        assert!(
+            payments::for_ref(&db, "17071", "dossier", 2)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        xaso::Migrations::up(&db, None).await.unwrap();
+        let p = payments::for_ref(&db, "17071", "dossier", 2).await.unwrap();
+        assert_eq!(p.map(|p| p.status).as_deref(), Some("paid"), "[{backend}]");
+        // And every migration goes all the way down.
+        xaso::Migrations::down(&db, None).await.unwrap();
+        assert!(!SchemaManager::new(&db).has_table("commune").await.unwrap());
+
         db.close().await.ok();
         if let Some((base, name)) = pg {
             let admin = sea_orm::Database::connect(&base).await.unwrap();
