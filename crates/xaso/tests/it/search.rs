@@ -352,3 +352,93 @@ async fn odd_or_long_searches_answer_sensibly() {
         }
     });
 }
+
+/// The ids an [`kernel::search::Index`] finds for `q` in table `t`.
+async fn found(db: &sea_orm::DatabaseConnection, q: &str) -> Vec<i64> {
+    use sea_orm::sea_query::{Alias, Order, Query as Select};
+    use sea_orm::{ConnectionTrait, StatementBuilder};
+    let backend = db.get_database_backend();
+    let q = kernel::search::Query::parse(q).unwrap();
+    let mut s = Select::select();
+    s.column(Alias::new("id"))
+        .from(Alias::new("t"))
+        .and_where(SCRATCH.matches(backend, &q))
+        .order_by(Alias::new("id"), Order::Asc);
+    db.query_all_raw(StatementBuilder::build(&s, &backend))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id").unwrap())
+        .collect()
+}
+
+const SCRATCH: kernel::search::Index = kernel::search::Index::new("t", "folded");
+
+#[tokio::test]
+async fn an_index_covers_the_rows_already_there_and_follows_every_write() {
+    use sea_orm::ConnectionTrait;
+    for backend in common::backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg) = match backend {
+            "postgres" => {
+                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+                let (url, name) = common::fresh_pg(&base).await;
+                (url, Some((base, name)))
+            }
+            _ => (
+                format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+        };
+        let db = kernel::db::connect(&url).await.unwrap();
+        let pk = if pg.is_some() {
+            "bigserial PRIMARY KEY"
+        } else {
+            "integer PRIMARY KEY AUTOINCREMENT"
+        };
+        let run = async |sql: &str| db.execute_unprepared(sql).await.unwrap();
+        run(&format!("CREATE TABLE t (id {pk}, folded text NOT NULL)")).await;
+        run("INSERT INTO t (folded) VALUES ('khai sinh cho con'), ('cap phep xay dung'), ('khai tu')").await;
+
+        // Made on a table with rows: they are found at once.
+        SCRATCH.create(&db).await.unwrap();
+        assert_eq!(
+            found(&db, "khai").await,
+            vec![1, 3],
+            "[{backend}] rows already there"
+        );
+
+        run("INSERT INTO t (folded) VALUES ('khai thac cat soi')").await;
+        run("UPDATE t SET folded = 'dang ky ket hon' WHERE id = 1").await;
+        run("DELETE FROM t WHERE id = 3").await;
+        assert_eq!(
+            found(&db, "khai").await,
+            vec![4],
+            "[{backend}] after writes"
+        );
+        assert_eq!(
+            found(&db, "ket hon").await,
+            vec![1],
+            "[{backend}] the new text"
+        );
+        assert_eq!(
+            found(&db, "sinh").await,
+            Vec::<i64>::new(),
+            "[{backend}] the old text"
+        );
+
+        // Down and up again: still complete.
+        SCRATCH.drop(&db).await.unwrap();
+        SCRATCH.create(&db).await.unwrap();
+        assert_eq!(found(&db, "xay dung").await, vec![2], "[{backend}] rebuilt");
+
+        db.close().await.ok();
+        if let Some((base, name)) = pg {
+            let admin = sea_orm::Database::connect(&base).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
+    }
+}
