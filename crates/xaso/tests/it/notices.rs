@@ -312,15 +312,15 @@ async fn scheduled_notices_wait_then_publish_once() {
 
         let db = &app.platform.state.db;
         assert_eq!(
-            notices::store::publish_due(db, chrono::Utc::now())
+            notices::actions::notices::publish_due(db, chrono::Utc::now())
                 .await
                 .unwrap(),
             0
         );
         let later = at + chrono::Duration::minutes(1);
-        assert_eq!(notices::store::publish_due(db, later).await.unwrap(), 1);
+        assert_eq!(notices::actions::notices::publish_due(db, later).await.unwrap(), 1);
         assert_eq!(
-            notices::store::publish_due(db, later).await.unwrap(),
+            notices::actions::notices::publish_due(db, later).await.unwrap(),
             0,
             "only once"
         );
