@@ -14,11 +14,11 @@ use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::actions::{bulletins, emergencies, notices, reach, topics};
 use crate::entity::notice;
-use crate::model::PUBLISHERS;
-use crate::model::{self, Audience, Category, Input};
+use crate::markdown;
+use crate::model::{Audience, Category, Input};
 use crate::store::{self, ChannelReach, Delivery, Reach, Unacknowledged, VillageReach};
-use crate::{bulletin, markdown};
 
 /// A notice as the API shows it. `body_html` is sanitised markdown.
 #[derive(Serialize, ToSchema)]
@@ -121,22 +121,12 @@ async fn notices_create(
     ApiJson(input): ApiJson<Input>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    let checked = model::check(input, Utc::now())?;
-    let n = store::create(&state.db, &c, u, checked, Vec::new()).await?;
-    state.dispatcher.wake();
+    let new = notices::NewNotice {
+        input,
+        files: Vec::new(),
+    };
+    let n = notices::create(state.kernel(), ctx.actor(), &c, new).await?;
     Ok((StatusCode::CREATED, Json(notice_api(n, true))).into_response())
-}
-
-/// The notice as this reader may see it ([`crate::access::readable`], shared with the page).
-async fn visible(
-    state: &AppState,
-    ctx: &Ctx,
-    code: &str,
-    id: i64,
-) -> AppResult<(notice::Model, bool)> {
-    let c = state.communes.active(code)?;
-    crate::access::readable(&state.db, &c, id, ctx.user.as_deref()).await
 }
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}", tag = "notices",
@@ -147,11 +137,9 @@ async fn notices_get(
     ctx: Ctx,
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Notice>> {
-    let (n, staff) = visible(&state, &ctx, &code, id).await?;
-    if let Some(u) = &ctx.user {
-        store::mark_read(&state.db, &n, u.id).await?;
-    }
-    Ok(Json(notice_api(n, staff)))
+    let c = state.communes.active(&code)?;
+    let r = notices::read(state.kernel(), ctx.actor(), &c, id).await?;
+    Ok(Json(notice_api(r.notice, r.publisher)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -168,9 +156,8 @@ async fn notices_ack(
     ctx: Ctx,
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Acknowledgement>> {
-    let u = ctx.user()?;
-    let (n, _) = visible(&state, &ctx, &code, id).await?;
-    let r = store::acknowledge(&state.db, &n, u.id).await?;
+    let c = state.communes.active(&code)?;
+    let (_, r) = emergencies::acknowledge(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(Json(Acknowledgement {
         acknowledged_at: r.ack_at,
     }))
@@ -185,9 +172,8 @@ async fn notices_reach(
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Reach>> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    let n = store::find(&state.db, &c.code, id).await?;
-    Ok(Json(store::reach(&state.db, &n).await?))
+    let (_, r) = reach::reach(state.kernel(), ctx.actor(), &c, id).await?;
+    Ok(Json(r))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -207,11 +193,9 @@ async fn notices_unacknowledged(
     ApiQuery(q): ApiQuery<WaitingQuery>,
 ) -> AppResult<Json<Vec<Unacknowledged>>> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    let n = store::find(&state.db, &c.code, id).await?;
-    Ok(Json(
-        store::unacknowledged(&state.db, &n, q.village_id, 5000).await?,
-    ))
+    let k = state.kernel();
+    let waiting = emergencies::unacknowledged(k, ctx.actor(), &c, id, q.village_id, 5000).await?;
+    Ok(Json(waiting))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -233,17 +217,10 @@ async fn notices_deliveries(
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> AppResult<Json<Vec<Delivery>>> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    let n = store::find(&state.db, &c.code, id).await?;
-    let channel = q
-        .channel
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    Ok(Json(
-        store::deliveries(&state.db, &n, channel, status, 5000).await?,
-    ))
+    let (channel, status) = (q.channel.as_deref(), q.status.as_deref());
+    let k = state.kernel();
+    let list = reach::deliveries(k, ctx.actor(), &c, id, channel, status, 5000).await?;
+    Ok(Json(list))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -262,11 +239,8 @@ async fn notices_action(
     ApiJson(b): ApiJson<NoticeAction>,
 ) -> AppResult<Json<Notice>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    Ok(Json(notice_api(
-        store::act(&state.db, &c, u, id, b.action.trim()).await?,
-        true,
-    )))
+    let n = notices::act(state.kernel(), ctx.actor(), &c, id, b.action.trim()).await?;
+    Ok(Json(notice_api(n, true)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -286,16 +260,12 @@ async fn notice_topics_list(
     ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<NoticeTopic>>> {
     let c = state.communes.active(&code)?;
-    let mine = match &ctx.user {
-        Some(u) => store::subscriptions(&state.db, u.id).await?,
-        None => Vec::new(),
-    };
     Ok(Json(
-        store::topics(&state.db, &c.code)
+        topics::list(state.kernel(), ctx.actor(), &c)
             .await?
             .into_iter()
-            .map(|t| NoticeTopic {
-                following: mine.contains(&t.id),
+            .map(|(t, following)| NoticeTopic {
+                following,
                 id: t.id,
                 name: t.name,
             })
@@ -319,8 +289,7 @@ async fn notice_topics_create(
     ApiJson(b): ApiJson<NewNoticeTopic>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    let t = store::create_topic(&state.db, &c, u, &b.name).await?;
+    let t = topics::create(state.kernel(), ctx.actor(), &c, &b.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(NoticeTopic {
@@ -347,8 +316,7 @@ async fn notice_topics_follow(
     ApiJson(b): ApiJson<TopicFollow>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    store::subscribe(&state.db, &c.code, u.id, id, b.following).await?;
+    topics::follow(state.kernel(), ctx.actor(), &c, id, b.following).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -391,8 +359,7 @@ async fn bulletins_create(
     ApiJson(b): ApiJson<NewBulletin>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    let saved = bulletin::compose(&state.db, &c, u, &b.notice_ids).await?;
+    let saved = bulletins::compose(state.kernel(), ctx.actor(), &c, &b.notice_ids).await?;
     Ok((StatusCode::CREATED, Json(bulletin_api(saved))).into_response())
 }
 
@@ -405,10 +372,8 @@ async fn bulletins_get(
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Bulletin>> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    Ok(Json(bulletin_api(
-        bulletin::find(&state.db, &c.code, id).await?,
-    )))
+    let b = bulletins::find(state.kernel(), ctx.actor(), &c, id).await?;
+    Ok(Json(bulletin_api(b)))
 }
 
 #[derive(OpenApi)]

@@ -1,18 +1,17 @@
 //! Loudspeaker bulletins (I1): officials compose the day's bulletin from notices; the
 //! platform writes the announcer's script and, where `espeak-ng` is installed, renders it
-//! as Vietnamese speech (WAV) in a background job. Without it the page says so.
+//! as Vietnamese speech (WAV) in a background job. Without it the page says so. Composing is
+//! the use case `actions::bulletins::compose`; here the script, the queries and the job.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use kernel::accounts::CurrentUser;
-use kernel::audit;
-use kernel::error::{AppError, AppResult};
+use kernel::error::AppResult;
 use kernel::i18n::{Locale, t};
 use kernel::tenancy::CommuneInfo;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use crate::entity::{bulletin, notice};
@@ -66,7 +65,7 @@ pub fn script(c: &CommuneInfo, day: &str, notices: &[notice::Model]) -> String {
             n.title.trim_end_matches('.'),
             markdown::to_plain(&n.body_md)
         ));
-        if let Some(when) = Some(crate::web::event_when(n)).filter(|w| !w.is_empty()) {
+        if let Some(when) = Some(crate::model::event_when(n)).filter(|w| !w.is_empty()) {
             out.push_str(&format!("{}: {when}.\n", vi("nt.event_when")));
         }
     }
@@ -89,73 +88,16 @@ pub async fn candidates(db: &impl ConnectionTrait, code: &str) -> AppResult<Vec<
         .collect())
 }
 
-/// Composes and saves a bulletin from the chosen notices; queues its audio when espeak-ng is
-/// installed. Audited.
-pub async fn compose<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    ids: &[i64],
-) -> AppResult<bulletin::Model> {
-    if ids.is_empty() {
-        return Err(AppError::invalid("bulletin_empty", "notice_ids"));
-    }
-    if ids.len() > MAX_ITEMS {
-        return Err(AppError::invalid("bulletin_too_many", "notice_ids"));
-    }
-    let all = candidates(db, &c.code).await?;
-    let chosen: Vec<notice::Model> = ids
-        .iter()
-        .map(|id| all.iter().find(|n| n.id == *id).cloned())
-        .collect::<Option<_>>()
-        .ok_or_else(|| AppError::invalid("bulletin_notice_unknown", "notice_ids"))?;
-    let now = Utc::now();
-    let day = vn_day(now);
-    let audio = espeak().is_some();
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    let b = bulletin::ActiveModel {
-        commune_code: Set(c.code.clone()),
-        script: Set(script(c, &day, &chosen)),
-        day: Set(day),
-        notice_ids: Set(serde_json::to_string(ids).map_err(AppError::internal)?),
-        audio_status: Set(if audio { "pending" } else { "unavailable" }.into()),
-        audio_error: Set(None),
-        created_by: Set(u.id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    if audio {
-        kernel::jobs::enqueue(
-            &txn,
-            kernel::jobs::NewJob::now(AUDIO_JOB, serde_json::json!({ "bulletin_id": b.id }))
-                .commune(&c.code),
-        )
-        .await?;
-    }
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            "notice.bulletin",
-            "notice_bulletin",
-            b.id,
-            format!("{} · {}", b.day, ids.len()),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(b)
-}
-
-pub async fn find(db: &impl ConnectionTrait, code: &str, id: i64) -> AppResult<bulletin::Model> {
-    bulletin::Entity::find_by_id(id)
+/// One bulletin of the commune, if it is there.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    code: &str,
+    id: i64,
+) -> AppResult<Option<bulletin::Model>> {
+    Ok(bulletin::Entity::find_by_id(id)
         .filter(bulletin::Column::CommuneCode.eq(code))
         .one(db)
-        .await?
-        .ok_or_else(|| AppError::new(axum::http::StatusCode::NOT_FOUND, "bulletin_unknown"))
+        .await?)
 }
 
 pub async fn recent(db: &impl ConnectionTrait, code: &str) -> AppResult<Vec<bulletin::Model>> {

@@ -12,8 +12,8 @@ use kernel::web::ctx::Ctx;
 use kernel::web::pages::vn_time;
 use kernel::web::shell::{Shell, render_for};
 
+use crate::actions::bulletins;
 use crate::bulletin;
-use crate::model::PUBLISHERS;
 use crate::web::{Card, card};
 
 pub fn router() -> Router<AppState> {
@@ -44,18 +44,14 @@ async fn view(
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     let c = state.communes.active(code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
+    let desk = bulletins::desk(state.kernel(), ctx.actor(), &c, current).await?;
     let tr = ctx.tr();
-    let current = match current {
-        Some(id) => {
-            let b = bulletin::find(&state.db, &c.code, id).await?;
-            let status = tr
-                .get(&format!("nt.bul.audio.{}", b.audio_status))
-                .to_owned();
-            Some((b.id, b.script, b.audio_status, status))
-        }
-        None => None,
-    };
+    let current = desk.current.map(|b| {
+        let status = tr
+            .get(&format!("nt.bul.audio.{}", b.audio_status))
+            .to_owned();
+        (b.id, b.script, b.audio_status, status)
+    });
     let shell = Shell::new(state, ctx, Some(c.clone()), tr.get("nt.bul.title")).await;
     Ok(render_for(
         err,
@@ -63,13 +59,9 @@ async fn view(
             shell,
             active: "bulletin",
             code: c.code.clone(),
-            candidates: bulletin::candidates(&state.db, &c.code)
-                .await?
-                .iter()
-                .map(|n| card(ctx, n))
-                .collect(),
-            recent: bulletin::recent(&state.db, &c.code)
-                .await?
+            candidates: desk.candidates.iter().map(|n| card(ctx, n)).collect(),
+            recent: desk
+                .recent
                 .into_iter()
                 .map(|b| (b.id, b.day, vn_time(b.created_at)))
                 .collect(),
@@ -110,12 +102,14 @@ async fn compose(
         .unwrap_or_default();
     kernel::web::multipart::check_csrf(&ctx, token)?;
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
     let ids: Vec<i64> = fields
         .iter()
         .filter_map(|(k, _)| k.strip_prefix("n_")?.parse().ok())
         .collect();
-    match bulletin::compose(&state.db, &c, u, &ids).await {
+    match bulletins::compose(state.kernel(), ctx.actor(), &c, &ids)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(b) => {
             Ok(Redirect::to(&format!("/c/{}/office/bulletin/{}", c.code, b.id)).into_response())
         }
@@ -132,17 +126,8 @@ async fn audio(
     Path((code, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    let b = bulletin::find(&state.db, &c.code, id).await?;
-    if b.audio_status != "ready" {
-        return Err(AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "bulletin_audio_missing",
-        ));
-    }
-    let bytes = tokio::fs::read(bulletin::audio_path(&state.config.data_dir, b.id))
-        .await
-        .map_err(AppError::internal)?;
+    let k = state.kernel();
+    let (b, bytes) = bulletins::audio(k, ctx.actor(), &c, id, &state.config.data_dir).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "audio/wav".to_owned()),

@@ -2,7 +2,7 @@
 //! board, emergency alerts people acknowledge, reach by village and channel, topics to follow,
 //! the events calendar (iCalendar) and loudspeaker bulletins (B3, D2, G3, I1; 1.3, 6.2, 17).
 
-pub mod access;
+pub mod actions;
 pub mod api;
 pub mod benchdata;
 pub mod bulletin;
@@ -96,10 +96,10 @@ impl Room for NoticesRoom {
     fn jobs(&self, jobs: JobRunnerBuilder, state: &AppState) -> JobRunnerBuilder {
         let data_dir = state.config.data_dir.clone();
         jobs.handler(PUBLISH_JOB, |db, _| async move {
-            store::publish_due(&db, chrono::Utc::now())
+            actions::notices::publish_due(&db, chrono::Utc::now())
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(|e| kernel::error::AppError::from(e).to_string())
         })
         .every(PUBLISH_JOB, Duration::from_secs(60))
         .handler(bulletin::AUDIO_JOB, move |db, payload| {
@@ -127,6 +127,10 @@ impl Room for NoticesRoom {
 
     fn figures(&self) -> Vec<kernel::figures::FigureSource> {
         figures::sources()
+    }
+
+    fn error_codes(&self) -> Vec<&'static str> {
+        actions::Refusal::CODES.to_vec()
     }
 }
 

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use kernel::accounts::Role;
-use kernel::error::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,6 +12,22 @@ pub const BODY_MAX: usize = 20_000;
 pub const MAX_ATTACHMENTS: usize = 5;
 /// A notice scheduled this far in the past is refused: a clock a minute off is not an error.
 pub const SCHEDULE_GRACE_SECS: i64 = 60;
+
+/// Which rule a notice's input breaks. The use cases' refusals give each its code and field
+/// (`actions::error`), so that no code is spelt twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    AudienceEmpty,
+    RoleUnknown,
+    TitleInvalid,
+    BodyEmpty,
+    BodyTooLong,
+    SchedulePast,
+    ExpiryBeforePublish,
+    LocationTooLong,
+    EventStartRequired,
+    EventEndBeforeStart,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(as = NoticeCategory)]
@@ -95,14 +110,14 @@ impl Audience {
     }
 
     /// Checks the roles by name and drops duplicates; villages and topics are checked against
-    /// the commune by the store.
-    pub fn normalised(mut self) -> AppResult<Self> {
+    /// the commune by the use case (`actions::notices::create`).
+    pub fn normalised(mut self) -> Result<Self, Fault> {
         if self.is_empty() {
-            return Err(AppError::invalid("notice_audience_empty", "audience"));
+            return Err(Fault::AudienceEmpty);
         }
         for r in &self.roles {
             if !AUDIENCE_ROLES.iter().any(|a| a.as_str() == r) {
-                return Err(AppError::invalid("notice_role_unknown", "roles"));
+                return Err(Fault::RoleUnknown);
             }
         }
         if self.whole_commune {
@@ -169,22 +184,22 @@ pub struct Checked {
     pub pinned: bool,
 }
 
-pub fn check(input: Input, now: DateTime<Utc>) -> AppResult<Checked> {
+pub fn check(input: Input, now: DateTime<Utc>) -> Result<Checked, Fault> {
     let title = input.title.trim().to_owned();
     if !(TITLE_MIN..=TITLE_MAX).contains(&chars(&title)) {
-        return Err(AppError::invalid("notice_title_invalid", "title"));
+        return Err(Fault::TitleInvalid);
     }
     let body = input.body.trim().to_owned();
     if body.is_empty() {
-        return Err(AppError::invalid("notice_body_empty", "body"));
+        return Err(Fault::BodyEmpty);
     }
     if chars(&body) > BODY_MAX {
-        return Err(AppError::invalid("notice_body_too_long", "body"));
+        return Err(Fault::BodyTooLong);
     }
     let audience = input.audience.normalised()?;
     let (publish_at, scheduled) = match input.publish_at {
         Some(t) if t < now - chrono::Duration::seconds(SCHEDULE_GRACE_SECS) => {
-            return Err(AppError::invalid("notice_schedule_past", "publish_at"));
+            return Err(Fault::SchedulePast);
         }
         Some(t) if t > now => (t, true),
         _ => (now, false),
@@ -192,30 +207,21 @@ pub fn check(input: Input, now: DateTime<Utc>) -> AppResult<Checked> {
     if let Some(e) = input.expires_at
         && e <= publish_at
     {
-        return Err(AppError::invalid(
-            "notice_expiry_before_publish",
-            "expires_at",
-        ));
+        return Err(Fault::ExpiryBeforePublish);
     }
     let location = input
         .location
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty());
     if location.as_ref().is_some_and(|l| chars(l) > TITLE_MAX) {
-        return Err(AppError::invalid("notice_location_too_long", "location"));
+        return Err(Fault::LocationTooLong);
     }
     if input.category == Category::Event {
         let Some(start) = input.event_start else {
-            return Err(AppError::invalid(
-                "notice_event_start_required",
-                "event_start",
-            ));
+            return Err(Fault::EventStartRequired);
         };
         if input.event_end.is_some_and(|end| end < start) {
-            return Err(AppError::invalid(
-                "notice_event_end_before_start",
-                "event_end",
-            ));
+            return Err(Fault::EventEndBeforeStart);
         }
     }
     let is_event = input.category == Category::Event;
@@ -232,6 +238,23 @@ pub fn check(input: Input, now: DateTime<Utc>) -> AppResult<Checked> {
         location,
         pinned: input.pinned,
     })
+}
+
+/// "08:00 12/12/2026 – 11:00 12/12/2026 · Nhà văn hóa" for events, empty otherwise.
+pub fn event_when(n: &crate::entity::notice::Model) -> String {
+    let Some(start) = n.event_start else {
+        return String::new();
+    };
+    let mut s = kernel::web::pages::vn_time(start);
+    if let Some(end) = n.event_end {
+        s.push_str(" – ");
+        s.push_str(&kernel::web::pages::vn_time(end));
+    }
+    if let Some(l) = &n.location {
+        s.push_str(" · ");
+        s.push_str(l);
+    }
+    s
 }
 
 #[cfg(test)]
@@ -307,7 +330,8 @@ mod tests {
         for (f, code) in cases {
             let mut i = input();
             f(&mut i);
-            assert_eq!(check(i, now).unwrap_err().code, code);
+            let e = kernel::error::AppError::from(check(i, now).unwrap_err());
+            assert_eq!(e.code, code);
         }
     }
 

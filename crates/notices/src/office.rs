@@ -11,20 +11,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kernel::error::{AppError, AppResult};
-use kernel::files::Kind;
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
 use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
-use kernel::web::multipart::{CsrfQuery, check_csrf, read_multipart};
+use kernel::web::multipart::{CsrfQuery, Parts, check_csrf, read_multipart};
 use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
-use crate::model::{self, AUDIENCE_ROLES, Audience, Category, MAX_ATTACHMENTS, PUBLISHERS};
+use crate::actions::access::publisher;
+use crate::actions::{ActionResult, Refusal, notices, reach, topics};
+use crate::model::{self, AUDIENCE_ROLES, Audience, Category};
 use crate::store::{self, ChannelReach, Reach, Unacknowledged};
 use crate::web::{Card, card};
-
-const FILE_KINDS: &[Kind] = &[Kind::Pdf, Kind::Jpeg, Kind::Png, Kind::Webp];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,13 +34,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `2025-12-01T08:00` from a datetime-local input, read as Viet Nam time; empty is none.
-pub fn local_time(s: &str, field: &'static str) -> AppResult<Option<DateTime<Utc>>> {
+fn local_time(s: &str, field: &'static str) -> ActionResult<Option<DateTime<Utc>>> {
     if s.trim().is_empty() {
         return Ok(None);
     }
     kernel::time::parse_local_input(s)
         .map(Some)
-        .ok_or_else(|| AppError::invalid("notice_time_invalid", field))
+        .ok_or(Refusal::TimeInvalid.at(field))
 }
 
 pub struct Row {
@@ -86,7 +85,7 @@ async fn office_view(
     chosen: Vec<String>,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
-    let (list, total) = store::office_list(&state.db, &c.code, 1).await?;
+    let (list, total) = notices::office_list(state.kernel(), ctx.actor(), c, 1).await?;
     let rows = list
         .iter()
         .map(|n| {
@@ -109,10 +108,10 @@ async fn office_view(
         .into_iter()
         .map(|v| (v.id, v.name))
         .collect();
-    let topics = store::topics(&state.db, &c.code)
+    let topics = topics::list(state.kernel(), ctx.actor(), c)
         .await?
         .into_iter()
-        .map(|t| (t.id, t.name))
+        .map(|(t, _)| (t.id, t.name))
         .collect();
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nt.office")).await;
     Ok(render_for(
@@ -147,7 +146,7 @@ async fn list(
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
+    publisher(ctx.actor(), &c)?;
     let mut f = BTreeMap::new();
     f.insert("category".into(), "notice".into());
     office_view(&state, &ctx, &c, f, vec!["audience=all".into()], None).await
@@ -156,7 +155,7 @@ async fn list(
 /// Reads the new-notice form; checkbox groups arrive as repeated names, which the multipart
 /// reader keeps only once, so they are sent as `audience=<kind>:<value>` pairs in one field
 /// each (`a_village_3`, `a_role_leader`, …) and collected here.
-fn input_from(fields: &BTreeMap<String, String>) -> AppResult<(model::Input, Vec<String>)> {
+fn input_from(fields: &BTreeMap<String, String>) -> ActionResult<(model::Input, Vec<String>)> {
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or_default();
     let mut chosen = Vec::new();
     let mut audience = Audience::default();
@@ -167,7 +166,7 @@ fn input_from(fields: &BTreeMap<String, String>) -> AppResult<(model::Input, Vec
         } else if let Some(v) = k.strip_prefix("a_village_") {
             audience.village_ids.push(
                 v.parse()
-                    .map_err(|_| AppError::invalid("notice_village_unknown", "village_ids"))?,
+                    .map_err(|_| Refusal::VillageUnknown.at("village_ids"))?,
             );
             chosen.push(format!("village={v}"));
         } else if let Some(r) = k.strip_prefix("a_role_") {
@@ -176,13 +175,13 @@ fn input_from(fields: &BTreeMap<String, String>) -> AppResult<(model::Input, Vec
         } else if let Some(t) = k.strip_prefix("a_topic_") {
             audience.topic_ids.push(
                 t.parse()
-                    .map_err(|_| AppError::invalid("notice_topic_unknown", "topic_ids"))?,
+                    .map_err(|_| Refusal::AudienceTopicUnknown.at("topic_ids"))?,
             );
             chosen.push(format!("topic={t}"));
         }
     }
-    let category = Category::parse(get("category"))
-        .ok_or_else(|| AppError::invalid("notice_category_unknown", "category"))?;
+    let category =
+        Category::parse(get("category")).ok_or(Refusal::CategoryUnknown.at("category"))?;
     Ok((
         model::Input {
             category,
@@ -209,54 +208,29 @@ async fn create(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &q.csrf)?;
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    let parts = read_multipart(mp).await?;
+    // Refused before the upload is read.
+    publisher(ctx.actor(), &c)?;
+    let Parts { fields, files } = read_multipart(mp).await?;
     let mut chosen = Vec::new();
     let res = async {
-        let (input, ch) = input_from(&parts.fields)?;
+        let (input, ch) = input_from(&fields)?;
         chosen = ch;
-        let checked = model::check(input, Utc::now())?;
-        let files: Vec<_> = parts
-            .files
-            .iter()
+        let files = files
+            .into_iter()
             .filter(|(f, _, _)| f == "files")
+            .map(|(_, name, bytes)| (name, bytes))
             .collect();
-        if files.len() > MAX_ATTACHMENTS {
-            return Err(AppError::invalid("notice_too_many_files", "files"));
-        }
-        // Check every file before storing any, so a bad one leaves nothing behind.
-        for (_, name, bytes) in &files {
-            let ok = kernel::files::sniff(bytes).is_some_and(|k| FILE_KINDS.contains(&k));
-            if !ok || bytes.len() > state.files.max_bytes {
-                tracing::debug!(%name, "notice attachment refused");
-                return Err(AppError::invalid("notice_file_invalid", "files"));
-            }
-        }
-        let mut stored = Vec::new();
-        for (_, name, bytes) in files {
-            let a = state
-                .files
-                .store(
-                    &state.db,
-                    &c.code,
-                    Some(u.id),
-                    name,
-                    bytes.clone(),
-                    FILE_KINDS,
-                )
-                .await?;
-            stored.push((a.original_name.clone(), a.id));
-        }
-        store::create(&state.db, &c, u, checked, stored).await
+        let new = notices::NewNotice { input, files };
+        notices::create(state.kernel(), ctx.actor(), &c, new).await
     }
-    .await;
+    .await
+    .map_err(AppError::from);
     match res {
         Ok(n) => {
-            state.dispatcher.wake();
             Ok(Redirect::to(&format!("/c/{}/office/notices/{}", c.code, n.id)).into_response())
         }
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::FORBIDDEN => {
-            office_view(&state, &ctx, &c, parts.fields, chosen, Some(&e)).await
+            office_view(&state, &ctx, &c, fields, chosen, Some(&e)).await
         }
         Err(e) => Err(e),
     }
@@ -275,8 +249,10 @@ async fn create_topic(
     CsrfForm(f): CsrfForm<TopicForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    match store::create_topic(&state.db, &c, u, &f.name).await {
+    match topics::create(state.kernel(), ctx.actor(), &c, &f.name)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/office/notices#topics", c.code)).into_response()),
         Err(e) if e.status.is_client_error() => {
             office_view(&state, &ctx, &c, BTreeMap::new(), vec![], Some(&e)).await
@@ -357,19 +333,9 @@ async fn reach_page(
     Path((code, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, PUBLISHERS)?;
-    let n = store::find(&state.db, &c.code, id).await?;
-    let reach = store::reach(&state.db, &n).await?;
-    let emergency = n.category == Category::Emergency.as_str();
-    let waiting = if emergency {
-        store::unacknowledged(&state.db, &n, None, 500)
-            .await?
-            .into_iter()
-            .map(Waiting::from)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let report = reach::report(state.kernel(), ctx.actor(), &c, id).await?;
+    let (n, reach) = (report.notice, report.reach);
+    let waiting = report.waiting.into_iter().map(Waiting::from).collect();
     let tr = ctx.tr();
     let bars = reach
         .by_village
@@ -397,8 +363,8 @@ async fn reach_page(
             )
         })
         .collect();
-    let unsent = store::deliveries(&state.db, &n, None, None, 200)
-        .await?
+    let unsent = report
+        .deliveries
         .into_iter()
         .filter(|d| d.status != kernel::notify::SENT)
         .map(|d| Unsent {
@@ -440,7 +406,6 @@ async fn action(
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, PUBLISHERS)?;
-    store::act(&state.db, &c, u, id, f.action.trim()).await?;
+    notices::act(state.kernel(), ctx.actor(), &c, id, f.action.trim()).await?;
     Ok(Redirect::to(&format!("/c/{}/office/notices/{id}", c.code)).into_response())
 }

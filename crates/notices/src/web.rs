@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use kernel::error::{AppError, AppResult};
+use kernel::error::AppResult;
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
 use kernel::web::csrf::CsrfForm;
@@ -19,6 +19,7 @@ use kernel::web::pages::vn_time;
 use kernel::web::shell::{Shell, render};
 use serde::Deserialize;
 
+use crate::actions::{emergencies, notices, topics};
 use crate::entity::notice;
 use crate::model::Category;
 use crate::{ical, markdown, store};
@@ -56,25 +57,8 @@ pub fn card(ctx: &Ctx, n: &notice::Model) -> Card {
         when: vn_time(n.published_at.unwrap_or(n.publish_at)),
         pinned: n.pinned,
         emergency: cat == Category::Emergency,
-        event: event_when(n),
+        event: crate::model::event_when(n),
     }
-}
-
-/// "08:00 12/12/2026 – 11:00 12/12/2026 · Nhà văn hóa" for events, empty otherwise.
-pub fn event_when(n: &notice::Model) -> String {
-    let Some(start) = n.event_start else {
-        return String::new();
-    };
-    let mut s = vn_time(start);
-    if let Some(end) = n.event_end {
-        s.push_str(" – ");
-        s.push_str(&vn_time(end));
-    }
-    if let Some(l) = &n.location {
-        s.push_str(" · ");
-        s.push_str(l);
-    }
-    s
 }
 
 #[derive(Template)]
@@ -116,14 +100,11 @@ async fn board(
     let board = store::board_page(&state.db, &c.code, &q.q, category, page).await?;
     let (rows, more) = (&board.0, board.1);
     let topics = match &ctx.user {
-        Some(u) => {
-            let mine = store::subscriptions(&state.db, u.id).await?;
-            store::topics(&state.db, &c.code)
-                .await?
-                .into_iter()
-                .map(|t| (t.id, t.name, mine.contains(&t.id)))
-                .collect()
-        }
+        Some(_) => topics::list(state.kernel(), ctx.actor(), &c)
+            .await?
+            .into_iter()
+            .map(|(t, following)| (t.id, t.name, following))
+            .collect(),
         None => Vec::new(),
     };
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("nt.board")).await;
@@ -160,45 +141,29 @@ struct NoticePage {
     is_staff: bool,
 }
 
-/// The notice as this reader may see it ([`crate::access::readable`], shared with the API).
-async fn notice_for(
-    state: &AppState,
-    ctx: &Ctx,
-    c: &CommuneInfo,
-    id: i64,
-) -> AppResult<notice::Model> {
-    Ok(
-        crate::access::readable(&state.db, c, id, ctx.user.as_deref())
-            .await?
-            .0,
-    )
-}
-
 async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let n = notice_for(&state, &ctx, &c, id).await?;
+    let r = notices::read(state.kernel(), ctx.actor(), &c, id).await?;
+    let n = r.notice;
     let mut can_ack = false;
     let mut acked = None;
-    if let Some(u) = &ctx.user
-        && let Some(r) = store::recipient_of(&state.db, n.id, u.id).await?
+    if let Some(rec) = &r.recipient
+        && n.category == Category::Emergency.as_str()
     {
-        store::mark_read(&state.db, &n, u.id).await?;
-        if n.category == Category::Emergency.as_str() {
-            can_ack = r.ack_at.is_none();
-            acked = r.ack_at.map(vn_time);
-        }
+        can_ack = rec.ack_at.is_none();
+        acked = rec.ack_at.map(vn_time);
     }
-    let files = store::attachments(&state.db, n.id)
-        .await?
+    let files = r
+        .attachments
         .into_iter()
         .map(|a| (a.attachment_id, a.name))
         .collect();
     // The reach page is the publishers' (the same rule that lets them read drafts).
-    let is_staff = crate::access::is_publisher(ctx.user.as_deref(), &c);
+    let is_staff = r.publisher;
     let shell = Shell::new(&state, &ctx, Some(c.clone()), &n.title).await;
     Ok(render(&NoticePage {
         shell,
@@ -223,9 +188,7 @@ async fn ack(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    let n = notice_for(&state, &ctx, &c, id).await?;
-    store::acknowledge(&state.db, &n, u.id).await?;
+    let (n, _) = emergencies::acknowledge(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(Redirect::to(&store::link(&c.code, n.id)).into_response())
 }
 
@@ -235,24 +198,15 @@ async fn file(
     Path((code, id, aid)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let n = notice_for(&state, &ctx, &c, id).await?;
-    let a = store::attachments(&state.db, n.id)
-        .await?
-        .into_iter()
-        .find(|a| a.attachment_id == aid)
-        .ok_or_else(AppError::not_found)?;
-    let stored = state
-        .files
-        .find(&state.db, &c.code, a.attachment_id)
-        .await?;
-    let bytes = state.files.read(&stored).await?;
+    let d = notices::file(state.kernel(), ctx.actor(), &c, id, aid).await?;
     let disposition = format!(
         "inline; filename*=UTF-8''{}",
-        kernel::web::ctx::urlencode(&a.name)
+        kernel::web::ctx::urlencode(&d.name)
     );
+    let bytes = d.bytes;
     Ok((
         [
-            (header::CONTENT_TYPE, stored.mime),
+            (header::CONTENT_TYPE, d.mime),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "public, max-age=3600".into()),
         ],
@@ -274,8 +228,7 @@ async fn follow(
     CsrfForm(f): CsrfForm<FollowForm>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    store::subscribe(&state.db, &c.code, u.id, tid, f.follow == "1").await?;
+    topics::follow(state.kernel(), ctx.actor(), &c, tid, f.follow == "1").await?;
     Ok(Redirect::to(&format!("/c/{}/notices#topics", c.code)).into_response())
 }
 

@@ -1,12 +1,12 @@
-//! Who may read a notice: one rule for the notice page and the API alike.
+//! Who may do what with notices, one rule each for the pages and the API alike: who writes
+//! them (and reads their reach and bulletins), and who may read one notice.
 
-use axum::http::StatusCode;
 use chrono::Utc;
-use kernel::accounts::CurrentUser;
-use kernel::error::{AppError, AppResult};
+use kernel::accounts::{CurrentUser, access};
 use kernel::tenancy::CommuneInfo;
 use sea_orm::ConnectionTrait;
 
+use super::{ActionResult, Refusal};
 use crate::entity::notice;
 use crate::model::PUBLISHERS;
 use crate::store;
@@ -15,6 +15,26 @@ use crate::store;
 /// their time on the board, with their reach).
 pub fn is_publisher(reader: Option<&CurrentUser>, c: &CommuneInfo) -> bool {
     reader.is_some_and(|u| u.has_role_in(c, PUBLISHERS))
+}
+
+/// The actor, if they may write notices, bulletins and topics in the commune and read the
+/// reach of its notices (officials, leaders, commune and system admins).
+pub fn publisher<'a>(
+    actor: Option<&'a CurrentUser>,
+    c: &CommuneInfo,
+) -> ActionResult<&'a CurrentUser> {
+    Ok(access::with_role(actor, c, PUBLISHERS)?)
+}
+
+/// One notice of the commune, whoever asks (publishers' pages; refused as unknown if absent).
+pub async fn notice(
+    db: &impl ConnectionTrait,
+    c: &CommuneInfo,
+    id: i64,
+) -> ActionResult<notice::Model> {
+    Ok(store::find(db, &c.code, id)
+        .await?
+        .ok_or(Refusal::NoticeUnknown)?)
 }
 
 /// One notice of the commune as `reader` may read it, and whether they read it as a
@@ -28,11 +48,11 @@ pub async fn readable(
     c: &CommuneInfo,
     id: i64,
     reader: Option<&CurrentUser>,
-) -> AppResult<(notice::Model, bool)> {
-    let n = store::find(db, &c.code, id).await?;
+) -> ActionResult<(notice::Model, bool)> {
+    let n = notice(db, c, id).await?;
     let publisher = is_publisher(reader, c);
     if !publisher && !store::is_public(&n, Utc::now()) {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "notice_unknown"));
+        return Err(Refusal::NoticeUnknown.into());
     }
     Ok((n, publisher))
 }

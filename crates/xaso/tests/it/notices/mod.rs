@@ -1,8 +1,11 @@
 //! Notices through HTTP on SQLite and PostgreSQL: publishing to an audience (inbox, outbox,
 //! reach), sanitised markdown, the board and its search, scheduling, emergencies and their
-//! acknowledgements, topics, the iCalendar feed, bulletins, and bad input that changes nothing.
+//! acknowledgements, topics, the iCalendar feed, bulletins, and bad input that changes nothing
+//! (each refusal of `notices::actions` with its code: `refusals`).
 
 use crate::common;
+
+mod refusals;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};
@@ -312,15 +315,22 @@ async fn scheduled_notices_wait_then_publish_once() {
 
         let db = &app.platform.state.db;
         assert_eq!(
-            notices::store::publish_due(db, chrono::Utc::now())
+            notices::actions::notices::publish_due(db, chrono::Utc::now())
                 .await
                 .unwrap(),
             0
         );
         let later = at + chrono::Duration::minutes(1);
-        assert_eq!(notices::store::publish_due(db, later).await.unwrap(), 1);
         assert_eq!(
-            notices::store::publish_due(db, later).await.unwrap(),
+            notices::actions::notices::publish_due(db, later)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            notices::actions::notices::publish_due(db, later)
+                .await
+                .unwrap(),
             0,
             "only once"
         );
