@@ -8,8 +8,9 @@ use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
 use sea_orm::DatabaseConnection;
 
+use crate::actions::{self, feedback::Step};
 use crate::model::{Action, Bounds};
-use crate::store::{self, NewFeedback, Step};
+use crate::store::{self, NewFeedback};
 
 /// Around Minh Hợp (Quỳ Hợp, Nghệ An), roughly 19.32° N, 105.18° E.
 pub const AREA: Bounds = Bounds {
@@ -92,10 +93,10 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
             address: String::new(),
             source: "web",
         };
-        let checked = store::check_new(db, &c.code, &nf).await?;
-        let f = store::submit(db, c, nf, checked, &[]).await?;
+        let checked = actions::feedback::check_new(db, &c.code, &nf).await?;
+        let f = actions::feedback::record(db, c, nf, checked, &[]).await?;
         let Some(reply) = reply else { continue };
-        let f = store::act(
+        let f = actions::feedback::take_step(
             db,
             c,
             f.id,
@@ -103,7 +104,7 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
             step(Action::Assign, f.version, None, Some(handler.id)),
         )
         .await?;
-        store::act(
+        actions::feedback::take_step(
             db,
             c,
             f.id,
@@ -123,7 +124,7 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
         closes_at: now + chrono::Duration::days(30),
         questions,
     };
-    polls::store::create(db, c, &handler, &input).await?;
+    polls::actions::save(db, c, &handler, &input).await?;
     Ok(())
 }
 
