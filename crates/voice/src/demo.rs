@@ -136,8 +136,9 @@ async fn community(
     official: &CurrentUser,
     admin: &CurrentUser,
 ) -> AppResult<()> {
-    use crate::community::{directory, forum, team};
-    directory::save_profile(
+    use crate::community::actions::{self, NewTopic};
+    use crate::community::{directory, team};
+    actions::save_profile_as(
         db,
         c,
         official,
@@ -153,7 +154,7 @@ async fn community(
     )
     .await?;
     let villages = kernel::tenancy::villages(db, &c.code).await?;
-    team::add(
+    actions::add_member_as(
         db,
         c,
         admin,
@@ -165,7 +166,7 @@ async fn community(
         },
     )
     .await?;
-    team::add(
+    actions::add_member_as(
         db,
         c,
         admin,
@@ -177,17 +178,13 @@ async fn community(
         },
     )
     .await?;
-    let t = forum::create_topic(
-        db,
-        c,
-        citizen,
-        "Lịch thu gom rác ở các thôn từ tháng 12",
-        "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
-        false,
-        false,
-    )
-    .await?;
-    forum::reply(
+    let topic = NewTopic {
+        title: "Lịch thu gom rác ở các thôn từ tháng 12",
+        body: "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
+        share: false,
+    };
+    let t = actions::create_topic_as(db, c, citizen, topic, false).await?;
+    actions::reply_as(
         db,
         c,
         official,

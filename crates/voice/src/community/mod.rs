@@ -1,5 +1,6 @@
 //! People and community: the officials directory (3.1), the community digital technology team (3.2) and the commune forum, shared with the province where enabled, with moderation and abuse reports (3.3).
 
+pub mod actions;
 pub mod api;
 pub mod directory;
 pub mod entity;
