@@ -110,6 +110,7 @@ impl Room for VoiceRoom {
             Box::new(community::migration::Migration),
             Box::new(community::migration_province::Migration),
             Box::new(migration_search::Migration),
+            Box::new(community::migration_search::Migration),
         ]
     }
 

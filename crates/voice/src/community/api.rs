@@ -219,7 +219,8 @@ fn moderator(ctx: &Ctx, c: &kernel::tenancy::CommuneInfo) -> bool {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ForumListQuery {
-    /// Words of the title, any accents.
+    /// Words of the title, accents optional; each may be the start of a word, all must match
+    /// (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     q: String,
     /// `all` (default): the commune's topics and, where the province-wide forum is enabled,
@@ -250,7 +251,9 @@ async fn forum_list_topics(
     let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = q.scope.unwrap_or_default();
-    let (rows, total) = forum::topics(&state.db, &c, province_wide, scope, &q.q, page, m).await?;
+    let search = kernel::search::Query::parse(&q.q)?;
+    let (rows, total) =
+        forum::topics(&state.db, &c, province_wide, scope, &search, page, m).await?;
     let items = rows
         .into_iter()
         .map(|t| {

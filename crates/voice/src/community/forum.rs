@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::entity::{post, report, topic};
+use super::migration_search::SEARCH;
 use super::rules::{POSTS_PAGE, Scope, TOPICS_PAGE, TopicAction};
 use crate::error::{ActionResult, Refusal};
 
@@ -30,14 +31,16 @@ pub fn province_wide(state: &kernel::web::AppState) -> Option<Vec<Arc<CommuneInf
 
 /// A page of the topics commune `c` lists: its own, and with `province_wide` those shared by
 /// any commune of its province (`scope` narrows to one or the other). Pinned first, then by
-/// latest activity. `q` searches titles whatever the accents (every word must appear); hidden
-/// topics are left out of searches unless the reader moderates the topic's own commune.
+/// latest activity. `q` searches titles through the forum's index (`kernel::search`: accents
+/// optional, each word may be the start of a title's word, all must appear; whole-word
+/// matches first after the pinned); hidden topics are left out of searches unless the reader
+/// moderates the topic's own commune.
 pub async fn topics(
     db: &impl ConnectionTrait,
     c: &CommuneInfo,
     province_wide: bool,
     scope: Scope,
-    q: &str,
+    q: &kernel::search::Query,
     page: u64,
     moderator: bool,
 ) -> AppResult<(Vec<topic::Model>, u64)> {
@@ -52,12 +55,9 @@ pub async fn topics(
         (true, Scope::All) => Condition::any().add(own).add(shared),
     };
     let mut sel = topic::Entity::find().filter(reach);
-    let folded = fold_vi(q);
-    if !folded.is_empty() {
-        // fold_vi leaves only letters, digits and single spaces: no LIKE wildcard survives.
-        for w in folded.split(' ').filter(|w| !w.is_empty()).take(8) {
-            sel = sel.filter(topic::Column::TitleFolded.contains(w));
-        }
+    let backend = db.get_database_backend();
+    if !q.is_empty() {
+        sel = sel.filter(SEARCH.matches(backend, q));
         let visible = topic::Column::Hidden.eq(false);
         sel = if moderator {
             sel.filter(
@@ -72,6 +72,7 @@ pub async fn topics(
     let total = sel.clone().count(db).await?;
     let rows = sel
         .order_by_desc(topic::Column::Pinned)
+        .order_by_desc(SEARCH.rank(backend, q))
         .order_by_desc(topic::Column::LastPostAt)
         .order_by_desc(topic::Column::Id)
         .offset(kernel::paging::offset(page, TOPICS_PAGE))

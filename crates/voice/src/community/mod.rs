@@ -7,6 +7,7 @@ pub mod entity;
 pub mod forum;
 pub mod migration;
 pub mod migration_province;
+pub mod migration_search;
 pub mod rules;
 pub mod team;
 mod web_directory;
@@ -42,6 +43,7 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
     vec![
         Box::new(migration::Migration),
         Box::new(migration_province::Migration),
+        Box::new(migration_search::Migration),
     ]
 }
 

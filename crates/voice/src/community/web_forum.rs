@@ -219,8 +219,17 @@ async fn list_page(
     let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = Scope::parse(&q.scope);
-    let (topics, total) =
-        forum::topics(&state.db, &c, province_wide, scope, &q.q, page, moderator).await?;
+    let search = kernel::search::Query::parse(&q.q)?;
+    let (topics, total) = forum::topics(
+        &state.db,
+        &c,
+        province_wide,
+        scope,
+        &search,
+        page,
+        moderator,
+    )
+    .await?;
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("cm.forum.title")).await;
     Ok(render_for(
         err,
