@@ -15,11 +15,10 @@ use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::actions::{self, feedback::Step};
 use crate::entity::{category, feedback};
 use crate::model::{self, Action, Status};
-use crate::store::{self, CategoryInput, Figures, NewFeedback, Step, TriageFilter};
-
-use kernel::accounts::access::ADMINS;
+use crate::store::{self, CategoryInput, Figures, NewFeedback, TriageFilter};
 
 #[derive(Serialize, ToSchema)]
 pub struct Category {
@@ -134,23 +133,7 @@ async fn save_feedback_category(
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> AppResult<Json<Category>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let txn = kernel::db::begin_write(&state.db).await?;
-    let cat = store::save_category(&txn, &c.code, &input).await?;
-    kernel::audit::record(
-        &txn,
-        kernel::audit::Entry::in_commune(
-            u,
-            &c,
-            "feedback.category",
-            "feedback_category",
-            cat.id,
-            format!("{} · {}", cat.code, cat.name),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    store::changed(&c.code);
+    let cat = actions::settings::save_category(state.kernel(), ctx.actor(), &c, &input).await?;
     Ok(Json(cat.into()))
 }
 
@@ -193,9 +176,7 @@ async fn submit_feedback(
         address: b.address,
         source: "api",
     };
-    let checked = store::check_new(&state.db, &c.code, &nf).await?;
-    let f = store::submit(&state.db, &c, nf, checked, &[]).await?;
-    state.dispatcher.wake();
+    let f = actions::feedback::submit(state.kernel(), &c, nf, vec![]).await?;
     let cats = store::categories(&state.db, &c.code, true).await?;
     Ok((StatusCode::CREATED, Json(to_api(f, &cats, false))).into_response())
 }
@@ -321,12 +302,11 @@ async fn feedback_step(
     ApiJson(b): ApiJson<StepBody>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, model::HANDLERS)?;
-    let f = store::act(
-        &state.db,
+    let f = actions::feedback::step(
+        state.kernel(),
+        ctx.actor(),
         &c,
         id,
-        u,
         Step {
             action: b.action,
             version: b.version,
@@ -337,7 +317,6 @@ async fn feedback_step(
         },
     )
     .await?;
-    state.dispatcher.wake();
     let cats = store::categories(&state.db, &c.code, true).await?;
     Ok(Json(to_api(f, &cats, true)))
 }
@@ -360,8 +339,15 @@ async fn rate_feedback(
     ApiJson(b): ApiJson<RatingBody>,
 ) -> AppResult<Json<Feedback>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    let f = store::rate(&state.db, &c, &receipt, u.id, b.rating, &b.comment).await?;
+    let f = actions::feedback::rate(
+        state.kernel(),
+        ctx.actor(),
+        &c,
+        &receipt,
+        b.rating,
+        &b.comment,
+    )
+    .await?;
     let cats = store::categories(&state.db, &c.code, true).await?;
     Ok(Json(to_api(f, &cats, false)))
 }
@@ -404,9 +390,8 @@ async fn list_open311_keys(
     ApiPath(code): ApiPath<String>,
 ) -> AppResult<Json<Vec<ApiKey>>> {
     let c = state.communes.active(&code)?;
-    ctx.with_role(&c, ADMINS)?;
     Ok(Json(
-        store::keys(&state.db, &c.code)
+        actions::settings::keys(state.kernel(), ctx.actor(), &c)
             .await?
             .into_iter()
             .map(|k| ApiKey {
@@ -431,8 +416,8 @@ async fn create_open311_key(
     ApiJson(b): ApiJson<NewKey>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let (k, secret) = store::create_key(&state.db, &c, u, &b.name).await?;
+    let (k, secret) =
+        actions::settings::create_key(state.kernel(), ctx.actor(), &c, &b.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(ApiKey {
@@ -456,8 +441,7 @@ async fn revoke_open311_key(
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    store::revoke_key(&state.db, &c, u, id).await?;
+    actions::settings::revoke_key(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,8 +8,9 @@ use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
 use sea_orm::DatabaseConnection;
 
+use crate::actions::{self, feedback::Step};
 use crate::model::{Action, Bounds};
-use crate::store::{self, NewFeedback, Step};
+use crate::store::{self, NewFeedback};
 
 /// Around Minh Hợp (Quỳ Hợp, Nghệ An), roughly 19.32° N, 105.18° E.
 pub const AREA: Bounds = Bounds {
@@ -92,10 +93,10 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
             address: String::new(),
             source: "web",
         };
-        let checked = store::check_new(db, &c.code, &nf).await?;
-        let f = store::submit(db, c, nf, checked, &[]).await?;
+        let checked = actions::feedback::check_new(db, &c.code, &nf).await?;
+        let f = actions::feedback::record(db, c, nf, checked, &[]).await?;
         let Some(reply) = reply else { continue };
-        let f = store::act(
+        let f = actions::feedback::take_step(
             db,
             c,
             f.id,
@@ -103,7 +104,7 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
             step(Action::Assign, f.version, None, Some(handler.id)),
         )
         .await?;
-        store::act(
+        actions::feedback::take_step(
             db,
             c,
             f.id,
@@ -123,7 +124,7 @@ pub async fn seed(db: &DatabaseConnection, c: &CommuneInfo, cast: Cast) -> AppRe
         closes_at: now + chrono::Duration::days(30),
         questions,
     };
-    polls::store::create(db, c, &handler, &input).await?;
+    polls::actions::save(db, c, &handler, &input).await?;
     Ok(())
 }
 
@@ -135,8 +136,9 @@ async fn community(
     official: &CurrentUser,
     admin: &CurrentUser,
 ) -> AppResult<()> {
-    use crate::community::{directory, forum, team};
-    directory::save_profile(
+    use crate::community::actions::{self, NewTopic};
+    use crate::community::{directory, team};
+    actions::save_profile_as(
         db,
         c,
         official,
@@ -152,7 +154,7 @@ async fn community(
     )
     .await?;
     let villages = kernel::tenancy::villages(db, &c.code).await?;
-    team::add(
+    actions::add_member_as(
         db,
         c,
         admin,
@@ -164,7 +166,7 @@ async fn community(
         },
     )
     .await?;
-    team::add(
+    actions::add_member_as(
         db,
         c,
         admin,
@@ -176,17 +178,13 @@ async fn community(
         },
     )
     .await?;
-    let t = forum::create_topic(
-        db,
-        c,
-        citizen,
-        "Lịch thu gom rác ở các thôn từ tháng 12",
-        "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
-        false,
-        false,
-    )
-    .await?;
-    forum::reply(
+    let topic = NewTopic {
+        title: "Lịch thu gom rác ở các thôn từ tháng 12",
+        body: "Bà con cho hỏi từ tháng 12 xe thu gom rác có đi vào các bản Hợp Thành, Hợp Tiến không ạ?",
+        share: false,
+    };
+    let t = actions::create_topic_as(db, c, citizen, topic, false).await?;
+    actions::reply_as(
         db,
         c,
         official,

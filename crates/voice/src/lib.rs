@@ -1,11 +1,13 @@
 //! Citizens' voice: feedback answered online and on a public board, the Open311 GeoReport v2
 //! interface to it (requirements B5, B6, H2; indicators 3.x, 16.3, 18.2).
 
+pub mod actions;
 pub mod api;
 pub mod benchdata;
 pub mod community;
 pub mod demo;
 pub mod entity;
+pub mod error;
 pub mod figures;
 pub mod migration;
 pub mod migration_search;
@@ -38,6 +40,10 @@ impl Room for VoiceRoom {
 
     fn messages(&self) -> Vec<&'static str> {
         vec!["fb.note.received", "fb.note.status"]
+    }
+
+    fn error_codes(&self) -> Vec<&'static str> {
+        error::Refusal::CODES.to_vec()
     }
 
     fn texts(&self) -> Vec<Texts> {
@@ -104,6 +110,7 @@ impl Room for VoiceRoom {
             Box::new(community::migration::Migration),
             Box::new(community::migration_province::Migration),
             Box::new(migration_search::Migration),
+            Box::new(community::migration_search::Migration),
         ]
     }
 

@@ -18,6 +18,7 @@ use kernel::web::AppState;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
+use crate::actions;
 use crate::entity::{category, feedback};
 use crate::model::{self, Sight, Status};
 use crate::receipt;
@@ -661,8 +662,10 @@ async fn post_top(
         address: get("address_string"),
         source: "open311",
     };
-    let checked = or_spec_error!(store::check_new(&state.db, &c.code, &nf).await, f);
-    match store::submit(&state.db, &c, nf, checked, &[]).await {
+    match actions::feedback::submit(state.kernel(), &c, nf, vec![])
+        .await
+        .map_err(AppError::from)
+    {
         Ok(fb) => respond(
             StatusCode::CREATED,
             f,

@@ -7,14 +7,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use kernel::accounts::CurrentUser;
-use kernel::error::{AppError, AppResult};
+use kernel::actions::Failure;
+use kernel::error::AppResult;
 use kernel::tenancy::CommuneInfo;
 use kernel::web::ops::IpLimiter;
 use sea_orm::ConnectionTrait;
 
 use crate::entity::{category, feedback};
+use crate::error::{ActionError, ActionResult, Refusal};
 use crate::model::{self, Sight, Status};
 use crate::store;
 
@@ -64,19 +65,13 @@ pub async fn look_up(
     reader: Option<&CurrentUser>,
 ) -> AppResult<Found> {
     if guard.0.exceeded(ip) {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "feedback_throttled",
-        ));
+        return Err(ActionError::from(Refusal::FeedbackThrottled).into());
     }
     let res = find(db, c, receipt, reader).await;
-    if res
-        .as_ref()
-        .is_err_and(|e| e.status == StatusCode::NOT_FOUND)
-    {
+    if matches!(res, Err(Failure::Refused(Refusal::FeedbackUnknown, _))) {
         guard.0.allow(ip);
     }
-    res
+    Ok(res?)
 }
 
 async fn find(
@@ -84,8 +79,8 @@ async fn find(
     c: &CommuneInfo,
     receipt: &str,
     reader: Option<&CurrentUser>,
-) -> AppResult<Found> {
-    let unknown = || AppError::new(StatusCode::NOT_FOUND, "feedback_unknown");
+) -> ActionResult<Found> {
+    let unknown = || Refusal::FeedbackUnknown;
     let report = store::by_receipt(db, &c.code, receipt).await?;
     let cats = store::categories(db, &c.code, true).await?;
     let cat = cats
@@ -99,7 +94,7 @@ async fn find(
         is_public(&report, cat),
     );
     if sight == Sight::None {
-        return Err(unknown());
+        return Err(unknown().into());
     }
     Ok(Found {
         report,

@@ -14,10 +14,11 @@ use kernel::web::ctx::Ctx;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::actions::{self, NewTopic};
 use super::directory::{self, Official, ProfileInput};
 use super::entity::{post as post_e, topic as topic_e};
 use super::forum;
-use super::rules::{self, ADMINS, DIRECTORY_EDITORS, MODERATORS, PostAction, TopicAction};
+use super::rules::{self, MODERATORS, PostAction, TopicAction};
 use super::team::{self, Member, MemberInput, VillageHelpers};
 
 #[derive(Serialize, ToSchema)]
@@ -82,9 +83,8 @@ async fn directory_save_profile(
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> AppResult<Json<Official>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, DIRECTORY_EDITORS)?;
     Ok(Json(
-        directory::save_profile(&state.db, &c, u, user_id, &input).await?,
+        actions::save_profile(state.kernel(), ctx.actor(), &c, user_id, &input).await?,
     ))
 }
 
@@ -109,8 +109,7 @@ async fn team_add_member(
     ApiJson(input): ApiJson<MemberInput>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    let m = team::add(&state.db, &c, u, &input).await?;
+    let m = actions::add_member(state.kernel(), ctx.actor(), &c, &input).await?;
     Ok((StatusCode::CREATED, Json(m)).into_response())
 }
 
@@ -124,8 +123,9 @@ async fn team_update_member(
     ApiJson(input): ApiJson<MemberInput>,
 ) -> AppResult<Json<Member>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    Ok(Json(team::update(&state.db, &c, u, id, &input).await?))
+    Ok(Json(
+        actions::update_member(state.kernel(), ctx.actor(), &c, id, &input).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/communes/{code}/community-team/{id}", tag = "community", security(("bearer" = [])),
@@ -137,8 +137,7 @@ async fn team_remove_member(
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, ADMINS)?;
-    team::remove(&state.db, &c, u, id).await?;
+    actions::remove_member(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -220,7 +219,8 @@ fn moderator(ctx: &Ctx, c: &kernel::tenancy::CommuneInfo) -> bool {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ForumListQuery {
-    /// Words of the title, any accents.
+    /// Words of the title, accents optional; each may be the start of a word, all must match
+    /// (at most 200 characters, else 400 `search_too_long`).
     #[serde(default)]
     q: String,
     /// `all` (default): the commune's topics and, where the province-wide forum is enabled,
@@ -251,7 +251,9 @@ async fn forum_list_topics(
     let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = q.scope.unwrap_or_default();
-    let (rows, total) = forum::topics(&state.db, &c, province_wide, scope, &q.q, page, m).await?;
+    let search = kernel::search::Query::parse(&q.q)?;
+    let (rows, total) =
+        forum::topics(&state.db, &c, province_wide, scope, &search, page, m).await?;
     let items = rows
         .into_iter()
         .map(|t| {
@@ -293,16 +295,12 @@ async fn forum_create_topic(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     let enabled = state.config.forum_province_wide;
-    let t = forum::create_topic(
-        &state.db,
-        &c,
-        u,
-        &b.title,
-        &b.body,
-        b.province_wide,
-        enabled,
-    )
-    .await?;
+    let topic = NewTopic {
+        title: &b.title,
+        body: &b.body,
+        share: b.province_wide,
+    };
+    let t = actions::create_topic(state.kernel(), Some(u), &c, topic, enabled).await?;
     let m = rules::is_moderator(u, &c);
     Ok((StatusCode::CREATED, Json(topic_api(t, m))).into_response())
 }
@@ -362,7 +360,15 @@ async fn forum_reply(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     let communes = forum::province_wide(&state);
-    let p = forum::reply(&state.db, &c, u, id, &b.body, communes.as_deref()).await?;
+    let p = actions::reply(
+        state.kernel(),
+        Some(u),
+        &c,
+        id,
+        &b.body,
+        communes.as_deref(),
+    )
+    .await?;
     let m = rules::is_moderator(u, &c);
     Ok((StatusCode::CREATED, Json(post_api(p, m))).into_response())
 }
@@ -382,8 +388,7 @@ async fn forum_moderate_topic(
     ApiJson(b): ApiJson<ForumTopicModeration>,
 ) -> AppResult<Json<ForumTopic>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, MODERATORS)?;
-    let t = forum::moderate_topic(&state.db, &c, u, id, b.action).await?;
+    let t = actions::moderate_topic(state.kernel(), ctx.actor(), &c, id, b.action).await?;
     Ok(Json(topic_api(t, true)))
 }
 
@@ -405,8 +410,8 @@ async fn forum_moderate_post(
     ApiJson(b): ApiJson<ForumPostModeration>,
 ) -> AppResult<Json<ForumPost>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, MODERATORS)?;
-    let p = forum::moderate_post(&state.db, &c, u, id, b.action, &b.reason).await?;
+    let p =
+        actions::moderate_post(state.kernel(), ctx.actor(), &c, id, b.action, &b.reason).await?;
     Ok(Json(post_api(p, true)))
 }
 
@@ -427,8 +432,7 @@ async fn forum_report_post(
     ApiJson(b): ApiJson<ForumReportBody>,
 ) -> AppResult<StatusCode> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    forum::report(&state.db, &c, u, id, &b.reason).await?;
+    actions::report(state.kernel(), ctx.actor(), &c, id, &b.reason).await?;
     Ok(StatusCode::CREATED)
 }
 

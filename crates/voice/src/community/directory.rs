@@ -1,17 +1,15 @@
 //! Every query of the officials directory (indicator 3.1): who the commune's officials are,
-//! from their role grants, with what they chose to publish.
+//! from their role grants, with what they chose to publish. The use case saving an entry is
+//! in `super::actions`.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use kernel::accounts::{CurrentUser, Role};
-use kernel::audit;
-use kernel::error::{AppError, AppResult};
-use kernel::tenancy::CommuneInfo;
+use kernel::accounts::Role;
+use kernel::error::AppResult;
 use kernel::text::fold_vi;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionSession, TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -128,78 +126,40 @@ pub struct ProfileInput {
     pub visible: Option<bool>,
 }
 
-/// Saves an official's directory entry, by themselves or by the commune admin; audited in
-/// the same transaction.
-pub async fn save_profile<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    actor: &CurrentUser,
+/// What an official's entry publishes, checked.
+pub struct Entry {
+    pub title: String,
+    pub public_phone: Option<String>,
+    pub public_email: Option<String>,
+    pub office_hours: String,
+    pub visible: bool,
+}
+
+/// Creates or changes an official's entry; answers its id.
+pub async fn save_entry(
+    db: &impl ConnectionTrait,
+    commune: &str,
     user_id: i64,
-    input: &ProfileInput,
-) -> AppResult<Official> {
-    if !rules::may_edit_profile(actor, c, user_id) {
-        return Err(AppError::forbidden());
-    }
-    let list = officials(db, &c.code).await?;
-    let Some(target) = list.iter().find(|o| o.user_id == user_id) else {
-        return Err(AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "official_unknown",
-        ));
-    };
-    let (title, office_hours) = rules::check_profile_texts(&input.title, &input.office_hours)?;
-    let phone = rules::check_phone(&input.public_phone, "public_phone")?;
-    let email = rules::check_email(&input.public_email)?;
-    let visible = if actor.has_role_in(c, rules::ADMINS) {
-        input.visible.unwrap_or(target.visible)
-    } else {
-        target.visible
-    };
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
+    e: Entry,
+) -> AppResult<i64> {
     let existing = profile::Entity::find()
-        .filter(profile::Column::CommuneCode.eq(&c.code))
+        .filter(profile::Column::CommuneCode.eq(commune))
         .filter(profile::Column::UserId.eq(user_id))
-        .one(&txn)
+        .one(db)
         .await?;
     let mut am: profile::ActiveModel = match existing {
         Some(p) => p.into(),
         None => profile::ActiveModel {
-            commune_code: Set(c.code.clone()),
+            commune_code: Set(commune.to_owned()),
             user_id: Set(user_id),
             ..Default::default()
         },
     };
-    am.title = Set(title);
-    am.public_phone = Set(phone);
-    am.public_email = Set(email);
-    am.office_hours = Set(office_hours);
-    am.visible = Set(visible);
+    am.title = Set(e.title);
+    am.public_phone = Set(e.public_phone);
+    am.public_email = Set(e.public_email);
+    am.office_hours = Set(e.office_hours);
+    am.visible = Set(e.visible);
     am.updated_at = Set(Utc::now());
-    let id = am.save(&txn).await?.try_into_model()?.id;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            actor,
-            c,
-            "directory.profile",
-            "official_profile",
-            id,
-            format!(
-                "{}{}",
-                target.name,
-                if visible {
-                    ""
-                } else {
-                    " · ẩn khỏi danh bạ"
-                }
-            ),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    officials(db, &c.code)
-        .await?
-        .into_iter()
-        .find(|o| o.user_id == user_id)
-        .ok_or_else(AppError::not_found)
+    Ok(am.save(db).await?.try_into_model()?.id)
 }

@@ -1,31 +1,24 @@
 //! Every query of the commune forum (indicator 3.3): topics and replies, moderation (hide,
-//! unhide, lock, pin) and abuse reports.
+//! unhide, lock, pin) and abuse reports. The use cases combining them are in
+//! `super::actions`.
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use chrono::Utc;
 use kernel::accounts::CurrentUser;
-use kernel::audit;
-use kernel::error::{AppError, AppResult};
+use kernel::error::AppResult;
 use kernel::tenancy::CommuneInfo;
 use kernel::text::fold_vi;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::entity::{post, report, topic};
-use super::rules::{self, POSTS_PAGE, PostAction, Scope, TOPICS_PAGE, TopicAction};
-
-fn topic_unknown() -> AppError {
-    AppError::new(StatusCode::NOT_FOUND, "forum_topic_unknown")
-}
-
-fn post_unknown() -> AppError {
-    AppError::new(StatusCode::NOT_FOUND, "forum_post_unknown")
-}
+use super::migration_search::SEARCH;
+use super::rules::{POSTS_PAGE, Scope, TOPICS_PAGE, TopicAction};
+use crate::error::{ActionResult, Refusal};
 
 /// The deployment's active communes when the province-wide forum is enabled: who may write
 /// in a shared topic is decided against them.
@@ -38,14 +31,16 @@ pub fn province_wide(state: &kernel::web::AppState) -> Option<Vec<Arc<CommuneInf
 
 /// A page of the topics commune `c` lists: its own, and with `province_wide` those shared by
 /// any commune of its province (`scope` narrows to one or the other). Pinned first, then by
-/// latest activity. `q` searches titles whatever the accents (every word must appear); hidden
-/// topics are left out of searches unless the reader moderates the topic's own commune.
+/// latest activity. `q` searches titles through the forum's index (`kernel::search`: accents
+/// optional, each word may be the start of a title's word, all must appear; whole-word
+/// matches first after the pinned); hidden topics are left out of searches unless the reader
+/// moderates the topic's own commune.
 pub async fn topics(
     db: &impl ConnectionTrait,
     c: &CommuneInfo,
     province_wide: bool,
     scope: Scope,
-    q: &str,
+    q: &kernel::search::Query,
     page: u64,
     moderator: bool,
 ) -> AppResult<(Vec<topic::Model>, u64)> {
@@ -60,12 +55,9 @@ pub async fn topics(
         (true, Scope::All) => Condition::any().add(own).add(shared),
     };
     let mut sel = topic::Entity::find().filter(reach);
-    let folded = fold_vi(q);
-    if !folded.is_empty() {
-        // fold_vi leaves only letters, digits and single spaces: no LIKE wildcard survives.
-        for w in folded.split(' ').filter(|w| !w.is_empty()).take(8) {
-            sel = sel.filter(topic::Column::TitleFolded.contains(w));
-        }
+    let backend = db.get_database_backend();
+    if !q.is_empty() {
+        sel = sel.filter(SEARCH.matches(backend, q));
         let visible = topic::Column::Hidden.eq(false);
         sel = if moderator {
             sel.filter(
@@ -80,6 +72,7 @@ pub async fn topics(
     let total = sel.clone().count(db).await?;
     let rows = sel
         .order_by_desc(topic::Column::Pinned)
+        .order_by_desc(SEARCH.rank(backend, q))
         .order_by_desc(topic::Column::LastPostAt)
         .order_by_desc(topic::Column::Id)
         .offset(kernel::paging::offset(page, TOPICS_PAGE))
@@ -89,20 +82,24 @@ pub async fn topics(
     Ok((rows, total))
 }
 
-pub async fn topic(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<topic::Model> {
+pub async fn topic(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    id: i64,
+) -> ActionResult<topic::Model> {
     topic::Entity::find_by_id(id)
         .filter(topic::Column::CommuneCode.eq(commune))
         .one(db)
         .await?
-        .ok_or_else(topic_unknown)
+        .ok_or_else(|| Refusal::ForumTopicUnknown.into())
 }
 
-pub async fn post(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<post::Model> {
+pub async fn post(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionResult<post::Model> {
     post::Entity::find_by_id(id)
         .filter(post::Column::CommuneCode.eq(commune))
         .one(db)
         .await?
-        .ok_or_else(post_unknown)
+        .ok_or_else(|| Refusal::ForumPostUnknown.into())
 }
 
 /// A page of a topic's posts, the opening post first.
@@ -120,14 +117,6 @@ pub async fn posts(
         .all(db)
         .await?;
     Ok((rows, total))
-}
-
-fn ensure_member(u: &CurrentUser, c: &CommuneInfo) -> AppResult<()> {
-    if rules::is_member(u, c) {
-        Ok(())
-    } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "forum_not_member"))
-    }
 }
 
 fn new_post(
@@ -156,30 +145,16 @@ fn new_post(
     }
 }
 
-/// Opens a topic with its first post, in the author's commune; `share` offers it to the whole
-/// province, which needs the province-wide forum (`province_wide`). Everything is checked
-/// before anything is written.
-#[allow(clippy::too_many_arguments)]
-pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// Stores a checked topic with its opening post; `share` offers it to the whole province.
+pub async fn insert_topic(
+    db: &impl ConnectionTrait,
     c: &CommuneInfo,
     u: &CurrentUser,
-    title: &str,
-    body: &str,
+    title: String,
+    body: String,
     share: bool,
-    province_wide: bool,
 ) -> AppResult<topic::Model> {
-    ensure_member(u, c)?;
-    let title = rules::check_title(title)?;
-    let body = rules::check_body(body)?;
-    if share && !province_wide {
-        return Err(AppError::invalid(
-            "forum_province_disabled",
-            "province_wide",
-        ));
-    }
     let now = Utc::now();
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let t = topic::ActiveModel {
         commune_code: Set(c.code.clone()),
         province_code: Set(share.then(|| c.province_code.clone())),
@@ -196,173 +171,121 @@ pub async fn create_topic<C: ConnectionTrait + TransactionTrait>(
         last_post_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    new_post(c, u, t.id, body, true, now).insert(&txn).await?;
-    txn.commit().await?;
+    new_post(c, u, t.id, body, true, now).insert(db).await?;
     Ok(t)
 }
 
-/// Replies to a topic of commune `c`: its members may, and for a topic shared with the
-/// province, members of any commune of it when `province_wide` lists the deployment's communes.
-/// A locked topic refuses with `forum_topic_locked` (409); the lock is checked by the same
-/// write that counts the reply, so a lock racing a reply cannot let it in.
-pub async fn reply<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// Stores a checked reply and counts it on its topic. The lock is checked by the same write
+/// that counts the reply, so a lock racing a reply cannot let it in: `forum_topic_locked`.
+pub async fn insert_reply(
+    db: &impl ConnectionTrait,
     c: &CommuneInfo,
     u: &CurrentUser,
     topic_id: i64,
-    body: &str,
-    province_wide: Option<&[Arc<CommuneInfo>]>,
-) -> AppResult<post::Model> {
-    let t = topic(db, &c.code, topic_id).await?;
-    if !rules::may_post(u, c, t.province_code.as_deref(), province_wide) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "forum_not_member"));
-    }
-    if t.locked {
-        return Err(AppError::conflict("forum_topic_locked"));
-    }
-    let body = rules::check_body(body)?;
+    body: String,
+) -> ActionResult<post::Model> {
     let now = Utc::now();
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let res = topic::Entity::update_many()
         .col_expr(
             topic::Column::ReplyCount,
             Expr::col(topic::Column::ReplyCount).add(1),
         )
         .col_expr(topic::Column::LastPostAt, Expr::value(now))
-        .filter(topic::Column::Id.eq(t.id))
+        .filter(topic::Column::Id.eq(topic_id))
         .filter(topic::Column::Locked.eq(false))
-        .exec(&txn)
+        .exec(db)
         .await?;
     if res.rows_affected != 1 {
-        return Err(AppError::conflict("forum_topic_locked"));
+        return Err(Refusal::ForumTopicLocked.into());
     }
-    let p = new_post(c, u, t.id, body, false, now).insert(&txn).await?;
-    txn.commit().await?;
-    Ok(p)
+    Ok(new_post(c, u, topic_id, body, false, now)
+        .insert(db)
+        .await?)
 }
 
-/// Locks, unlocks, pins or unpins a topic (moderators), audited.
-pub async fn moderate_topic<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    topic_id: i64,
+/// Locks, unlocks, pins or unpins a topic.
+pub async fn set_topic_flag(
+    db: &impl ConnectionTrait,
+    t: topic::Model,
     action: TopicAction,
 ) -> AppResult<topic::Model> {
-    let t = topic(db, &c.code, topic_id).await?;
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    let mut am: topic::ActiveModel = t.clone().into();
+    let mut am: topic::ActiveModel = t.into();
     match action {
         TopicAction::Lock => am.locked = Set(true),
         TopicAction::Unlock => am.locked = Set(false),
         TopicAction::Pin => am.pinned = Set(true),
         TopicAction::Unpin => am.pinned = Set(false),
     }
-    let saved = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            &format!("forum.{}", action.as_str()),
-            "forum_topic",
-            t.id,
-            excerpt(&t.title, 120),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    Ok(am.update(db).await?)
 }
 
-/// Hides (with a reason) or unhides a post (moderators), audited. Hiding a topic's opening
-/// post hides its title too.
-pub async fn moderate_post<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    post_id: i64,
-    action: PostAction,
-    reason: &str,
+/// Hides a post (with its reason, by whom) or shows it again; an opening post's topic title
+/// goes with it.
+pub async fn set_post_hidden(
+    db: &impl ConnectionTrait,
+    p: post::Model,
+    hidden_by: Option<i64>,
+    reason: Option<String>,
 ) -> AppResult<post::Model> {
-    let p = post(db, &c.code, post_id).await?;
-    let reason = match action {
-        PostAction::Hide => Some(rules::check_hide_reason(reason)?),
-        PostAction::Unhide => None,
-    };
-    let hide = action == PostAction::Hide;
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    let mut am: post::ActiveModel = p.clone().into();
+    let hide = hidden_by.is_some();
+    let (opening, topic_id) = (p.opening, p.topic_id);
+    let mut am: post::ActiveModel = p.into();
     am.hidden = Set(hide);
-    am.hidden_reason = Set(reason.clone());
-    am.hidden_by = Set(hide.then_some(u.id));
+    am.hidden_reason = Set(reason);
+    am.hidden_by = Set(hidden_by);
     am.hidden_at = Set(hide.then(Utc::now));
-    let saved = am.update(&txn).await?;
-    if p.opening {
+    let saved = am.update(db).await?;
+    if opening {
         topic::Entity::update_many()
             .col_expr(topic::Column::Hidden, Expr::value(hide))
-            .filter(topic::Column::Id.eq(p.topic_id))
-            .exec(&txn)
+            .filter(topic::Column::Id.eq(topic_id))
+            .exec(db)
             .await?;
     }
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            &format!("forum.{}", action.as_str()),
-            "forum_post",
-            p.id,
-            match reason {
-                Some(r) => format!("#{} · {}", p.topic_id, excerpt(&r, 200)),
-                None => format!("#{}", p.topic_id),
-            },
-        ),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
-/// Reports a post as abusive, once per person: a second report is `forum_report_exists` (409).
-pub async fn report<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
+/// Whether this person already reported this post.
+pub async fn has_reported(
+    db: &impl ConnectionTrait,
     post_id: i64,
-    reason: &str,
-) -> AppResult<post::Model> {
-    let p = post(db, &c.code, post_id).await?;
-    let reason = rules::check_report_reason(reason)?;
-    let exists = report::Entity::find()
-        .filter(report::Column::PostId.eq(p.id))
-        .filter(report::Column::UserId.eq(u.id))
+    user_id: i64,
+) -> AppResult<bool> {
+    Ok(report::Entity::find()
+        .filter(report::Column::PostId.eq(post_id))
+        .filter(report::Column::UserId.eq(user_id))
         .one(db)
         .await?
-        .is_some();
-    if exists {
-        return Err(AppError::conflict("forum_report_exists"));
-    }
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
+        .is_some())
+}
+
+/// Stores an abuse report and counts it on the post. Two clicks at once: the unique index
+/// keeps one report, the other is `forum_report_exists`.
+pub async fn insert_report(
+    db: &impl ConnectionTrait,
+    c: &CommuneInfo,
+    post_id: i64,
+    user_id: i64,
+    reason: String,
+) -> ActionResult<()> {
     let inserted = report::ActiveModel {
         commune_code: Set(c.code.clone()),
-        post_id: Set(p.id),
-        user_id: Set(u.id),
+        post_id: Set(post_id),
+        user_id: Set(user_id),
         reason: Set(reason),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await;
     if let Err(e) = inserted {
-        // Two clicks at once: the unique index keeps one report.
         if matches!(
             e.sql_err(),
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
         ) {
-            return Err(AppError::conflict("forum_report_exists"));
+            return Err(Refusal::ForumReportExists.into());
         }
         return Err(e.into());
     }
@@ -371,11 +294,10 @@ pub async fn report<C: ConnectionTrait + TransactionTrait>(
             post::Column::ReportCount,
             Expr::col(post::Column::ReportCount).add(1),
         )
-        .filter(post::Column::Id.eq(p.id))
-        .exec(&txn)
+        .filter(post::Column::Id.eq(post_id))
+        .exec(db)
         .await?;
-    txn.commit().await?;
-    post(db, &c.code, p.id).await
+    Ok(())
 }
 
 /// The moderators' queue: reported posts still shown first, most reported first, each with

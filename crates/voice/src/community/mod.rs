@@ -1,11 +1,13 @@
 //! People and community: the officials directory (3.1), the community digital technology team (3.2) and the commune forum, shared with the province where enabled, with moderation and abuse reports (3.3).
 
+pub mod actions;
 pub mod api;
 pub mod directory;
 pub mod entity;
 pub mod forum;
 pub mod migration;
 pub mod migration_province;
+pub mod migration_search;
 pub mod rules;
 pub mod team;
 mod web_directory;
@@ -41,6 +43,7 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
     vec![
         Box::new(migration::Migration),
         Box::new(migration_province::Migration),
+        Box::new(migration_search::Migration),
     ]
 }
 

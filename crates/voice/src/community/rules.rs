@@ -1,8 +1,8 @@
 //! The community rules: what a valid title, post, contact or team member is, who belongs to
 //! the commune's forum, who moderates it and who edits a directory entry. Pure: no database.
 
+use crate::error::{ActionResult, Refusal};
 use kernel::accounts::{CurrentUser, Role};
-use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
 use serde::{Deserialize, Serialize};
 
@@ -48,50 +48,50 @@ fn chars(s: &str) -> usize {
 }
 
 /// A topic title: 3–200 characters once surrounding blanks are dropped; kept as written.
-pub fn check_title(title: &str) -> AppResult<String> {
+pub fn check_title(title: &str) -> ActionResult<String> {
     let t = title.trim();
     if !(TITLE_MIN..=TITLE_MAX).contains(&chars(t)) {
-        return Err(AppError::invalid("forum_title_invalid", "title"));
+        return Err(Refusal::ForumTitleInvalid.at("title"));
     }
     Ok(t.to_owned())
 }
 
 /// A post: 1–10,000 characters; kept as written (escaped on output, never on input).
-pub fn check_body(body: &str) -> AppResult<String> {
+pub fn check_body(body: &str) -> ActionResult<String> {
     let b = body.trim();
     if b.is_empty() {
-        return Err(AppError::invalid("forum_body_empty", "body"));
+        return Err(Refusal::ForumBodyEmpty.at("body"));
     }
     if chars(b) > BODY_MAX {
-        return Err(AppError::invalid("forum_body_too_long", "body"));
+        return Err(Refusal::ForumBodyTooLong.at("body"));
     }
     Ok(b.to_owned())
 }
 
 /// A moderator must say why a post is hidden.
-pub fn check_hide_reason(reason: &str) -> AppResult<String> {
+pub fn check_hide_reason(reason: &str) -> ActionResult<String> {
     let r = reason.trim();
     if r.is_empty() {
-        return Err(AppError::invalid("forum_reason_required", "reason"));
+        return Err(Refusal::ForumReasonRequired.at("reason"));
     }
     if chars(r) > REASON_MAX {
-        return Err(AppError::invalid("forum_reason_too_long", "reason"));
+        return Err(Refusal::ForumReasonTooLong.at("reason"));
     }
     Ok(r.to_owned())
 }
 
 /// An abuse report's optional reason.
-pub fn check_report_reason(reason: &str) -> AppResult<String> {
+pub fn check_report_reason(reason: &str) -> ActionResult<String> {
     let r = reason.trim();
     if chars(r) > REASON_MAX {
-        return Err(AppError::invalid("forum_reason_too_long", "reason"));
+        return Err(Refusal::ForumReasonTooLong.at("reason"));
     }
     Ok(r.to_owned())
 }
 
 /// A public contact number: office lines are landlines too, so any 8–15 digits with the usual
 /// separators (`+`, space, `.`, `-`, parentheses). Empty means none.
-pub fn check_phone(raw: &str, field: &'static str) -> AppResult<Option<String>> {
+pub fn check_phone(raw: &str, field: &'static str) -> ActionResult<Option<String>> {
     let p = raw.trim();
     if p.is_empty() {
         return Ok(None);
@@ -101,13 +101,13 @@ pub fn check_phone(raw: &str, field: &'static str) -> AppResult<Option<String>> 
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '.' | '-' | '(' | ')'));
     if !allowed || !(8..=15).contains(&digits) || p.len() > 30 {
-        return Err(AppError::invalid("contact_phone_invalid", field));
+        return Err(Refusal::ContactPhoneInvalid.at(field));
     }
     Ok(Some(p.to_owned()))
 }
 
 /// A public email address. Empty means none.
-pub fn check_email(raw: &str) -> AppResult<Option<String>> {
+pub fn check_email(raw: &str) -> ActionResult<Option<String>> {
     let e = raw.trim();
     if e.is_empty() {
         return Ok(None);
@@ -120,32 +120,32 @@ pub fn check_email(raw: &str) -> AppResult<Option<String>> {
     if ok {
         Ok(Some(e.to_owned()))
     } else {
-        Err(AppError::invalid("email_invalid", "public_email"))
+        Err(Refusal::EmailInvalid.at("public_email"))
     }
 }
 
 /// A directory entry's title and office hours.
-pub fn check_profile_texts(title: &str, office_hours: &str) -> AppResult<(String, String)> {
+pub fn check_profile_texts(title: &str, office_hours: &str) -> ActionResult<(String, String)> {
     let t = title.trim();
     if chars(t) > SHORT_MAX {
-        return Err(AppError::invalid("directory_title_too_long", "title"));
+        return Err(Refusal::DirectoryTitleTooLong.at("title"));
     }
     let h = office_hours.trim();
     if chars(h) > OFFICE_HOURS_MAX {
-        return Err(AppError::invalid("office_hours_too_long", "office_hours"));
+        return Err(Refusal::OfficeHoursTooLong.at("office_hours"));
     }
     Ok((t.to_owned(), h.to_owned()))
 }
 
 /// A team member's name and role in the team.
-pub fn check_member(name: &str, team_role: &str) -> AppResult<(String, String)> {
+pub fn check_member(name: &str, team_role: &str) -> ActionResult<(String, String)> {
     let n = name.trim();
     if n.is_empty() || chars(n) > NAME_MAX {
-        return Err(AppError::invalid("team_name_invalid", "name"));
+        return Err(Refusal::TeamNameInvalid.at("name"));
     }
     let r = team_role.trim();
     if r.is_empty() || chars(r) > NAME_MAX {
-        return Err(AppError::invalid("team_role_invalid", "team_role"));
+        return Err(Refusal::TeamRoleInvalid.at("team_role"));
     }
     Ok((n.to_owned(), r.to_owned()))
 }
@@ -324,19 +324,25 @@ mod tests {
     #[test]
     fn titles_and_bodies() {
         assert_eq!(check_title("  Đường  ").unwrap(), "Đường");
-        assert_eq!(check_title("ab").unwrap_err().code, "forum_title_invalid");
+        assert_eq!(
+            kernel::error::AppError::from(check_title("ab").unwrap_err()).code,
+            "forum_title_invalid"
+        );
         assert!(check_title(&"đ".repeat(200)).is_ok());
         assert!(check_title(&"đ".repeat(201)).is_err());
-        assert_eq!(check_body(" \n ").unwrap_err().code, "forum_body_empty");
+        assert_eq!(
+            kernel::error::AppError::from(check_body(" \n ").unwrap_err()).code,
+            "forum_body_empty"
+        );
         assert!(check_body(&"ư".repeat(10_000)).is_ok());
         assert_eq!(
-            check_body(&"ư".repeat(10_001)).unwrap_err().code,
+            kernel::error::AppError::from(check_body(&"ư".repeat(10_001)).unwrap_err()).code,
             "forum_body_too_long"
         );
         // Stored as written: markup is not touched here, only escaped on output.
         assert_eq!(check_body("<b>x</b>").unwrap(), "<b>x</b>");
         assert_eq!(
-            check_hide_reason("").unwrap_err().code,
+            kernel::error::AppError::from(check_hide_reason("").unwrap_err()).code,
             "forum_reason_required"
         );
     }

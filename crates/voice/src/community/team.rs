@@ -1,23 +1,19 @@
 //! Every query of the community digital technology team (local action group, indicator 3.2):
-//! its members and the villages each one helps.
+//! its members and the villages each one helps. The use cases are in `super::actions`.
 
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use kernel::accounts::CurrentUser;
-use kernel::audit;
-use kernel::error::{AppError, AppResult};
-use kernel::tenancy::CommuneInfo;
+use kernel::error::AppResult;
 use kernel::text::fold_vi;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::entity::{member, member_village};
-use super::rules;
+use crate::error::{ActionResult, Refusal};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = TeamVillage)]
@@ -136,27 +132,8 @@ pub async fn by_village(
         .collect())
 }
 
-/// Validates a member: name, role, phone, and villages that belong to this commune.
-async fn check(
-    db: &impl ConnectionTrait,
-    commune: &str,
-    input: &MemberInput,
-) -> AppResult<(String, String, Option<String>, BTreeSet<i64>)> {
-    let (name, role) = rules::check_member(&input.name, &input.team_role)?;
-    let phone = rules::check_phone(&input.phone, "phone")?;
-    let known: BTreeSet<i64> = kernel::tenancy::villages(db, commune)
-        .await?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
-    let wanted: BTreeSet<i64> = input.village_ids.iter().copied().collect();
-    if !wanted.is_subset(&known) {
-        return Err(AppError::invalid("village_unknown", "village_ids"));
-    }
-    Ok((name, role, phone, wanted))
-}
-
-async fn link_villages(
+/// Sets the villages a member helps.
+pub async fn link_villages(
     db: &impl ConnectionTrait,
     commune: &str,
     member_id: i64,
@@ -179,113 +156,75 @@ async fn link_villages(
     Ok(())
 }
 
-async fn find(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<member::Model> {
+/// A member of this commune's team.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    id: i64,
+) -> ActionResult<member::Model> {
     member::Entity::find_by_id(id)
         .filter(member::Column::CommuneCode.eq(commune))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::new(axum::http::StatusCode::NOT_FOUND, "team_member_unknown"))
+        .ok_or_else(|| Refusal::TeamMemberUnknown.into())
 }
 
-async fn one(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<Member> {
+/// One member with their villages.
+pub async fn one(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionResult<Member> {
     members(db, commune)
         .await?
         .into_iter()
         .find(|m| m.id == id)
-        .ok_or_else(AppError::not_found)
+        .ok_or_else(|| Refusal::NotFound.into())
 }
 
-/// Adds a member (commune admin), audited in the same transaction.
-pub async fn add<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    input: &MemberInput,
-) -> AppResult<Member> {
-    let (name, role, phone, villages) = check(db, &c.code, input).await?;
+/// A checked member: name, role in the team, phone.
+pub struct Checked {
+    pub name: String,
+    pub team_role: String,
+    pub phone: Option<String>,
+}
+
+/// Stores a new member (the villages are linked by [`link_villages`]).
+pub async fn insert_member(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    m: &Checked,
+) -> AppResult<member::Model> {
     let now = Utc::now();
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    let m = member::ActiveModel {
-        commune_code: Set(c.code.clone()),
-        name: Set(name.clone()),
-        phone: Set(phone),
-        team_role: Set(role.clone()),
+    Ok(member::ActiveModel {
+        commune_code: Set(commune.to_owned()),
+        name: Set(m.name.clone()),
+        phone: Set(m.phone.clone()),
+        team_role: Set(m.team_role.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
-    .await?;
-    link_villages(&txn, &c.code, m.id, &villages).await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            "team.add",
-            "community_member",
-            m.id,
-            format!("{name} · {role} · {} thôn", villages.len()),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    one(db, &c.code, m.id).await
+    .insert(db)
+    .await?)
 }
 
-/// Changes a member and the villages they help, audited.
-pub async fn update<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    id: i64,
-    input: &MemberInput,
-) -> AppResult<Member> {
-    let existing = find(db, &c.code, id).await?;
-    let (name, role, phone, villages) = check(db, &c.code, input).await?;
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    let mut am: member::ActiveModel = existing.into();
-    am.name = Set(name.clone());
-    am.phone = Set(phone);
-    am.team_role = Set(role.clone());
-    am.updated_at = Set(Utc::now());
-    am.update(&txn).await?;
-    link_villages(&txn, &c.code, id, &villages).await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(
-            u,
-            c,
-            "team.update",
-            "community_member",
-            id,
-            format!("{name} · {role} · {} thôn", villages.len()),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    one(db, &c.code, id).await
-}
-
-/// Removes a member (their village links go with them), audited.
-pub async fn remove<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    id: i64,
+pub async fn update_member(
+    db: &impl ConnectionTrait,
+    existing: member::Model,
+    m: &Checked,
 ) -> AppResult<()> {
-    let existing = find(db, &c.code, id).await?;
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
+    let mut am: member::ActiveModel = existing.into();
+    am.name = Set(m.name.clone());
+    am.phone = Set(m.phone.clone());
+    am.team_role = Set(m.team_role.clone());
+    am.updated_at = Set(Utc::now());
+    am.update(db).await?;
+    Ok(())
+}
+
+/// Removes a member with their village links.
+pub async fn delete_member(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
     member_village::Entity::delete_many()
         .filter(member_village::Column::MemberId.eq(id))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    member::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        audit::Entry::in_commune(u, c, "team.remove", "community_member", id, existing.name),
-    )
-    .await?;
-    txn.commit().await?;
+    member::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use kernel::web::ctx::Ctx;
 use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
+use super::actions;
 use super::directory::{self, Official, ProfileInput};
 use super::rules::{self, ADMINS, DIRECTORY_EDITORS, DIRECTORY_ROLES};
 use super::team::{self, MemberInput};
@@ -233,7 +234,10 @@ async fn save_profile(
         // A form's unticked box sends nothing: only the admin's form carries the box.
         visible: u.has_role_in(&c, ADMINS).then_some(f.visible.is_some()),
     };
-    match directory::save_profile(&state.db, &c, u, user_id, &input).await {
+    let res = actions::save_profile(state.kernel(), ctx.actor(), &c, user_id, &input)
+        .await
+        .map_err(AppError::from);
+    match res {
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/office/directory", c.code)).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             office_page(&state, &ctx, c, Some((user_id, &input, &e))).await
@@ -342,7 +346,10 @@ async fn add_member(
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = match member_input(&pairs) {
-        Ok(input) => team::add(&state.db, &c, u, &input).await.map(|_| ()),
+        Ok(input) => actions::add_member(state.kernel(), Some(u), &c, &input)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     team_result(&state, &ctx, c, res).await
@@ -357,7 +364,10 @@ async fn update_member(
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
     let res = match member_input(&pairs) {
-        Ok(input) => team::update(&state.db, &c, u, id, &input).await.map(|_| ()),
+        Ok(input) => actions::update_member(state.kernel(), Some(u), &c, id, &input)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     team_result(&state, &ctx, c, res).await
@@ -371,6 +381,8 @@ async fn remove_member(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.with_role(&c, ADMINS)?;
-    let res = team::remove(&state.db, &c, u, id).await;
+    let res = actions::remove_member(state.kernel(), Some(u), &c, id)
+        .await
+        .map_err(AppError::from);
     team_result(&state, &ctx, c, res).await
 }

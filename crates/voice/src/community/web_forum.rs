@@ -19,9 +19,11 @@ use kernel::web::pages::vn_time;
 use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
+use super::actions::{self, NewTopic};
 use super::entity::{post as post_e, topic as topic_e};
 use super::forum;
 use super::rules::{self, MODERATORS, POSTS_PAGE, PostAction, Scope, TOPICS_PAGE, TopicAction};
+use crate::error::{ActionError, Refusal};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -217,8 +219,17 @@ async fn list_page(
     let page = kernel::paging::page(q.page);
     let province_wide = state.config.forum_province_wide;
     let scope = Scope::parse(&q.scope);
-    let (topics, total) =
-        forum::topics(&state.db, &c, province_wide, scope, &q.q, page, moderator).await?;
+    let search = kernel::search::Query::parse(&q.q)?;
+    let (topics, total) = forum::topics(
+        &state.db,
+        &c,
+        province_wide,
+        scope,
+        &search,
+        page,
+        moderator,
+    )
+    .await?;
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("cm.forum.title")).await;
     Ok(render_for(
         err,
@@ -286,7 +297,15 @@ async fn create_topic(
     let u = ctx.user()?;
     let share = f.province_wide.is_some();
     let province_wide = state.config.forum_province_wide;
-    match forum::create_topic(&state.db, &c, u, &f.title, &f.body, share, province_wide).await {
+    let topic = NewTopic {
+        title: &f.title,
+        body: &f.body,
+        share,
+    };
+    let res = actions::create_topic(state.kernel(), Some(u), &c, topic, province_wide)
+        .await
+        .map_err(AppError::from);
+    match res {
         Ok(t) => Ok(Redirect::to(&format!("/c/{}/forum/{}", c.code, t.id)).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             list_page(
@@ -419,7 +438,17 @@ async fn reply(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     let communes = forum::province_wide(&state);
-    match forum::reply(&state.db, &c, u, id, &f.body, communes.as_deref()).await {
+    let res = actions::reply(
+        state.kernel(),
+        Some(u),
+        &c,
+        id,
+        &f.body,
+        communes.as_deref(),
+    )
+    .await
+    .map_err(AppError::from);
+    match res {
         Ok(p) => {
             let (_, total) = forum::posts(&state.db, id, 1).await?;
             let last = rules::pages(total, POSTS_PAGE);
@@ -455,7 +484,7 @@ async fn moderate_topic(
     let u = ctx.with_role(&c, MODERATORS)?;
     let action = TopicAction::parse(&f.action)
         .ok_or_else(|| AppError::invalid("forum_action_unknown", "action"))?;
-    forum::moderate_topic(&state.db, &c, u, id, action).await?;
+    actions::moderate_topic(state.kernel(), Some(u), &c, id, action).await?;
     Ok(Redirect::to(&format!("/c/{}/forum/{id}", c.code)).into_response())
 }
 
@@ -463,7 +492,7 @@ async fn moderate_topic(
 async fn post_in(state: &AppState, c: &CommuneInfo, id: i64, pid: i64) -> AppResult<()> {
     let p = forum::post(&state.db, &c.code, pid).await?;
     if p.topic_id != id {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "forum_post_unknown"));
+        return Err(ActionError::from(Refusal::ForumPostUnknown).into());
     }
     Ok(())
 }
@@ -487,7 +516,9 @@ async fn moderate_post(
     let u = ctx.with_role(&c, MODERATORS)?;
     post_in(&state, &c, id, pid).await?;
     let res = match PostAction::parse(&f.action) {
-        Some(a) => forum::moderate_post(&state.db, &c, u, pid, a, &f.reason).await,
+        Some(a) => actions::moderate_post(state.kernel(), Some(u), &c, pid, a, &f.reason)
+            .await
+            .map_err(AppError::from),
         None => Err(AppError::invalid("forum_action_unknown", "action")),
     };
     match res {
@@ -512,7 +543,10 @@ async fn report(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     post_in(&state, &c, id, pid).await?;
-    match forum::report(&state.db, &c, u, pid, &f.reason).await {
+    let res = actions::report(state.kernel(), Some(u), &c, pid, &f.reason)
+        .await
+        .map_err(AppError::from);
+    match res {
         Ok(_) => Ok(back_to(&c, id, f.page, pid, "&reported=1")),
         Err(e) if shows_on_topic(&e) => {
             let q = TopicQuery {

@@ -2,6 +2,7 @@
 //! live with charts, by village, and exported to XLSX (requirement B7; indicator 1.2 and the
 //! new-rural satisfaction survey of seed 001 (iv)).
 
+pub mod actions;
 pub mod chart;
 pub mod entity;
 pub mod export;
@@ -9,7 +10,7 @@ pub mod migration;
 pub mod model;
 pub mod store;
 mod web;
-pub use web::BUILDERS;
+pub use model::BUILDERS;
 
 pub use web::PollsApi;
 

@@ -2,7 +2,11 @@
 //! valid answer is. Pure: no database, unit-tested on its own.
 
 use chrono::{DateTime, Utc};
+use kernel::accounts::Role;
 use serde::{Deserialize, Serialize};
+
+/// Officials who build polls and read free-text answers.
+pub const BUILDERS: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
 
 /// The kinds of question a poll can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

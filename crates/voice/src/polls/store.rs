@@ -1,20 +1,21 @@
-//! Every query of polls: creating them, listing, answering once, and counting the results.
+//! Every query of polls: storing one with its questions, listing, storing one person's
+//! answers, and counting the results. The use cases are in `super::actions`.
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kernel::accounts::CurrentUser;
-use kernel::error::{AppError, AppResult};
+use kernel::error::AppResult;
 use kernel::tenancy::CommuneInfo;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
 use super::entity::{answer, poll, question, response};
 use super::model::{self, AnswerInput, Phase, QuestionDraft, QuestionKind};
+use crate::error::{ActionResult, Refusal};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PollInput {
@@ -47,38 +48,14 @@ impl Poll {
     }
 }
 
-fn invalid((code, field): model::Invalid) -> AppError {
-    AppError::invalid(code, field)
-}
-
-/// Checks and saves a poll with its questions, audited, in one transaction.
-pub async fn create<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// Stores a checked poll with its questions (inside the caller's transaction).
+pub async fn insert(
+    db: &impl ConnectionTrait,
     c: &CommuneInfo,
     u: &CurrentUser,
     input: &PollInput,
+    now: DateTime<Utc>,
 ) -> AppResult<poll::Model> {
-    let now = Utc::now();
-    model::check_poll(
-        &input.title,
-        &input.questions,
-        input.opens_at,
-        input.closes_at,
-        now,
-    )
-    .map_err(invalid)?;
-    let villages: Vec<i64> = kernel::tenancy::villages(db, &c.code)
-        .await?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
-    if input.audience.iter().any(|v| !villages.contains(v)) {
-        return Err(AppError::invalid("village_unknown", "audience"));
-    }
-    if input.description.chars().count() > 4000 {
-        return Err(AppError::invalid("text_too_long", "description"));
-    }
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
     let p = poll::ActiveModel {
         commune_code: Set(c.code.clone()),
         title: Set(input.title.trim().into()),
@@ -90,7 +67,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
     for (i, q) in input.questions.iter().enumerate() {
         question::ActiveModel {
@@ -103,15 +80,9 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             scale: Set(q.scale.unwrap_or(5)),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    kernel::audit::record(
-        &txn,
-        kernel::audit::Entry::in_commune(u, c, "poll.create", "poll", p.id, p.title.clone()),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(p)
 }
 
@@ -124,12 +95,12 @@ pub async fn list(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec<pol
         .await?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<Poll> {
+pub async fn get(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionResult<Poll> {
     let p = poll::Entity::find_by_id(id)
         .filter(poll::Column::CommuneCode.eq(commune))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "poll_unknown"))?;
+        .ok_or(Refusal::PollUnknown)?;
     let questions = question::Entity::find()
         .filter(question::Column::PollId.eq(p.id))
         .order_by_asc(question::Column::Position)
@@ -169,43 +140,26 @@ pub async fn has_answered(
         > 0)
 }
 
-/// Records one person's answers: only while the poll is open, only for its audience, once.
-pub async fn answer<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    c: &CommuneInfo,
+/// Stores one person's checked answers (inside the caller's transaction). The unique
+/// (poll, user) index settles a double submission racing past the use case's check:
+/// `poll_already_answered`.
+pub async fn insert_answers(
+    db: &impl ConnectionTrait,
     p: &Poll,
     u: &CurrentUser,
     answers: &[AnswerInput],
-) -> AppResult<()> {
-    match p.phase(Utc::now()) {
-        Phase::NotYetOpen => return Err(AppError::conflict("poll_not_open")),
-        Phase::Closed => return Err(AppError::conflict("poll_closed")),
-        Phase::Open => {}
-    }
-    if !model::in_audience(
-        &p.audience,
-        u.commune_code.as_deref(),
-        &c.code,
-        u.village_id,
-    ) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "poll_not_for_you"));
-    }
-    if has_answered(db, p.poll.id, u.id).await? {
-        return Err(AppError::conflict("poll_already_answered"));
-    }
-    model::check_answers(&p.drafts(), answers).map_err(invalid)?;
-    let txn = db.begin_with_options(kernel::db::WRITE).await?;
-    // The unique (poll, user) index settles a double submission racing past the check above.
+    now: DateTime<Utc>,
+) -> ActionResult<()> {
     let r = response::ActiveModel {
         poll_id: Set(p.poll.id),
         user_id: Set(u.id),
         village_id: Set(u.village_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
-    .map_err(|_| AppError::conflict("poll_already_answered"))?;
+    .map_err(|_| Refusal::PollAlreadyAnswered)?;
     for ((qid, _), a) in p.questions.iter().zip(answers) {
         let row =
             |choice: Option<i32>, rating: Option<i32>, text: Option<String>| answer::ActiveModel {
@@ -218,16 +172,15 @@ pub async fn answer<C: ConnectionTrait + TransactionTrait>(
                 ..Default::default()
             };
         for ch in &a.choices {
-            row(Some(*ch as i32), None, None).insert(&txn).await?;
+            row(Some(*ch as i32), None, None).insert(db).await?;
         }
         if let Some(r) = a.rating {
-            row(None, Some(r), None).insert(&txn).await?;
+            row(None, Some(r), None).insert(db).await?;
         }
         if let Some(t) = a.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            row(None, None, Some(t.to_owned())).insert(&txn).await?;
+            row(None, None, Some(t.to_owned())).insert(db).await?;
         }
     }
-    txn.commit().await?;
     Ok(())
 }
 

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
@@ -21,12 +20,10 @@ use kernel::web::pages::vn_time;
 use kernel::web::shell::{Shell, render, render_for};
 use serde::{Deserialize, Serialize};
 
-use super::model::{self, AnswerInput, Phase, QuestionKind};
+use super::actions;
+use super::model::{self, AnswerInput, BUILDERS, Phase, QuestionKind};
 use super::store::{self, Poll, PollInput, Results};
 use super::{chart, export};
-
-/// Officials who build polls and read free-text answers.
-pub const BUILDERS: &[Role] = &[Role::Official, Role::Leader, Role::CommuneAdmin];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -233,7 +230,9 @@ async fn answer_form(
     let u = ctx.user()?;
     let p = store::get(&state.db, &c.code, id).await?;
     let res = match answers_from_form(&p, &fields) {
-        Ok(a) => store::answer(&state.db, &c, &p, u, &a).await,
+        Ok(a) => actions::answer(state.kernel(), Some(u), &c, &p, &a)
+            .await
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     match res {
@@ -490,7 +489,7 @@ async fn create_form(
             questions: model::questions_from_text(&f.questions)
                 .map_err(|(code, field)| AppError::invalid(code, field))?,
         };
-        store::create(&state.db, &c, u, &input).await
+        Ok::<_, AppError>(actions::create(state.kernel(), Some(u), &c, &input).await?)
     }
     .await;
     match res {
@@ -560,8 +559,7 @@ async fn poll_create(
     ApiJson(input): ApiJson<PollInput>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(&c, BUILDERS)?;
-    let p = store::create(&state.db, &c, u, &input).await?;
+    let p = actions::create(state.kernel(), ctx.actor(), &c, &input).await?;
     Ok((StatusCode::CREATED, Json(summary(&p))).into_response())
 }
 
@@ -605,7 +603,7 @@ async fn poll_answer(
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
     let p = store::get(&state.db, &c.code, id).await?;
-    store::answer(&state.db, &c, &p, u, &b.answers).await?;
+    actions::answer(state.kernel(), Some(u), &c, &p, &b.answers).await?;
     Ok(StatusCode::CREATED)
 }
 

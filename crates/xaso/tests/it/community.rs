@@ -1251,3 +1251,58 @@ async fn office_links_and_openapi_cover_the_community_pages() {
         assert!(en.body.contains("Commune forum"));
     });
 }
+
+/// The forum's title search reads `kernel::search`'s index (FTS5 on SQLite, a stored tsvector
+/// on PostgreSQL): words match from their start, whatever the accents and case, all of them
+/// must appear, a topic written after the migration is found at once, and an overlong query
+/// is a clear 400.
+#[tokio::test]
+async fn forum_search_reads_the_index_from_word_starts() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mut anon = app.client();
+        let r = citizen
+            .post_json_csrf(
+                "/api/v1/communes/17071/forum/topics",
+                json!({"title": "Khơi thông cống thoát nước xóm Bãi Sậy", "body": "Cống bị tắc sau mưa lớn."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+
+        // Starts of words, without accents, any case: the API and the page.
+        let found = anon
+            .get("/api/v1/communes/17071/forum/topics?q=cong%20THOAT%20bai%20say")
+            .await
+            .json();
+        assert_eq!(found["total"], 1, "{found}");
+        assert_eq!(found["items"][0]["id"], id);
+        let found = anon
+            .get("/api/v1/communes/17071/forum/topics?q=kho%20thon")
+            .await
+            .json();
+        assert_eq!(found["total"], 1, "prefixes: {found}");
+        let page = anon.get("/c/17071/forum?q=xom+bai+s").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Khơi thông cống thoát nước xóm Bãi Sậy"));
+
+        // Every word must match, and only from a word's start.
+        for q in ["cong%20thoat%20khongco", "hoat%20nuoc"] {
+            let found = anon
+                .get(&format!("/api/v1/communes/17071/forum/topics?q={q}"))
+                .await
+                .json();
+            assert_eq!(found["total"], 0, "{q}: {found}");
+        }
+
+        // Overlong queries are refused on the page and in the API alike.
+        let long = "a".repeat(201);
+        let r = anon
+            .get(&format!("/api/v1/communes/17071/forum/topics?q={long}"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert_eq!(r.error_code(), "search_too_long");
+        let r = anon.get(&format!("/c/17071/forum?q={long}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    });
+}
