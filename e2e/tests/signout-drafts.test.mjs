@@ -39,6 +39,12 @@ test('sign-out offers to clear the person\'s offline drafts, and only theirs', a
       await dialog.waitFor();
       assert.equal(await dialog.getAttribute('data-signout-drafts'), '2');
       assert.match(await dialog.textContent(), /2 bản nháp/);
+      // In the middle of a 360-px phone, with buttons big enough to tap.
+      const box = await dialog.boundingBox();
+      assert.ok(Math.abs(box.x + box.width / 2 - MOBILE.width / 2) <= 2, `centred: ${JSON.stringify(box)}`);
+      for (const b of await dialog.getByRole('button').all()) {
+        assert.ok((await b.boundingBox()).height >= 44, `tap target: ${await b.textContent()}`);
+      }
       await page.screenshot({ path: artifact('signout-drafts.png') });
       await dialog.getByRole('button', { name: 'Ở lại' }).click();
       await dialog.waitFor({ state: 'detached' });

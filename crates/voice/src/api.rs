@@ -416,8 +416,7 @@ async fn create_open311_key(
     ApiJson(b): ApiJson<NewKey>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let (k, secret) =
-        actions::settings::create_key(state.kernel(), ctx.actor(), &c, &b.name).await?;
+    let (k, secret) = actions::settings::create_key(&state.db, ctx.actor(), &c, &b.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(ApiKey {

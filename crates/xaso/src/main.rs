@@ -426,9 +426,9 @@ async fn open311_key(
     if !u.has_role_in(&c, &[Role::CommuneAdmin, Role::SystemAdmin]) {
         anyhow::bail!("{} is not an admin of commune {}", u.full_name, c.code);
     }
-    let (_, secret) = voice::store::create_key(db, &c, &u, name)
+    let (_, secret) = voice::actions::settings::create_key(db, Some(&u), &c, name)
         .await
-        .map_err(err)?;
+        .map_err(|e| err(e.into()))?;
     println!("{secret}");
     Ok(())
 }

@@ -5,6 +5,7 @@ use kernel::accounts::CurrentUser;
 use kernel::accounts::access::{self, ADMINS};
 use kernel::audit::{self, Entry};
 use kernel::tenancy::CommuneInfo;
+use sea_orm::DatabaseConnection;
 
 use super::{ActionResult, Kernel};
 use crate::entity::{api_key, category};
@@ -75,15 +76,16 @@ pub async fn keys(
     Ok(store::keys(k.db, &c.code).await?)
 }
 
-/// Use case: issues an Open311 key; the secret is answered once and only its hash kept.
+/// Use case: issues an Open311 key; the secret is answered once and only its hash kept. Takes
+/// the database alone, so the command line (`xaso open311-key`) issues keys through it too.
 pub async fn create_key(
-    k: Kernel<'_>,
+    db: &DatabaseConnection,
     actor: Option<&CurrentUser>,
     c: &CommuneInfo,
     name: &str,
 ) -> ActionResult<(api_key::Model, String)> {
     let u = access::with_role(actor, c, ADMINS)?;
-    let txn = kernel::db::begin_write(k.db).await?;
+    let txn = kernel::db::begin_write(db).await?;
     let (key, secret) = store::insert_key(&txn, &c.code, u.id, name).await?;
     audit::record(
         &txn,

@@ -359,7 +359,7 @@ async fn forum_reply(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    let communes = forum::province_wide(&state);
+    let communes = super::province_wide(&state);
     let p = actions::reply(
         state.kernel(),
         Some(u),

@@ -2,8 +2,6 @@
 //! unhide, lock, pin) and abuse reports. The use cases combining them are in
 //! `super::actions`.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use kernel::accounts::CurrentUser;
 use kernel::error::AppResult;
@@ -19,15 +17,6 @@ use super::entity::{post, report, topic};
 use super::migration_search::SEARCH;
 use super::rules::{POSTS_PAGE, Scope, TOPICS_PAGE, TopicAction};
 use crate::error::{ActionResult, Refusal};
-
-/// The deployment's active communes when the province-wide forum is enabled: who may write
-/// in a shared topic is decided against them.
-pub fn province_wide(state: &kernel::web::AppState) -> Option<Vec<Arc<CommuneInfo>>> {
-    state
-        .config
-        .forum_province_wide
-        .then(|| state.communes.all_active())
-}
 
 /// A page of the topics commune `c` lists: its own, and with `province_wide` those shared by
 /// any commune of its province (`scope` narrows to one or the other). Pinned first, then by

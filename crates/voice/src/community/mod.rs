@@ -14,7 +14,9 @@ mod web_directory;
 mod web_forum;
 
 use axum::Router;
+use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
+use std::sync::Arc;
 
 pub const I18N_VI: &str = include_str!("../../i18n/community.vi.txt");
 pub const I18N_EN: &str = include_str!("../../i18n/community.en.txt");
@@ -45,6 +47,15 @@ pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         Box::new(migration_province::Migration),
         Box::new(migration_search::Migration),
     ]
+}
+
+/// The deployment's active communes when the province-wide forum is enabled: who may write
+/// in a shared topic is decided against them.
+fn province_wide(state: &AppState) -> Option<Vec<Arc<CommuneInfo>>> {
+    state
+        .config
+        .forum_province_wide
+        .then(|| state.communes.all_active())
 }
 
 #[cfg(test)]

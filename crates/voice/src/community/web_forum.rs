@@ -375,7 +375,7 @@ async fn topic_page(
         forum::posts(&state.db, t.id, page).await?.0
     };
     let row = topic_row(state, ctx, &c.code, &t, moderator);
-    let communes = forum::province_wide(state);
+    let communes = super::province_wide(state);
     let may_post = ctx
         .user
         .as_ref()
@@ -437,7 +437,7 @@ async fn reply(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let u = ctx.user()?;
-    let communes = forum::province_wide(&state);
+    let communes = super::province_wide(&state);
     let res = actions::reply(
         state.kernel(),
         Some(u),

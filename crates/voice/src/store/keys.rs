@@ -2,10 +2,8 @@
 //! finding the commune of a live key.
 
 use chrono::{Duration, Utc};
-use kernel::accounts::{CurrentUser, random_token, sha256_hex};
-use kernel::audit;
+use kernel::accounts::{random_token, sha256_hex};
 use kernel::error::AppResult;
-use kernel::tenancy::CommuneInfo;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -40,31 +38,6 @@ pub async fn insert_key(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok((k, secret))
-}
-
-/// Issues a key for the command line (`xaso open311-key`, which checked the person itself),
-/// audited. The pages and the API go through `actions::settings::create_key`; this stays for
-/// the binary until it calls that use case.
-pub async fn create_key(
-    db: &impl ConnectionTrait,
-    c: &CommuneInfo,
-    u: &CurrentUser,
-    name: &str,
-) -> AppResult<(api_key::Model, String)> {
-    let (k, secret) = insert_key(db, &c.code, u.id, name).await?;
-    audit::record(
-        db,
-        audit::Entry::in_commune(
-            u,
-            c,
-            "open311.key_create",
-            "open311_key",
-            k.id,
-            k.name.clone(),
-        ),
-    )
     .await?;
     Ok((k, secret))
 }

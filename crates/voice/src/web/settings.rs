@@ -191,7 +191,7 @@ pub(super) async fn create_key(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, ADMINS)?;
-    match actions::settings::create_key(state.kernel(), ctx.actor(), &c, &f.name).await {
+    match actions::settings::create_key(&state.db, ctx.actor(), &c, &f.name).await {
         Ok((_, secret)) => settings_page(&state, &ctx, c, Some(secret), None).await,
         Err(e) => settings_result(&state, &ctx, c, Err(e.into())).await,
     }
