@@ -1,6 +1,7 @@
 //! Online public services: the commune's procedure catalogue, citizens' dossiers and the
 //! electronic one-stop desk that runs them (requirements B1, B2; Appendix I indicators 1.1, 1.2).
 
+pub mod actions;
 pub mod api;
 pub mod benchdata;
 pub mod demo;
@@ -10,9 +11,11 @@ pub mod migration;
 pub mod migration_search;
 pub mod model;
 pub mod payments;
-pub mod reminders;
 pub mod stats;
 pub mod store;
+
+/// The daily reminder job, kept under its old path.
+pub use actions::reminders;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
@@ -117,6 +120,10 @@ impl Room for ServicesRoom {
             "sv.note.reminder",
             "sv.note.reminder_late",
         ]
+    }
+
+    fn error_codes(&self) -> Vec<&'static str> {
+        actions::Refusal::CODES.to_vec()
     }
 
     fn texts(&self) -> Vec<Texts> {
