@@ -207,18 +207,20 @@ impl Period {
     /// The first and last day, or the field at fault.
     pub fn resolve(&self) -> Result<(NaiveDate, NaiveDate), &'static str> {
         let today = kernel::time::vn_today();
-        let parse = |s: &str, default: NaiveDate| -> Result<NaiveDate, &'static str> {
+        let parse = |s: &str, default: NaiveDate, field| -> Result<NaiveDate, &'static str> {
             if s.trim().is_empty() {
                 Ok(default)
             } else {
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| "from")
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| field)
             }
         };
         let from = parse(
             &self.from,
             NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+            "from",
         )?;
-        let to = parse(&self.to, today)?;
+        // A `to` that is not a date blames `to` (it used to blame `from`).
+        let to = parse(&self.to, today, "to")?;
         let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
         if to < from || (to - from).num_days() > 3660 || !sane(from) || !sane(to) {
             return Err("to");
@@ -298,4 +300,29 @@ pub fn workbook(f: &Figures, commune_name: &str) -> Result<Vec<u8>, rust_xlsxwri
         ws.set_column_width(0, 48)?;
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Period;
+
+    fn period(from: &str, to: &str) -> Period {
+        Period {
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn a_bad_period_blames_the_field_at_fault() {
+        assert_eq!(period("2025-13-01", "").resolve(), Err("from"));
+        assert_eq!(period("2025-01-01", "31/12/2025").resolve(), Err("to"));
+        assert_eq!(period("2025-06-01", "2025-01-01").resolve(), Err("to"));
+        assert_eq!(period("1990-01-01", "2025-01-01").resolve(), Err("to"));
+        let (from, to) = period("2025-01-01", "2025-12-31").resolve().unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2025-01-01".into(), "2025-12-31".into())
+        );
+    }
 }

@@ -33,6 +33,8 @@ kernel::refusals! {
     PhoneMismatch = "phone_mismatch", NotFound;
     /// Too many failed tracking look-ups from one address.
     TrackThrottled = "track_throttled", Throttled;
+    /// Not one of the workflow's steps.
+    StepUnknown = "step_unknown", Invalid;
     /// The step is not possible from the dossier's status.
     TransitionInvalid = "transition_invalid", Conflict;
     /// The step is not this person's to take.

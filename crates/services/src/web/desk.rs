@@ -205,7 +205,7 @@ pub(super) async fn step(
             .fields
             .get("action")
             .and_then(|a| Action::parse(a))
-            .ok_or_else(|| AppError::invalid("step_unknown", "action"))?;
+            .ok_or(Refusal::StepUnknown.at("action"))?;
         let version = parts
             .fields
             .get("version")
