@@ -100,6 +100,15 @@ impl Services {
     }
 }
 
+impl actions::track::Throttle for kernel::web::ops::IpLimiter {
+    fn exceeded(&self, ip: std::net::IpAddr) -> bool {
+        kernel::web::ops::IpLimiter::exceeded(self, ip)
+    }
+    fn allow(&self, ip: std::net::IpAddr) {
+        kernel::web::ops::IpLimiter::allow(self, ip);
+    }
+}
+
 /// The online public services room.
 #[derive(Default)]
 pub struct ServicesRoom {

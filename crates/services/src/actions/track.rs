@@ -7,17 +7,24 @@ use std::net::IpAddr;
 use kernel::accounts::CurrentUser;
 use kernel::payments::{self, bank_account};
 use kernel::tenancy::CommuneInfo;
-use kernel::web::ops::IpLimiter;
 
 use super::{ActionError, ActionResult, Kernel, Refusal};
 use crate::entity::dossier;
 use crate::model::DESK;
 use crate::store::{self, Tracked};
 
+/// Failed look-ups counted per address (the web shell's limiter, given by the room's state).
+pub trait Throttle: Send + Sync {
+    /// The address has failed too often lately.
+    fn exceeded(&self, ip: IpAddr) -> bool;
+    /// Counts one failed look-up from the address.
+    fn allow(&self, ip: IpAddr);
+}
+
 /// Where a look-up comes from, for the throttle.
 #[derive(Clone, Copy)]
 pub struct Guard<'a> {
-    pub limiter: &'a IpLimiter,
+    pub limiter: &'a dyn Throttle,
     pub ip: IpAddr,
 }
 
