@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use kernel::error::{AppError, AppResult, ErrorBody};
+use kernel::error::{AppResult, ErrorBody};
 use kernel::web::AppState;
 use kernel::web::api::{ApiJson, ApiPath, ApiQuery};
 use kernel::web::ctx::Ctx;
@@ -16,10 +16,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::Services;
+use crate::actions::dossiers::{self, Channel, Submission};
+use crate::actions::steps::{self, Step};
+use crate::actions::track::{self, Guard};
+use crate::actions::{self, procedures};
 use crate::entity::{dossier, procedure};
 use crate::model::DESK;
 use crate::model::{Action, FormField, RequiredDocument, Status};
-use crate::store::{self, Channel, InboxFilter, ProcedureInput, Step, Submission};
+use crate::stats::{Figures, Period};
+use crate::store::{self, InboxFilter, ProcedureInput};
 
 #[derive(Serialize, ToSchema)]
 pub struct Procedure {
@@ -100,11 +105,9 @@ async fn get_procedure(
     ApiPath((code, id)): ApiPath<(String, i64)>,
 ) -> AppResult<Json<Procedure>> {
     let c = state.communes.active(&code)?;
-    let p = store::procedure_by_id(&state.db, &c.code, id).await?;
-    if !p.active {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "procedure_unknown"));
-    }
-    Ok(Json(p.into()))
+    Ok(Json(
+        procedures::open(state.kernel(), &c.code, id).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/communes/{code}/procedures", tag = "services", request_body = ProcedureInput, security(("bearer" = [])),
@@ -118,29 +121,7 @@ async fn create_procedure(
     ApiJson(input): ApiJson<ProcedureInput>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.with_role(
-        &c,
-        &[
-            kernel::accounts::Role::CommuneAdmin,
-            kernel::accounts::Role::SystemAdmin,
-        ],
-    )?;
-    let txn = kernel::db::begin_write(&state.db).await?;
-    let p = store::create_procedure(&txn, &c.code, &input).await?;
-    kernel::audit::record(
-        &txn,
-        kernel::audit::Entry::in_commune(
-            u,
-            &c,
-            "procedure.create",
-            "procedure",
-            p.id,
-            format!("{} · {}", p.code, p.name),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    svc.forget_catalogue(&c.code);
+    let p = procedures::save(state.kernel(), &svc, ctx.actor(), &c, None, &input).await?;
     Ok((StatusCode::CREATED, Json(Procedure::from(p))).into_response())
 }
 
@@ -227,10 +208,8 @@ async fn submit(
     ApiJson(r): ApiJson<NewDossier>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
     let sub = Submission {
         procedure_id: r.procedure_id,
-        applicant_user_id: Some(u.id),
         applicant_name: r.applicant_name,
         applicant_phone: r.applicant_phone,
         channel: Channel::Online,
@@ -241,8 +220,7 @@ async fn submit(
             .map(|d| (d.name, d.attachment_id))
             .collect(),
     };
-    let d = store::submit(&state.db, &state.calendar.get(), &c, sub, Some(u)).await?;
-    state.dispatcher.wake();
+    let d = dossiers::submit(state.kernel(), ctx.actor(), &c, sub, vec![]).await?;
     Ok((StatusCode::CREATED, Json(Dossier::from(&d))).into_response())
 }
 
@@ -277,8 +255,11 @@ async fn track(
     ext: axum::http::Extensions,
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<Tracked>> {
-    let ip = kernel::web::ops::client_ip(&ext);
-    let t = store::track_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone).await?;
+    let guard = Guard {
+        limiter: &*svc.track_failures,
+        ip: kernel::web::ops::client_ip(&ext),
+    };
+    let t = track::track(state.kernel(), guard, None, &q.receipt, &q.phone).await?;
     let history = t
         .events
         .into_iter()
@@ -342,24 +323,14 @@ async fn step(
     ApiJson(r): ApiJson<StepRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    let d = store::act(
-        &state.db,
-        &c,
-        id,
-        u,
-        Step {
-            action: r.action,
-            version: r.version,
-            note: r.note.as_deref(),
-            assignee_id: r.assignee_id,
-            result_attachment_id: r.result_attachment_id,
-            documents: vec![],
-            calendar: Some(&state.calendar.get()),
-        },
-    )
-    .await?;
-    state.dispatcher.wake();
+    ctx.user()?;
+    let step = Step {
+        note: r.note.as_deref(),
+        assignee_id: r.assignee_id,
+        result_attachment_id: r.result_attachment_id,
+        ..Step::new(r.action, r.version)
+    };
+    let d = steps::act(state.kernel(), ctx.actor(), &c, id, step).await?;
     Ok(Json(Dossier::from(&d)))
 }
 
@@ -380,11 +351,17 @@ async fn payment(
     ApiJson(r): ApiJson<PaymentRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.staff(&c)?;
-    Ok(Json(Dossier::from(
-        &crate::payments::confirm_fee(&state.db, &state.settlers, &c, id, u, &r.method, r.version)
-            .await?,
-    )))
+    let d = actions::payments::confirm_fee(
+        state.kernel(),
+        &state.settlers,
+        ctx.actor(),
+        &c,
+        id,
+        &r.method,
+        r.version,
+    )
+    .await?;
+    Ok(Json(Dossier::from(&d)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -409,19 +386,15 @@ async fn payment_code(
     ext: axum::http::Extensions,
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<PaymentCode>> {
-    let ip = kernel::web::ops::client_ip(&ext);
-    let d = store::track_dossier_guarded(&state.db, &svc.track_failures, ip, &q.receipt, &q.phone)
-        .await?;
-    if d.fee_vnd == 0 || d.paid_at.is_some() {
-        return Err(AppError::conflict("payment_not_due"));
-    }
-    let a =
-        kernel::payments::account_of(&state.db, &d.commune_code, kernel::payments::Owner::Commune)
-            .await?
-            .ok_or_else(|| AppError::conflict("bank_account_missing"))?;
-    let payload =
-        kernel::payments::vietqr::payload(&a.to_vietqr(), Some(d.fee_vnd as u64), &d.receipt_code)
-            .map_err(AppError::internal)?;
+    let guard = Guard {
+        limiter: &*svc.track_failures,
+        ip: kernel::web::ops::client_ip(&ext),
+    };
+    let track::PaymentCode {
+        dossier: d,
+        account: a,
+        payload,
+    } = track::payment_code(state.kernel(), guard, None, None, &q.receipt, &q.phone).await?;
     let qs = format!("phone={}", kernel::web::ctx::urlencode(&q.phone));
     Ok(Json(PaymentCode {
         payload,
@@ -458,17 +431,30 @@ async fn rating(
     ApiJson(r): ApiJson<RatingRequest>,
 ) -> AppResult<Json<Dossier>> {
     let c = state.communes.active(&code)?;
-    let u = ctx.user()?;
-    let d = store::by_id(&state.db, &c.code, id).await?;
-    Ok(Json(Dossier::from(
-        &store::rate(&state.db, &d, u, r.rating, &r.comment).await?,
-    )))
+    ctx.user()?;
+    let d = dossiers::by_id(&state.db, &c.code, id).await?;
+    let d = dossiers::rate(state.kernel(), ctx.actor(), &d, r.rating, &r.comment).await?;
+    Ok(Json(Dossier::from(&d)))
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/services/stats", tag = "services", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), Period),
+    responses((status = 200, body = Figures), (status = 403, body = kernel::error::ErrorBody), (status = 422, body = kernel::error::ErrorBody)))]
+async fn api_figures(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(p): ApiQuery<Period>,
+) -> AppResult<Json<Figures>> {
+    let c = state.communes.active(&code)?;
+    Ok(Json(
+        actions::stats::read(state.kernel(), ctx.actor(), &c, &p).await?,
+    ))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, crate::stats::api_figures),
-    components(schemas(Status, Action, crate::stats::Figures)),
+    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, api_figures),
+    components(schemas(Status, Action, Figures)),
     tags((name = "services", description = "Online public services and the one-stop desk"))
 )]
 pub struct ServicesApi;
@@ -493,10 +479,7 @@ pub fn router() -> Router<AppState> {
             post(payment),
         )
         .route("/api/v1/communes/{code}/dossiers/{id}/rating", post(rating))
-        .route(
-            "/api/v1/communes/{code}/services/stats",
-            get(crate::stats::api_figures),
-        )
+        .route("/api/v1/communes/{code}/services/stats", get(api_figures))
         .route("/api/v1/track", get(track))
         .route("/api/v1/payment-code", get(payment_code))
 }

@@ -1,6 +1,7 @@
 //! Online public services: the commune's procedure catalogue, citizens' dossiers and the
 //! electronic one-stop desk that runs them (requirements B1, B2; Appendix I indicators 1.1, 1.2).
 
+pub mod actions;
 pub mod api;
 pub mod benchdata;
 pub mod demo;
@@ -10,9 +11,11 @@ pub mod migration;
 pub mod migration_search;
 pub mod model;
 pub mod payments;
-pub mod reminders;
 pub mod stats;
 pub mod store;
+
+/// The daily reminder job, kept under its old path.
+pub use actions::reminders;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
@@ -97,6 +100,15 @@ impl Services {
     }
 }
 
+impl actions::track::Throttle for kernel::web::ops::IpLimiter {
+    fn exceeded(&self, ip: std::net::IpAddr) -> bool {
+        kernel::web::ops::IpLimiter::exceeded(self, ip)
+    }
+    fn allow(&self, ip: std::net::IpAddr) {
+        kernel::web::ops::IpLimiter::allow(self, ip);
+    }
+}
+
 /// The online public services room.
 #[derive(Default)]
 pub struct ServicesRoom {
@@ -117,6 +129,10 @@ impl Room for ServicesRoom {
             "sv.note.reminder",
             "sv.note.reminder_late",
         ]
+    }
+
+    fn error_codes(&self) -> Vec<&'static str> {
+        actions::Refusal::CODES.to_vec()
     }
 
     fn texts(&self) -> Vec<Texts> {

@@ -1,20 +1,12 @@
 //! Numbers for decisions: dossiers received, online share, on time or late, processing time and
-//! satisfaction, by procedure and by month, as a page with SVG charts, an XLSX file, and an API
-//! that the indicators room reads (1.1, 1.2, share handled online).
+//! satisfaction, by procedure and by month (the page with SVG charts is `web::stats`, the API
+//! that the indicators room reads is in `api`; 1.1, 1.2, share handled online), and the XLSX file.
 
 use std::collections::BTreeMap;
 
-use askama::Template;
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use kernel::accounts::Role;
-use kernel::error::{AppError, AppResult};
-use kernel::web::AppState;
-use kernel::web::ctx::Ctx;
-use kernel::web::shell::{Shell, render};
+use kernel::error::AppResult;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 
@@ -212,24 +204,26 @@ pub struct Period {
 }
 
 impl Period {
-    fn resolve(&self) -> AppResult<(NaiveDate, NaiveDate)> {
+    /// The first and last day, or the field at fault.
+    pub fn resolve(&self) -> Result<(NaiveDate, NaiveDate), &'static str> {
         let today = kernel::time::vn_today();
-        let parse = |s: &str, default: NaiveDate| -> AppResult<NaiveDate> {
+        let parse = |s: &str, default: NaiveDate, field| -> Result<NaiveDate, &'static str> {
             if s.trim().is_empty() {
                 Ok(default)
             } else {
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                    .map_err(|_| AppError::invalid("period_invalid", "from"))
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| field)
             }
         };
         let from = parse(
             &self.from,
             NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+            "from",
         )?;
-        let to = parse(&self.to, today)?;
+        // A `to` that is not a date blames `to` (it used to blame `from`).
+        let to = parse(&self.to, today, "to")?;
         let sane = |d: NaiveDate| (2000..=2100).contains(&d.year());
         if to < from || (to - from).num_days() > 3660 || !sane(from) || !sane(to) {
-            return Err(AppError::invalid("period_invalid", "to"));
+            return Err("to");
         }
         Ok((from, to))
     }
@@ -242,178 +236,6 @@ pub const READERS: &[Role] = &[
     Role::Reviewer,
     Role::SystemAdmin,
 ];
-
-#[utoipa::path(get, path = "/api/v1/communes/{code}/services/stats", tag = "services", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), Period),
-    responses((status = 200, body = Figures), (status = 403, body = kernel::error::ErrorBody), (status = 422, body = kernel::error::ErrorBody)))]
-pub async fn api_figures(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    kernel::web::api::ApiPath(code): kernel::web::api::ApiPath<String>,
-    kernel::web::api::ApiQuery(p): kernel::web::api::ApiQuery<Period>,
-) -> AppResult<Json<Figures>> {
-    let c = state.communes.active(&code)?;
-    ctx.with_role(&c, READERS)?;
-    let (from, to) = p.resolve()?;
-    Ok(Json(
-        figures(&state.db, &state.calendar.get(), &c.code, from, to).await?,
-    ))
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.1}%", v * 100.0))
-        .unwrap_or_else(|| "—".into())
-}
-
-fn num(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-}
-
-/// Stacked bars of online and offline dossiers per month, with a readable legend.
-fn month_chart(rows: &[Row], online_label: &str, offline_label: &str) -> String {
-    let (w, h, pad) = (640.0, 240.0, 32.0);
-    let max = rows.iter().map(|r| r.received).max().unwrap_or(0).max(1) as f64;
-    let n = rows.len().max(1) as f64;
-    let bw = ((w - 2.0 * pad) / n * 0.7).min(48.0);
-    let mut s = format!(
-        r#"<svg viewBox="0 0 {w} {h}" width="100%" role="img" aria-labelledby="mchart-t" xmlns="http://www.w3.org/2000/svg"><title id="mchart-t">{online_label} / {offline_label}</title>"#
-    );
-    s.push_str(&format!(
-        r##"<line x1="{pad}" y1="{y}" x2="{x2}" y2="{y}" stroke="#9aa4b2"/>"##,
-        y = h - pad,
-        x2 = w - pad
-    ));
-    for (i, r) in rows.iter().enumerate() {
-        let x = pad + (i as f64 + 0.5) * (w - 2.0 * pad) / n - bw / 2.0;
-        let ho = r.online as f64 / max * (h - 2.0 * pad - 12.0);
-        let hf = r.offline as f64 / max * (h - 2.0 * pad - 12.0);
-        let base = h - pad;
-        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{ho:.1}" fill="var(--brand,#0b6e4f)"><title>{}: {} {online_label}</title></rect>"##, base - ho, r.label, r.online));
-        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{hf:.1}" fill="#f4a261"><title>{}: {} {offline_label}</title></rect>"##, base - ho - hf, r.label, r.offline));
-        s.push_str(&format!(r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#1c2430">{}</text>"##, x + bw / 2.0, base - ho - hf - 4.0, r.received));
-        s.push_str(&format!(r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#5b6573">{}</text>"##, x + bw / 2.0, h - pad + 16.0, &r.label[2..]));
-    }
-    s.push_str(&format!(r##"<rect x="{pad}" y="6" width="12" height="12" fill="var(--brand,#0b6e4f)"/><text x="{}" y="16" font-size="12" fill="#1c2430">{online_label}</text><rect x="{}" y="6" width="12" height="12" fill="#f4a261"/><text x="{}" y="16" font-size="12" fill="#1c2430">{offline_label}</text></svg>"##, pad + 16.0, pad + 150.0, pad + 166.0));
-    s
-}
-
-/// One horizontal bar split into on time and late.
-fn on_time_bar(r: &Row, on_time: &str, late: &str) -> String {
-    let total = (r.on_time + r.late).max(1) as f64;
-    let w_on = r.on_time as f64 / total * 600.0;
-    format!(
-        r##"<svg viewBox="0 0 640 56" width="100%" role="img" aria-label="{on_time} {} · {late} {}" xmlns="http://www.w3.org/2000/svg"><rect x="20" y="8" width="{w_on:.1}" height="24" fill="#2a9d8f"/><rect x="{:.1}" y="8" width="{:.1}" height="24" fill="#e76f51"/><text x="20" y="50" font-size="12" fill="#1c2430">{on_time}: {}</text><text x="620" y="50" font-size="12" text-anchor="end" fill="#1c2430">{late}: {}</text></svg>"##,
-        r.on_time,
-        r.late,
-        20.0 + w_on,
-        600.0 - w_on,
-        r.on_time,
-        r.late
-    )
-}
-
-pub struct ViewRow {
-    label: String,
-    received: u64,
-    online: u64,
-    offline: u64,
-    online_share: String,
-    on_time: u64,
-    late: u64,
-    overdue: u64,
-    on_time_share: String,
-    avg_days: String,
-    avg_rating: String,
-}
-
-fn view_row(r: &Row) -> ViewRow {
-    ViewRow {
-        label: r.label.clone(),
-        received: r.received,
-        online: r.online,
-        offline: r.offline,
-        online_share: pct(r.online_share()),
-        on_time: r.on_time,
-        late: r.late,
-        overdue: r.overdue_open,
-        on_time_share: pct(r.on_time_share()),
-        avg_days: num(r.avg_working_days),
-        avg_rating: num(r.avg_rating),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "svc_stats.html")]
-struct StatsPage {
-    shell: Shell,
-    active: &'static str,
-    code: String,
-    from: String,
-    to: String,
-    total: ViewRow,
-    by_procedure: Vec<ViewRow>,
-    by_month: Vec<ViewRow>,
-    month_svg: String,
-    on_time_svg: String,
-}
-
-pub async fn page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-    Query(p): Query<Period>,
-) -> AppResult<Response> {
-    let c = state.communes.active(&code)?;
-    ctx.with_role(&c, READERS)?;
-    let (from, to) = p.resolve()?;
-    let f = figures(&state.db, &state.calendar.get(), &c.code, from, to).await?;
-    let tr = ctx.tr();
-    let shell = Shell::new(&state, &ctx, Some(c.clone()), tr.get("svc.stats")).await;
-    Ok(render(&StatsPage {
-        shell,
-        active: "services-stats",
-        code: c.code.clone(),
-        from: f.from.clone(),
-        to: f.to.clone(),
-        month_svg: month_chart(
-            &f.by_month,
-            tr.get("svc.channel.online"),
-            tr.get("svc.channel.offline"),
-        ),
-        on_time_svg: on_time_bar(&f.total, tr.get("svc.on_time"), tr.get("svc.late")),
-        total: view_row(&f.total),
-        by_procedure: f.by_procedure.iter().map(view_row).collect(),
-        by_month: f.by_month.iter().map(view_row).collect(),
-    }))
-}
-
-/// The same figures as an Excel workbook, the format officials pass around.
-pub async fn export(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-    Query(p): Query<Period>,
-) -> AppResult<Response> {
-    let c = state.communes.active(&code)?;
-    ctx.with_role(&c, READERS)?;
-    let (from, to) = p.resolve()?;
-    let f = figures(&state.db, &state.calendar.get(), &c.code, from, to).await?;
-    let bytes = workbook(&f, &c.name).map_err(AppError::internal)?;
-    let name = format!("thong-ke-ho-so-{}-{}-{}.xlsx", c.code, f.from, f.to);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
 
 pub fn workbook(f: &Figures, commune_name: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
@@ -478,4 +300,29 @@ pub fn workbook(f: &Figures, commune_name: &str) -> Result<Vec<u8>, rust_xlsxwri
         ws.set_column_width(0, 48)?;
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Period;
+
+    fn period(from: &str, to: &str) -> Period {
+        Period {
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn a_bad_period_blames_the_field_at_fault() {
+        assert_eq!(period("2025-13-01", "").resolve(), Err("from"));
+        assert_eq!(period("2025-01-01", "31/12/2025").resolve(), Err("to"));
+        assert_eq!(period("2025-06-01", "2025-01-01").resolve(), Err("to"));
+        assert_eq!(period("1990-01-01", "2025-01-01").resolve(), Err("to"));
+        let (from, to) = period("2025-01-01", "2025-12-31").resolve().unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2025-01-01".into(), "2025-12-31".into())
+        );
+    }
 }

@@ -1,12 +1,13 @@
-//! The daily reminder: handlers hear about their dossiers due soon or overdue, once a day.
+//! The daily reminder (a job's use case): handlers hear about their dossiers due soon or
+//! overdue, once a day.
 
 use chrono::Utc;
 use kernel::notify;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use kernel::time::WorkCalendar;
+use sea_orm::DatabaseConnection;
 
 use crate::entity::dossier;
-use crate::model::Status;
-use kernel::time::WorkCalendar;
+use crate::store;
 
 pub const JOB: &str = "services.reminders";
 
@@ -15,14 +16,7 @@ pub const JOB: &str = "services.reminders";
 pub async fn send(db: &DatabaseConnection, cal: &WorkCalendar) -> Result<usize, String> {
     let today = kernel::time::vn_today();
     let horizon = cal.add_working_days(today.and_hms_opt(12, 0, 0).unwrap_or_default(), 1);
-    let open = dossier::Entity::find()
-        .filter(dossier::Column::DoneAt.is_null())
-        .filter(dossier::Column::AssigneeId.is_not_null())
-        .filter(dossier::Column::DueDate.lte(horizon))
-        .filter(
-            dossier::Column::Status.is_not_in([Status::Refused.as_str(), Status::Closed.as_str()]),
-        )
-        .all(db)
+    let open = store::assigned_due_by(db, horizon)
         .await
         .map_err(|e| e.to_string())?;
     let mut by_handler: std::collections::BTreeMap<(i64, String), Vec<&dossier::Model>> =
