@@ -288,20 +288,9 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
     use sea_orm_migration::{MigratorTrait, SchemaManager};
 
     for backend in common::backends() {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, pg) = match backend {
-            "postgres" => {
-                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
-                let (url, name) = common::fresh_pg(&base).await;
-                (url, Some((base, name)))
-            }
-            _ => (
-                format!("sqlite://{}/old.db?mode=rwc", dir.path().display()),
-                None,
-            ),
-        };
-        let db = kernel::db::connect(&url).await.unwrap();
-        Before::up(&db, None).await.unwrap();
+        let scratch = common::Scratch::new(backend).await;
+        let db = &scratch.db;
+        Before::up(db, None).await.unwrap();
         let now = chrono::Utc::now();
         let run = |sql: &str, values: Vec<Value>| {
             db.execute_raw(Statement::from_sql_and_values(
@@ -322,8 +311,8 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
                 vec![id.into(), format!("17071-250701-AAAA{id}").into(), status.into(), now.into(), now.date_naive().into(), paid_at.into(), method.map(str::to_owned).into()]).await.unwrap();
         }
 
-        xaso::Migrations::up(&db, None).await.unwrap();
-        let a = payments::account_of(&db, "17071", Owner::Commune)
+        xaso::Migrations::up(db, None).await.unwrap();
+        let a = payments::account_of(db, "17071", Owner::Commune)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("[{backend}] the account was copied"));
@@ -336,14 +325,14 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
             ("970405", "3600205012345", "UBND XA MINH HOP")
         );
         assert!(
-            !SchemaManager::new(&db)
+            !SchemaManager::new(db)
                 .has_table("payment_account")
                 .await
                 .unwrap()
         );
         let mut seen = vec![];
         for id in 1..=3 {
-            let p = payments::for_ref(&db, "17071", "dossier", id)
+            let p = payments::for_ref(db, "17071", "dossier", id)
                 .await
                 .unwrap()
                 .unwrap();
@@ -368,7 +357,7 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
             .iter()
             .position(|m| m.name() == "m0102_services_payment_records")
             .unwrap();
-        xaso::Migrations::down(&db, Some((all.len() - at) as u32))
+        xaso::Migrations::down(db, Some((all.len() - at) as u32))
             .await
             .unwrap();
         let account = db
@@ -381,25 +370,18 @@ async fn an_older_database_keeps_its_fee_account_and_gets_fee_records() {
             .map(|r| r.try_get::<String>("", "account_number").unwrap());
         assert_eq!(account.as_deref(), Some("3600205012345"), "[{backend}]");
         assert!(
-            payments::for_ref(&db, "17071", "dossier", 2)
+            payments::for_ref(db, "17071", "dossier", 2)
                 .await
                 .unwrap()
                 .is_none()
         );
-        xaso::Migrations::up(&db, None).await.unwrap();
-        let p = payments::for_ref(&db, "17071", "dossier", 2).await.unwrap();
+        xaso::Migrations::up(db, None).await.unwrap();
+        let p = payments::for_ref(db, "17071", "dossier", 2).await.unwrap();
         assert_eq!(p.map(|p| p.status).as_deref(), Some("paid"), "[{backend}]");
         // And every migration goes all the way down.
-        xaso::Migrations::down(&db, None).await.unwrap();
-        assert!(!SchemaManager::new(&db).has_table("commune").await.unwrap());
+        xaso::Migrations::down(db, None).await.unwrap();
+        assert!(!SchemaManager::new(db).has_table("commune").await.unwrap());
 
-        db.close().await.ok();
-        if let Some((base, name)) = pg {
-            let admin = sea_orm::Database::connect(&base).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .ok();
-        }
+        scratch.close().await;
     }
 }

@@ -378,20 +378,9 @@ const SCRATCH: kernel::search::Index = kernel::search::Index::new("t", "folded")
 async fn an_index_covers_the_rows_already_there_and_follows_every_write() {
     use sea_orm::ConnectionTrait;
     for backend in common::backends() {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, pg) = match backend {
-            "postgres" => {
-                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
-                let (url, name) = common::fresh_pg(&base).await;
-                (url, Some((base, name)))
-            }
-            _ => (
-                format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
-                None,
-            ),
-        };
-        let db = kernel::db::connect(&url).await.unwrap();
-        let pk = if pg.is_some() {
+        let scratch = common::Scratch::new(backend).await;
+        let db = &scratch.db;
+        let pk = if backend == "postgres" {
             "bigserial PRIMARY KEY"
         } else {
             "integer PRIMARY KEY AUTOINCREMENT"
@@ -401,9 +390,9 @@ async fn an_index_covers_the_rows_already_there_and_follows_every_write() {
         run("INSERT INTO t (folded) VALUES ('khai sinh cho con'), ('cap phep xay dung'), ('khai tu')").await;
 
         // Made on a table with rows: they are found at once.
-        SCRATCH.create(&db).await.unwrap();
+        SCRATCH.create(db).await.unwrap();
         assert_eq!(
-            found(&db, "khai").await,
+            found(db, "khai").await,
             vec![1, 3],
             "[{backend}] rows already there"
         );
@@ -411,34 +400,23 @@ async fn an_index_covers_the_rows_already_there_and_follows_every_write() {
         run("INSERT INTO t (folded) VALUES ('khai thac cat soi')").await;
         run("UPDATE t SET folded = 'dang ky ket hon' WHERE id = 1").await;
         run("DELETE FROM t WHERE id = 3").await;
+        assert_eq!(found(db, "khai").await, vec![4], "[{backend}] after writes");
         assert_eq!(
-            found(&db, "khai").await,
-            vec![4],
-            "[{backend}] after writes"
-        );
-        assert_eq!(
-            found(&db, "ket hon").await,
+            found(db, "ket hon").await,
             vec![1],
             "[{backend}] the new text"
         );
         assert_eq!(
-            found(&db, "sinh").await,
+            found(db, "sinh").await,
             Vec::<i64>::new(),
             "[{backend}] the old text"
         );
 
         // Down and up again: still complete.
-        SCRATCH.drop(&db).await.unwrap();
-        SCRATCH.create(&db).await.unwrap();
-        assert_eq!(found(&db, "xay dung").await, vec![2], "[{backend}] rebuilt");
+        SCRATCH.drop(db).await.unwrap();
+        SCRATCH.create(db).await.unwrap();
+        assert_eq!(found(db, "xay dung").await, vec![2], "[{backend}] rebuilt");
 
-        db.close().await.ok();
-        if let Some((base, name)) = pg {
-            let admin = sea_orm::Database::connect(&base).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .ok();
-        }
+        scratch.close().await;
     }
 }

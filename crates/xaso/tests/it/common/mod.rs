@@ -68,6 +68,45 @@ pub async fn fresh_pg(base: &str) -> (String, String) {
     (format!("{prefix}/{name}"), name)
 }
 
+/// An empty database of `backend` with no platform on it (for migration and index tests): a
+/// SQLite file or a fresh PostgreSQL database, gone when the `Scratch` is dropped or closed.
+pub struct Scratch {
+    pub db: sea_orm::DatabaseConnection,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Scratch {
+    pub async fn new(backend: &str) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg) = match backend {
+            "postgres" => {
+                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+                let (url, name) = fresh_pg(&base).await;
+                (url, Some((base, name)))
+            }
+            _ => (
+                format!("sqlite://{}/scratch.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+        };
+        let db = kernel::db::connect(&url).await.unwrap();
+        Scratch { db, _dir: dir, pg }
+    }
+
+    /// Closes the connection and drops the PostgreSQL database.
+    pub async fn close(self) {
+        self.db.close().await.ok();
+        if let Some((base, name)) = self.pg {
+            let admin = Database::connect(&base).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
+    }
+}
+
 impl TestApp {
     pub async fn start(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
