@@ -27,12 +27,19 @@ struct BoardPage {
     page: u64,
     more: bool,
     map: MapConf,
+    /// What the visitor searched for ("" for none).
+    q: String,
+    /// `q=…&` for the pager's links, URL-encoded ("" for none).
+    q_param: String,
 }
 
 #[derive(Deserialize, Default)]
 pub(super) struct PageQuery {
     #[serde(default)]
     page: Option<u64>,
+    /// Words to find in the reports' text and address (`kernel::search`).
+    #[serde(default)]
+    q: Option<String>,
 }
 
 /// What the board shows of one page, the same for every visitor until the commune's
@@ -83,7 +90,26 @@ pub(super) async fn board(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let page = kernel::paging::page(q.page);
-    let d = board_data(&state, &cache, &c.code, page).await?;
+    let words = q.q.as_deref().unwrap_or_default().trim().to_owned();
+    let search = kernel::search::Query::parse(&words)?;
+    // A search is read fresh; the plain board (what nearly every visit asks) comes from the cache.
+    let d = if search.is_empty() {
+        board_data(&state, &cache, &c.code, page).await?
+    } else {
+        let cats = store::categories(&state.db, &c.code, true).await?;
+        let (list, more) = store::board(&state.db, &c.code, &cats, &search, page).await?;
+        BoardData {
+            list: Arc::new(list),
+            more,
+            cats: Arc::new(cats),
+            bounds: map_conf(&state, &c.code).await?.bounds,
+        }
+    };
+    let q_param = if search.is_empty() {
+        String::new()
+    } else {
+        serde_urlencoded::to_string([("q", &words)]).unwrap_or_default() + "&"
+    };
     let rows = d
         .list
         .iter()
@@ -102,6 +128,12 @@ pub(super) async fn board(
         page,
         more: d.more,
         map,
+        q: if search.is_empty() {
+            String::new()
+        } else {
+            words
+        },
+        q_param,
     }))
 }
 

@@ -294,6 +294,28 @@ async fn feedback_is_searched_on_the_triage_list_and_the_public_board() {
         );
         let all = listed(&mut anon, board, "text").await;
         assert!(all.len() >= 2, "no q: the whole board {all:?}");
+
+        // The board page has the same search, a box that keeps the words, and says when
+        // nothing matches; without words it is the whole (cached) board again.
+        let page = anon.get("/c/17071/feedback?q=den+duong").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Đèn đường ở ngã ba"), "{}", page.body);
+        assert!(!page.body.contains("đốt rơm rạ"), "only the match");
+        assert!(
+            page.body
+                .contains(r#"name="q" type="search" value="den duong""#)
+        );
+        let page = anon.get("/c/17071/feedback?q=cong+thoat").await;
+        assert!(
+            !page.body.contains("Cống thoát nước"),
+            "not answered: not public"
+        );
+        assert!(page.body.contains("Không có phản ánh đã trả lời nào khớp"));
+        let page = anon.get("/c/17071/feedback").await;
+        assert!(page.body.contains("Đèn đường ở ngã ba") && page.body.contains("đốt rơm rạ"));
+        let long = "a".repeat(201);
+        let page = anon.get(&format!("/c/17071/feedback?q={long}")).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
     });
 }
 
