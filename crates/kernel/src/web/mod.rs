@@ -12,6 +12,7 @@ pub mod error_page;
 pub mod extract;
 pub mod figures_api;
 pub mod htmx;
+pub mod map;
 pub mod multipart;
 pub mod nav;
 pub mod ops;

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::response::Response;
 use kernel::error::AppResult;
 use kernel::web::AppState;
 use kernel::web::ctx::Ctx;
+use kernel::web::map;
 use kernel::web::shell::{Shell, render};
 use serde::Deserialize;
 
@@ -115,11 +115,7 @@ pub(super) async fn board(
         .iter()
         .map(|f| row(&ctx, f, cat_of(&d.cats, f.category_id), false))
         .collect();
-    let map = MapConf {
-        tiles: state.config.map_tiles.clone(),
-        attribution: state.config.map_attribution.clone(),
-        bounds: d.bounds,
-    };
+    let map = MapConf::new(&state.config, d.bounds);
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("fb.board")).await;
     Ok(render(&BoardPage {
         shell,
@@ -152,25 +148,21 @@ pub(super) async fn board_geojson(
         let done = !more;
         for f in list {
             if let (Some(lat), Some(lon)) = (f.lat, f.lon) {
-                features.push(serde_json::json!({
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {
+                features.push(map::point(
+                    lat,
+                    lon,
+                    serde_json::json!({
                         "title": excerpt(&f.text, 80),
                         "url": format!("/c/{}/feedback/{}", c.code, f.receipt_code),
                         "status_label": status_label(&ctx, &f.status),
                         "category": cat_of(&cats, f.category_id).map(|x| x.name.clone()),
-                    }
-                }));
+                    }),
+                ));
             }
         }
         if done {
             break;
         }
     }
-    Ok((
-        [(header::CONTENT_TYPE, "application/geo+json")],
-        Json(serde_json::json!({"type": "FeatureCollection", "features": features})),
-    )
-        .into_response())
+    Ok(map::geojson(features))
 }

@@ -16,6 +16,7 @@ use chrono::Utc;
 use kernel::error::AppResult;
 use kernel::web::AppState;
 use kernel::web::ctx::Ctx;
+pub use kernel::web::map::MapConf;
 use kernel::web::pages::vn_time;
 
 use crate::entity::{category, feedback};
@@ -66,22 +67,13 @@ pub fn router() -> Router<AppState> {
         .layer(Extension(Arc::new(board::BoardCache::default())))
 }
 
-/// What a page needs to draw a map: tiles (empty for none, e.g. offline) and the area.
-pub struct MapConf {
-    pub tiles: String,
-    pub attribution: String,
-    pub bounds: String,
-}
-
+/// The map widget's settings for a page of commune `commune`: the feedback area as its bounds.
 pub(super) async fn map_conf(state: &AppState, commune: &str) -> AppResult<MapConf> {
-    Ok(MapConf {
-        tiles: state.config.map_tiles.clone(),
-        attribution: state.config.map_attribution.clone(),
-        bounds: store::area(&state.db, commune)
-            .await?
-            .map(|b| b.to_csv())
-            .unwrap_or_default(),
-    })
+    let bounds = store::area(&state.db, commune)
+        .await?
+        .map(|b| b.to_csv())
+        .unwrap_or_default();
+    Ok(MapConf::new(&state.config, bounds))
 }
 
 pub(super) fn status_label(ctx: &Ctx, s: &str) -> String {
