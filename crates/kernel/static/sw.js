@@ -29,6 +29,7 @@ const PRECACHE = [
   '/static/pwa.js',
   '/static/drafts.js',
   '/static/favicon.svg',
+  '/static/icons.svg',
   '/static/icons/icon-192.png',
   '/static/icons/icon-512.png',
   '/static/icons/maskable-512.png',

@@ -91,6 +91,18 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/sw-push.js"),
     },
+    // Lucide 0.469.0 icons from npm (lucide-static), ISC licence: static/lucide/LICENSE. Only
+    // the icons pages use, as one sprite built by static/lucide/make-sprite.py.
+    Asset {
+        name: "icons.svg",
+        mime: "image/svg+xml",
+        body: include_bytes!("../../static/icons.svg"),
+    },
+    Asset {
+        name: "lucide.LICENSE",
+        mime: "text/plain; charset=utf-8",
+        body: include_bytes!("../../static/lucide/LICENSE"),
+    },
     Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
@@ -215,6 +227,35 @@ mod tests {
             "map.js must not hard-code a remote URL"
         );
         assert!(!js.contains("innerHTML"));
+    }
+
+    /// Every `icon("name")` a template of any crate asks for is a symbol of the sprite: a missing
+    /// one would draw nothing, silently.
+    #[test]
+    fn every_icon_a_template_uses_is_in_the_sprite() {
+        let sprite = std::str::from_utf8(include_bytes!("../../static/icons.svg")).unwrap();
+        let crates = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut checked = 0;
+        for dir in std::fs::read_dir(crates).unwrap() {
+            let templates = dir.unwrap().path().join("templates");
+            let Ok(files) = std::fs::read_dir(&templates) else {
+                continue;
+            };
+            for f in files {
+                let path = f.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("icon(\"").skip(1) {
+                    let name = part.split('"').next().unwrap();
+                    assert!(
+                        sprite.contains(&format!("<symbol id=\"{name}\"")),
+                        "{} uses icon {name}, which static/icons.svg lacks (add it to static/lucide/make-sprite.py)",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "no template uses an icon");
     }
 
     #[test]

@@ -57,6 +57,7 @@ fn version() -> &'static str {
             include_bytes!("../../static/app.css"),
             include_bytes!("../../static/htmx.min.js"),
             include_bytes!("../../static/favicon.svg"),
+            include_bytes!("../../static/icons.svg"),
             include_bytes!("../../templates/offline.html"),
             include_bytes!("../../templates/base.html"),
             include_bytes!("../../i18n/vi.txt"),

@@ -84,6 +84,13 @@ impl Shell {
         self.tr.get(key)
     }
 
+    /// An icon from the sprite, decorative: always next to a text label, so hidden from screen
+    /// readers. Use as `{{ shell.icon("house")|safe }}`; the name must be in
+    /// `static/lucide/make-sprite.py` (a test checks every template).
+    pub fn icon(&self, name: &str) -> String {
+        icon(name)
+    }
+
     pub fn home_href(&self) -> String {
         match &self.commune {
             Some(c) => format!("/c/{}", c.code),
@@ -151,6 +158,14 @@ impl Shell {
 /// whole programme, and dropped as each room lands with its own tile.
 fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String>)> {
     super::nav::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
+}
+
+/// See [`Shell::icon`]; for fragments rendered without a shell.
+pub fn icon(name: &str) -> String {
+    debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    format!(
+        r##"<svg class="icon" aria-hidden="true" focusable="false"><use href="/static/icons.svg#{name}"/></svg>"##
+    )
 }
 
 /// Renders a template as an HTML response.
