@@ -337,3 +337,61 @@ export async function assertNoSideScroll(page, what) {
   });
   assert.ok(m.sw <= m.cw + 1, `${what}: page is ${m.sw}px wide in a ${m.cw}px viewport; widest: ${m.wide.join(', ')}`);
 }
+
+/**
+ * Every visible control a finger taps is at least 44 px tall: links, buttons, fields, selects,
+ * summaries. Links inside a sentence (a paragraph's running text) are exempt, as WCAG 2.5.8
+ * allows; a checkbox or radio counts by its label. Names the small ones when there are.
+ */
+export async function assertTapTargets(page, what, min = 44) {
+  const small = await page.evaluate((min) => {
+    const inSentence = (el) => el.tagName === 'A' && el.closest('p, .prose, blockquote, small') && !el.classList.contains('button');
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('.sr, .skip, [hidden], .leaflet-container');
+    };
+    return [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
+      .filter(visible)
+      .filter((el) => !inSentence(el))
+      .map((el) => {
+        const target = (el.type === 'checkbox' || el.type === 'radio') ? (el.closest('label') || el) : el;
+        return { el, h: target.getBoundingClientRect().height };
+      })
+      .filter(({ h }) => h < min - 0.5)
+      .slice(0, 8)
+      .map(({ el, h }) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} "${(el.textContent || el.value || el.name || '').trim().slice(0, 30)}" ${Math.round(h)}px`);
+  }, min);
+  assert.deepEqual(small, [], `${what}: tap targets under ${min} px: ${small.join('; ')}`);
+}
+
+/**
+ * Bytes a page costs before photos: HTML, CSS, JS, fonts and icons, as transferred (compressed),
+ * from a cold cache. Raster images other than icons are photos and do not count.
+ */
+export async function pageWeight(browser, path, viewport = MOBILE) {
+  const context = await newContext(browser, viewport, { serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const types = new Map();
+  let total = 0;
+  const parts = [];
+  cdp.on('Network.responseReceived', (e) => types.set(e.requestId, { url: e.response.url, mime: e.response.mimeType }));
+  cdp.on('Network.loadingFinished', (e) => {
+    const t = types.get(e.requestId);
+    if (!t) return;
+    const photo = t.mime.startsWith('image/') && t.mime !== 'image/svg+xml';
+    if (photo) return;
+    total += e.encodedDataLength;
+    parts.push(`${new URL(t.url).pathname} ${e.encodedDataLength}`);
+  });
+  try {
+    const res = await page.goto(path, { waitUntil: 'networkidle' });
+    assert.equal(res.status(), 200, path);
+    return { total, parts };
+  } finally {
+    await context.close();
+  }
+}

@@ -21,7 +21,7 @@ use axum::{Extension, Router};
 use kernel::accounts::access::OVERSEERS;
 use kernel::config::Config;
 use kernel::notify::Channel;
-use kernel::room::{BoxFuture, Nav, OfficeLink, Room, Texts};
+use kernel::room::{BoxFuture, Group, Nav, OfficeLink, Room, Texts};
 use kernel::web::AppState;
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -89,13 +89,15 @@ impl Room for DeliveryRoom {
 
     fn nav(&self) -> Nav {
         Nav {
-            tile: None,
             office: vec![OfficeLink {
                 label: "dl.nav",
                 path: "delivery",
                 roles: OVERSEERS,
+                group: Group::Settings,
+                icon: "send",
             }],
             admin: vec![],
+            ..Nav::default()
         }
     }
 

@@ -169,6 +169,12 @@ impl Tr {
     pub fn lang(&self) -> &'static str {
         self.0.code()
     }
+    /// Whether either catalogue has `key` (so `get` would not fall back to the key itself).
+    pub fn has(&self, key: &str) -> bool {
+        lookup(self.0, key)
+            .or_else(|| lookup(Locale::Vi, key))
+            .is_some()
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod migration;
 pub mod notify;
+pub mod numbers;
 pub mod otp;
 pub mod paging;
 pub mod payments;

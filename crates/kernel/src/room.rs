@@ -17,7 +17,8 @@ use crate::notify::Channel;
 use crate::payments::Settle;
 use crate::tenancy::CommuneInfo;
 use crate::web::AppState;
-pub use crate::web::nav::{Nav, OfficeLink, Tile, roles_of};
+pub use crate::web::front::{Alert, FrontDoor, HomeItem, SetupStep, TodayItem, Tone};
+pub use crate::web::nav::{Group, Nav, OfficeLink, Tile, roles_of};
 
 /// The people of the demo commune each room's demo data is made by and for.
 pub struct DemoCast {
@@ -168,8 +169,32 @@ impl Rooms {
             .chain(crate::actions::Refusal::CODES.iter().copied())
             .chain(self.iter().flat_map(|r| r.error_codes()));
         keys.extend(codes.map(|c| format!("error.{c}")));
+        // What the shell shows of each room: tiles, quick actions, office links and groups.
+        for nav in self.nav().iter().chain([&crate::web::pages::office_nav()]) {
+            for t in nav.tiles.iter().chain(&nav.quick) {
+                keys.extend([t.name.to_owned(), t.desc.to_owned()]);
+            }
+            for l in &nav.office {
+                keys.extend([l.label.to_owned(), l.group.label().to_owned()]);
+            }
+        }
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         crate::i18n::check_keys(&vi, &en, &keys)
+    }
+
+    /// Every icon the rooms' navigation names that the sprite lacks (it would draw nothing).
+    pub fn missing_icons(&self) -> Vec<String> {
+        let sprite = include_str!("../static/icons.svg");
+        let mut missing = vec![];
+        for nav in self.nav().iter().chain([&crate::web::pages::office_nav()]) {
+            let icons = nav.tiles.iter().chain(&nav.quick).map(|t| t.icon);
+            for icon in icons.chain(nav.office.iter().map(|l| l.icon)) {
+                if !sprite.contains(&format!("<symbol id=\"{icon}\"")) {
+                    missing.push(icon.to_owned());
+                }
+            }
+        }
+        missing
     }
 
     /// Checks each room's configuration section, and that no section names an unknown room.

@@ -10,6 +10,7 @@ mod bulletin_web;
 pub mod demo;
 pub mod entity;
 pub mod figures;
+mod front;
 pub mod ical;
 pub mod markdown;
 pub mod migration;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use kernel::jobs::JobRunnerBuilder;
-use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
+use kernel::room::{BoxFuture, DemoCast, Group, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
 use sea_orm::DatabaseConnection;
 
@@ -53,24 +54,31 @@ impl Room for NoticesRoom {
 
     fn nav(&self) -> Nav {
         Nav {
-            tile: Some(Tile {
+            tiles: vec![Tile {
                 name: "room.notices",
                 desc: "room.notices.desc",
                 path: "notices",
-            }),
+                icon: "megaphone",
+            }],
             office: vec![
                 OfficeLink {
                     label: "room.link.notices",
                     path: "notices",
                     roles: PUBLISHERS,
+                    group: Group::Notices,
+                    icon: "megaphone",
                 },
                 OfficeLink {
                     label: "room.link.bulletin",
                     path: "bulletin",
                     roles: PUBLISHERS,
+                    group: Group::Notices,
+                    icon: "radio",
                 },
             ],
             admin: vec![],
+            front: Some(std::sync::Arc::new(front::NoticesDoor)),
+            ..Nav::default()
         }
     }
 

@@ -7,6 +7,7 @@ pub mod benchdata;
 pub mod demo;
 pub mod entity;
 pub mod figures;
+mod front;
 pub mod migration;
 pub mod migration_search;
 pub mod model;
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::{Extension, Router};
 use kernel::jobs::JobRunnerBuilder;
-use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
+use kernel::room::{BoxFuture, DemoCast, Group, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
 use sea_orm::DatabaseConnection;
 
@@ -144,29 +145,51 @@ impl Room for ServicesRoom {
 
     fn nav(&self) -> Nav {
         Nav {
-            tile: Some(Tile {
+            tiles: vec![Tile {
                 name: "room.services",
                 desc: "room.services.desc",
                 path: "services",
-            }),
+                icon: "file-text",
+            }],
+            quick: vec![
+                Tile {
+                    name: "quick.submit",
+                    desc: "quick.submit.desc",
+                    path: "services",
+                    icon: "file-text",
+                },
+                Tile {
+                    name: "quick.track",
+                    desc: "quick.track.desc",
+                    path: "track",
+                    icon: "search",
+                },
+            ],
             office: vec![
                 OfficeLink {
                     label: "room.link.services",
                     path: "dossiers",
                     roles: model::DESK,
+                    group: Group::Desk,
+                    icon: "inbox",
                 },
                 OfficeLink {
                     label: "room.link.procedures",
                     path: "procedures",
                     roles: model::DESK,
+                    group: Group::Desk,
+                    icon: "clipboard-list",
                 },
                 OfficeLink {
                     label: "room.link.stats",
                     path: "services-stats",
                     roles: stats::READERS,
+                    group: Group::Desk,
+                    icon: "chart-column",
                 },
             ],
             admin: vec![],
+            front: Some(std::sync::Arc::new(front::ServicesDoor)),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod entity;
 pub mod error;
 pub mod figures;
+mod front;
 pub mod migration;
 pub mod migration_search;
 pub mod model;
@@ -20,7 +21,7 @@ mod web;
 
 use axum::Router;
 use kernel::accounts::access::ADMINS;
-use kernel::room::{BoxFuture, DemoCast, Nav, OfficeLink, Room, Texts, Tile};
+use kernel::room::{BoxFuture, DemoCast, Group, Nav, OfficeLink, Room, Texts, Tile};
 use kernel::web::AppState;
 use sea_orm::DatabaseConnection;
 
@@ -62,44 +63,92 @@ impl Room for VoiceRoom {
 
     fn nav(&self) -> Nav {
         Nav {
-            tile: Some(Tile {
-                name: "room.feedback",
-                desc: "room.feedback.desc",
-                path: "feedback",
-            }),
+            tiles: vec![
+                Tile {
+                    name: "room.feedback",
+                    desc: "room.feedback.desc",
+                    path: "feedback",
+                    icon: "message-square-warning",
+                },
+                Tile {
+                    name: "room.polls",
+                    desc: "room.polls.desc",
+                    path: "polls",
+                    icon: "vote",
+                },
+                Tile {
+                    name: "room.forum",
+                    desc: "room.forum.desc",
+                    path: "forum",
+                    icon: "message-circle",
+                },
+                Tile {
+                    name: "room.directory",
+                    desc: "room.directory.desc",
+                    path: "directory",
+                    icon: "book-open",
+                },
+            ],
+            quick: vec![
+                Tile {
+                    name: "quick.report",
+                    desc: "quick.report.desc",
+                    path: "feedback/new",
+                    icon: "message-square-warning",
+                },
+                Tile {
+                    name: "quick.poll",
+                    desc: "quick.poll.desc",
+                    path: "polls",
+                    icon: "vote",
+                },
+            ],
             office: vec![
                 OfficeLink {
                     label: "room.link.feedback",
                     path: "feedback",
                     roles: model::HANDLERS,
+                    group: Group::Voice,
+                    icon: "message-square-warning",
                 },
                 OfficeLink {
                     label: "room.link.feedback_settings",
                     path: "feedback-settings",
                     roles: ADMINS,
+                    group: Group::Settings,
+                    icon: "settings",
                 },
                 OfficeLink {
                     label: "room.link.polls",
                     path: "polls",
                     roles: polls::BUILDERS,
+                    group: Group::Voice,
+                    icon: "vote",
                 },
                 OfficeLink {
                     label: "room.link.directory",
                     path: "directory",
                     roles: community::rules::DIRECTORY_EDITORS,
+                    group: Group::Voice,
+                    icon: "book-open",
                 },
                 OfficeLink {
                     label: "room.link.community_team",
                     path: "community-team",
                     roles: ADMINS,
+                    group: Group::Settings,
+                    icon: "users",
                 },
                 OfficeLink {
                     label: "room.link.forum_moderation",
                     path: "forum-moderation",
                     roles: community::rules::MODERATORS,
+                    group: Group::Voice,
+                    icon: "message-circle",
                 },
             ],
             admin: vec![],
+            front: Some(std::sync::Arc::new(front::VoiceDoor)),
         }
     }
 

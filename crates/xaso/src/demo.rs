@@ -59,6 +59,15 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
         "#0b6e4f",
         Some("Xã nông thôn mới thông minh, gần dân, vì dân".into()),
         None,
+        Some(tenancy::Contacts {
+            address: Some("Trụ sở UBND xã, thôn Đông, xã Minh Hợp".into()),
+            phone: Some("0238 3 868 686".into()),
+            email: Some("ubnd.minhhop@nghean.gov.vn".into()),
+            hours: Some(
+                "Thứ Hai – Thứ Sáu: 7 giờ 30 – 11 giờ 30, 13 giờ 30 – 17 giờ; sáng Thứ Bảy tiếp nhận hồ sơ"
+                    .into(),
+            ),
+        }),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

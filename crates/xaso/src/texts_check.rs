@@ -81,6 +81,54 @@ fn every_error_code_in_the_source_has_both_texts() {
     assert!(missing.is_empty(), "error texts missing: {missing:#?}");
 }
 
+/// The front door's texts are keys a room names in code (`"front.today.overdue"`): each needs
+/// both texts, or the board would show the key.
+#[test]
+fn every_front_door_text_in_the_source_has_both_texts() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).expect("crates/").flatten() {
+        rust_files(&krate.path().join("src"), &mut files);
+    }
+    let mut keys: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let src = std::fs::read_to_string(f).unwrap_or_default();
+            src.split("\"front.")
+                .skip(1)
+                .filter_map(|rest| {
+                    let end = rest.find('"')?;
+                    let key = &rest[..end];
+                    (!key.is_empty() && !key.ends_with('.')).then_some(())?;
+                    key.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.')
+                        .then(|| format!("front.{key}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() > 10, "found only {keys:?}");
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let rooms = crate::rooms();
+    let mut texts = vec![kernel::i18n::KERNEL_TEXTS];
+    texts.extend(rooms.iter().flat_map(|r| r.texts()));
+    let vi: String = texts.iter().map(|t| format!("{}\n", t.vi)).collect();
+    let en: String = texts.iter().map(|t| format!("{}\n", t.en)).collect();
+    let missing = kernel::i18n::check_keys(&vi, &en, &keys);
+    assert!(missing.is_empty(), "front door texts missing: {missing:#?}");
+}
+
+#[test]
+fn every_navigation_icon_is_in_the_sprite() {
+    let missing = crate::rooms().missing_icons();
+    assert!(
+        missing.is_empty(),
+        "icons missing from static/icons.svg: {missing:?}"
+    );
+}
+
 #[test]
 fn the_scanner_reads_codes_after_a_status_and_skips_variables() {
     let src = r#"

@@ -101,11 +101,78 @@ pub async fn set_district(
     Ok(m)
 }
 
-/// A commune's look: its colour, tagline, and a new logo (file name and bytes) if one came.
+/// A commune's look: its colour, tagline, and a new logo (file name and bytes) if one came;
+/// and how to reach its office (`None`: leave them as they are).
 pub struct Branding {
     pub color: String,
     pub tagline: Option<String>,
     pub logo: Option<(String, Vec<u8>)>,
+    pub contacts: Option<tenancy::Contacts>,
+}
+
+/// Each contact trimmed (empty: none) and checked, with the field at fault.
+fn checked_contacts(c: tenancy::Contacts) -> ActionResult<tenancy::Contacts> {
+    let tidy = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let c = tenancy::Contacts {
+        address: tidy(c.address),
+        phone: tidy(c.phone),
+        email: tidy(c.email),
+        hours: tidy(c.hours),
+    };
+    for (value, field) in [(&c.address, "contact_address"), (&c.hours, "office_hours")] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
+            return Err(Refusal::TextTooLong.at(field));
+        }
+    }
+    if c.phone
+        .as_deref()
+        .is_some_and(|p| !tenancy::valid_office_phone(p))
+    {
+        return Err(Refusal::OfficePhoneInvalid.at("contact_phone"));
+    }
+    if c.email.as_deref().is_some_and(|e| !tenancy::valid_email(e)) {
+        return Err(Refusal::EmailInvalid.at("contact_email"));
+    }
+    Ok(c)
+}
+
+/// Use case: the commune's admins change how to reach its office, alone (the API's way).
+pub async fn set_contacts(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    contacts: tenancy::Contacts,
+) -> ActionResult<tenancy::Contacts> {
+    let u = access::with_role(actor, c, ADMINS)?;
+    let contacts = checked_contacts(contacts)?;
+    let txn = crate::db::begin_write(k.db).await?;
+    let m = tenancy::update_branding(
+        &txn,
+        &c.code,
+        &c.brand_color,
+        c.tagline.clone(),
+        None,
+        Some(contacts.clone()),
+    )
+    .await?;
+    let summary = [
+        &contacts.address,
+        &contacts.phone,
+        &contacts.email,
+        &contacts.hours,
+    ]
+    .iter()
+    .filter_map(|v| v.as_deref())
+    .collect::<Vec<_>>()
+    .join(" · ");
+    audit::record(
+        &txn,
+        Entry::in_commune(u, c, "commune.contacts", "commune", &m.code, summary),
+    )
+    .await?;
+    txn.commit().await?;
+    k.communes.reload(k.db).await?;
+    Ok(contacts)
 }
 
 /// Use case: the commune's admins change its branding.
@@ -119,6 +186,7 @@ pub async fn set_branding(
     if !tenancy::valid_color(&b.color) {
         return Err(Refusal::ColorInvalid.at("brand_color"));
     }
+    let contacts = b.contacts.map(checked_contacts).transpose()?;
     // The photo is checked and downscaled before the write lock is taken.
     let logo = match b.logo {
         Some((name, bytes)) => Some(k.files.put(&name, bytes, files::IMAGES).await?),
@@ -129,7 +197,7 @@ pub async fn set_branding(
         Some(stored) => Some(Some(stored.record(&txn, &c.code, Some(u.id)).await?.id)),
         None => None,
     };
-    let m = tenancy::update_branding(&txn, &c.code, &b.color, b.tagline, logo_id).await?;
+    let m = tenancy::update_branding(&txn, &c.code, &b.color, b.tagline, logo_id, contacts).await?;
     let summary = format!(
         "{} {}",
         m.brand_color,

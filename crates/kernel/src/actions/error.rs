@@ -77,6 +77,9 @@ crate::refusals! {
     CommuneUnknown = "commune_unknown", Invalid;
     VillageUnknown = "village_unknown", Invalid;
     ColorInvalid = "color_invalid", Invalid;
+    /// Not a phone number an office could have (8 to 15 digits).
+    OfficePhoneInvalid = "office_phone_invalid", Invalid;
+    EmailInvalid = "email_invalid", Invalid;
     /// The code is no longer good (or the phone changed since it was sent).
     OtpExpired = "otp_expired", Invalid;
     /// The account has no phone to send a code to.

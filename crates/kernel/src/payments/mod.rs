@@ -32,6 +32,17 @@ pub use entity::{bank_account, payment};
 /// How a payment was made.
 pub const METHODS: [&str; 3] = ["cash", "transfer", "vietqr"];
 
+/// Text key of a payment method in words ("Tiền mặt", "Chuyển khoản VietQR"): no page shows
+/// the method's code.
+pub fn method_key(method: &str) -> &'static str {
+    match method {
+        "cash" => "payment.method.cash",
+        "transfer" => "payment.method.transfer",
+        "vietqr" => "payment.method.vietqr",
+        _ => "payment.method.other",
+    }
+}
+
 /// Who may confirm that money arrived: the commune's officials, leaders and admins. The rule of
 /// the desk's "fee paid" action, the statement page and their API.
 pub const CONFIRMERS: &[Role] = &[Role::Official, Role::CommuneAdmin, Role::Leader];
@@ -323,7 +334,12 @@ pub async fn confirm_many(
                 &action,
                 &p.ref_kind,
                 &p.reference,
-                format!("{} VND · {method}", p.amount_vnd),
+                // The audit log is read in Vietnamese: the amount and method in words.
+                format!(
+                    "{} · {}",
+                    vnd(p.amount_vnd),
+                    crate::i18n::t(crate::i18n::Locale::Vi, method_key(method))
+                ),
             ),
         )
         .await?;
@@ -402,15 +418,7 @@ pub async fn read_statement(
 
 /// An amount as Vietnamese write it: `15.000 ₫`.
 pub fn vnd(amount: i64) -> String {
-    let s = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
-    }
-    format!("{}{out} ₫", if amount < 0 { "-" } else { "" })
+    format!("{} ₫", crate::numbers::int(amount))
 }
 
 /// Cancels the `due` payments of one thing (a dossier refused or closed unpaid), inside the

@@ -18,6 +18,11 @@ pub mod commune {
         pub tagline: Option<String>,
         pub logo_attachment_id: Option<i64>,
         pub active: bool,
+        /// How to reach the office, shown on the home page.
+        pub contact_address: Option<String>,
+        pub contact_phone: Option<String>,
+        pub contact_email: Option<String>,
+        pub office_hours: Option<String>,
         pub created_at: DateTimeUtc,
     }
 

@@ -37,6 +37,64 @@ pub struct CommuneInfo {
     pub tagline: Option<String>,
     pub has_logo: bool,
     pub active: bool,
+    /// How to reach its office (the home page shows them).
+    pub contacts: Contacts,
+}
+
+/// How to reach a commune's office; each part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Contacts {
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub hours: Option<String>,
+}
+
+impl Contacts {
+    pub fn is_empty(&self) -> bool {
+        self.address.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+            && self.hours.is_none()
+    }
+
+    /// The phone as a `tel:` link target: its digits (and a leading +).
+    pub fn phone_href(&self) -> String {
+        let p = self.phone.as_deref().unwrap_or("");
+        let plus = if p.trim_start().starts_with('+') {
+            "+"
+        } else {
+            ""
+        };
+        format!(
+            "tel:{plus}{}",
+            p.chars().filter(char::is_ascii_digit).collect::<String>()
+        )
+    }
+}
+
+/// An office phone as people write it (landline or mobile, spaces, dots, dashes, a leading +):
+/// 8 to 15 digits.
+pub fn valid_office_phone(p: &str) -> bool {
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    (8..=15).contains(&digits)
+        && p.trim_start_matches('+')
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .-()".contains(c))
+}
+
+/// An email address good enough to write to: one `@`, a dotted domain, no spaces.
+pub fn valid_email(e: &str) -> bool {
+    let Some((user, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.len() <= 120
+        && !e.chars().any(char::is_whitespace)
 }
 
 impl CommuneInfo {
@@ -54,6 +112,12 @@ impl CommuneInfo {
             district_code: m.district_code.clone(),
             brand_color: m.brand_color.clone(),
             tagline: m.tagline.clone(),
+            contacts: Contacts {
+                address: m.contact_address.clone(),
+                phone: m.contact_phone.clone(),
+                email: m.contact_email.clone(),
+                hours: m.office_hours.clone(),
+            },
             has_logo: m.logo_attachment_id.is_some(),
             active: m.active,
         }
@@ -135,6 +199,10 @@ pub async fn activate_commune(db: &impl ConnectionTrait, code: &str) -> AppResul
         logo_attachment_id: Set(None),
         active: Set(true),
         created_at: Set(Utc::now()),
+        contact_address: Set(None),
+        contact_phone: Set(None),
+        contact_email: Set(None),
+        office_hours: Set(None),
     };
     Ok(m.insert(db).await?)
 }
@@ -164,6 +232,7 @@ pub async fn update_branding(
     color: &str,
     tagline: Option<String>,
     logo: Option<Option<i64>>,
+    contacts: Option<Contacts>,
 ) -> AppResult<commune::Model> {
     if !valid_color(color) {
         return Err(AppError::invalid("color_invalid", "brand_color"));
@@ -183,6 +252,12 @@ pub async fn update_branding(
     am.tagline = Set(tagline);
     if let Some(logo) = logo {
         am.logo_attachment_id = Set(logo);
+    }
+    if let Some(c) = contacts {
+        am.contact_address = Set(c.address);
+        am.contact_phone = Set(c.phone);
+        am.contact_email = Set(c.email);
+        am.office_hours = Set(c.hours);
     }
     Ok(am.update(db).await?)
 }

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -119,6 +119,21 @@ async fn villages(
             .into_iter()
             .map(Village::from)
             .collect(),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/communes/{code}/contacts", tag = "communes", request_body = tenancy::Contacts, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 200, description = "The contacts as saved (trimmed; empty parts left out)", body = tenancy::Contacts), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_contacts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<tenancy::Contacts>,
+) -> AppResult<Json<tenancy::Contacts>> {
+    let c = state.communes.active(&code)?;
+    Ok(Json(
+        crate::actions::communes::set_contacts(state.kernel(), ctx.actor(), &c, b).await?,
     ))
 }
 
@@ -422,7 +437,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Xã Số API", description = "The JSON API of Xã Số, the smart-commune and e-commerce-commune platform. Errors always have the shape `{\"error\": {\"code\", \"message\", \"field\"}}` with a stable `code` and a Vietnamese `message` (English with `Cookie: xaso_lang=en`).", license(name = "AGPL-3.0-or-later")),
-    paths(provinces, search_units, communes, activate, villages, create_village, staff, add_staff, audit_log, upload, register, issue_token, me, inbox, inbox_read, super::pages::holidays::api_list, super::pages::holidays::api_set, super::pages::prefs::notification_prefs_get, super::pages::prefs::notification_prefs_put, super::figures_api::figures, super::pages::payments::api_statement, super::pages::payments::api_confirm),
+    paths(provinces, search_units, communes, activate, villages, create_village, set_contacts, staff, add_staff, audit_log, upload, register, issue_token, me, inbox, inbox_read, super::pages::holidays::api_list, super::pages::holidays::api_set, super::pages::prefs::notification_prefs_get, super::pages::prefs::notification_prefs_put, super::figures_api::figures, super::pages::payments::api_statement, super::pages::payments::api_confirm),
     components(schemas(ErrorBody, crate::error::ErrorDetail, Role, accounts::Grant)),
     modifiers(&BearerAuth),
     tags((name = "units", description = "The official catalogue of administrative units (July 2025)"), (name = "communes", description = "Tenants, villages, staff, audit"), (name = "accounts", description = "Registration, tokens, the signed-in user"), (name = "files", description = "Attachments"), (name = "calendar", description = "Working days: public holidays and the government's yearly adjustments"), (name = "payments", description = "Payment records and bank statements matched to them"))
@@ -454,6 +469,7 @@ pub fn router() -> Router<AppState> {
             get(villages).post(create_village),
         )
         .route("/api/v1/communes/{code}/staff", get(staff).post(add_staff))
+        .route("/api/v1/communes/{code}/contacts", put(set_contacts))
         .route("/api/v1/communes/{code}/audit", get(audit_log))
         .route("/api/v1/communes/{code}/attachments", post(upload))
         .route("/api/v1/auth/register", post(register))

@@ -126,19 +126,75 @@ async fn asset(Path(name): Path<String>) -> Response {
 
 /// A commune's brand colour as a one-rule stylesheet, `/static/brand/0b6e4f.css`: the layout
 /// links it instead of writing an inline `<style>`, which the Content-Security-Policy refuses.
-/// The colour is the name, so each is cached for good and no database is read.
+/// The colour is the name, so each is cached for good and no database is read. Any colour an
+/// admin picks stays readable: text on it is white or dark, whichever reaches AA contrast, and
+/// links and headings use the colour darkened until it reads on white.
 async fn brand(Path(name): Path<String>) -> Response {
-    match name.strip_suffix(".css") {
-        Some(hex) if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => (
+    match name.strip_suffix(".css").and_then(parse_hex) {
+        Some(rgb) => (
             [
                 (header::CONTENT_TYPE, "text/css; charset=utf-8"),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
             ],
-            format!(":root{{--brand:#{}}}", hex.to_ascii_lowercase()),
+            brand_css(rgb),
         )
             .into_response(),
-        _ => AppError::not_found().into_response(),
+        None => AppError::not_found().into_response(),
     }
+}
+
+fn parse_hex(hex: &str) -> Option<[u8; 3]> {
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance([r, g, b]: [u8; 3]) -> f64 {
+    let lin = |c: u8| {
+        let c = c as f64 / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+/// WCAG contrast ratio of two colours.
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+const WHITE: [u8; 3] = [255, 255, 255];
+/// The design system's ink (`--ink`).
+const INK: [u8; 3] = [0x1c, 0x24, 0x30];
+
+fn brand_css(rgb: [u8; 3]) -> String {
+    let hex = |[r, g, b]: [u8; 3]| format!("#{r:02x}{g:02x}{b:02x}");
+    // Every colour reaches 4.5 with white or with black; the softer ink when it is enough.
+    let on = if contrast(rgb, WHITE) >= 4.5 {
+        WHITE
+    } else if contrast(rgb, INK) >= 4.5 {
+        INK
+    } else {
+        [0, 0, 0]
+    };
+    // Darken in small steps until the colour reads on white (black always does).
+    let mut ink = rgb;
+    while contrast(ink, WHITE) < 4.5 {
+        ink = ink.map(|c| (c as f64 * 0.92) as u8);
+    }
+    format!(
+        ":root{{--brand:{};--on-brand:{};--brand-ink:{}}}",
+        hex(rgb),
+        hex(on),
+        hex(ink)
+    )
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -256,6 +312,27 @@ mod tests {
             }
         }
         assert!(checked > 0, "no template uses an icon");
+    }
+
+    #[test]
+    fn any_brand_colour_keeps_aa_contrast() {
+        for hex in [
+            "0b6e4f", "ffd60a", "ffffff", "000000", "e31b23", "7fdbff", "808080",
+        ] {
+            let rgb = parse_hex(hex).unwrap();
+            let css = brand_css(rgb);
+            let var = |name: &str| {
+                let at = css.find(&format!("--{name}:#")).unwrap() + name.len() + 4;
+                parse_hex(&css[at..at + 6]).unwrap()
+            };
+            assert!(contrast(var("on-brand"), rgb) >= 4.5, "{hex}: {css}");
+            assert!(contrast(var("brand-ink"), WHITE) >= 4.5, "{hex}: {css}");
+        }
+        assert_eq!(
+            brand_css(parse_hex("0b6e4f").unwrap()),
+            ":root{--brand:#0b6e4f;--on-brand:#ffffff;--brand-ink:#0b6e4f}"
+        );
+        assert!(parse_hex("0b6e4").is_none() && parse_hex("zzzzzz").is_none());
     }
 
     #[test]

@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderValue;
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 
 use hmac::{Hmac, Mac};
@@ -56,6 +54,8 @@ pub struct Ctx {
     pub host: Option<String>,
     pub path: String,
     pub request_id: String,
+    /// The message the previous action left for this page ([`super::flash`]).
+    pub flash: Option<super::flash::Flash>,
 }
 
 impl Ctx {
@@ -103,33 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
-pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-pub fn set_cookie(
-    name: &str,
-    value: &str,
-    max_age_secs: i64,
-    http_only: bool,
-    secure: bool,
-) -> HeaderValue {
-    let mut c = format!("{name}={value}; Path=/; Max-Age={max_age_secs}; SameSite=Lax");
-    if http_only {
-        c.push_str("; HttpOnly");
-    }
-    if secure {
-        c.push_str("; Secure");
-    }
-    HeaderValue::from_str(&c).expect("cookie values are ASCII")
-}
+pub use super::cookies::{cookie, set_cookie};
 
 pub fn urlencode(s: &str) -> String {
     url_escape(s)

@@ -123,6 +123,7 @@ pub async fn context_layer(
         host,
         path: path.clone(),
         request_id: request_id.clone(),
+        flash: super::flash::Flash::from_headers(&headers),
     };
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -163,6 +164,18 @@ pub async fn context_layer(
                 true,
                 state.config.cookies_secure(),
             ),
+        );
+    }
+    // A page has shown the message (a redirect passes it on): clear it.
+    let shown_on_a_page = res.status() == StatusCode::OK
+        && res
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if ctx.flash.is_some() && shown_on_a_page && !shared_cacheable {
+        res.headers_mut().append(
+            SET_COOKIE,
+            super::flash::cleared(state.config.cookies_secure()),
         );
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -52,3 +52,34 @@ where
         .append(header::VARY, HeaderValue::from_static("HX-Request"));
     res
 }
+
+/// Every page boosts its links (`hx-boost` on `<body>`): htmx fetches them and swaps the answer
+/// into the page, so a file (a dossier's result, an attachment, an XLSX export, a calendar feed)
+/// would fill the page with its bytes. A boosted GET answered with anything but a page becomes
+/// an `HX-Redirect` to the same address, which htmx follows as a real navigation: the browser
+/// downloads the file or opens it, as it does without JavaScript.
+pub async fn boosted_files(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let boosted = req.method() == axum::http::Method::GET
+        && req
+            .headers()
+            .get("HX-Boosted")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+    let uri = req.uri().to_string();
+    let res = next.run(req).await;
+    if !boosted || !res.status().is_success() {
+        return res;
+    }
+    let page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && !res.headers().contains_key(header::CONTENT_DISPOSITION);
+    if page {
+        return res;
+    }
+    let mut redirect = Response::new(axum::body::Body::empty());
+    if let Ok(v) = HeaderValue::from_str(&uri) {
+        redirect.headers_mut().insert("HX-Redirect", v);
+    }
+    redirect
+}

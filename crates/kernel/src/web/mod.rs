@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apidoc;
 pub mod assets;
+pub mod cookies;
 pub mod csp;
 pub mod csrf;
 pub mod ctx;
@@ -11,6 +12,8 @@ pub mod ctx_layer;
 pub mod error_page;
 pub mod extract;
 pub mod figures_api;
+pub mod flash;
+pub mod front;
 pub mod htmx;
 pub mod map;
 pub mod multipart;
@@ -66,6 +69,8 @@ pub struct Inner {
     pub figures: crate::figures::Figures,
     /// The rooms' hooks for payments confirmed paid, by `ref_kind`.
     pub settlers: crate::payments::Settlers,
+    /// Emergencies in force per commune, for the banner on every page.
+    pub alerts: front::AlertCache,
 }
 
 #[derive(Clone)]
@@ -124,7 +129,13 @@ impl AppState {
             nav: Arc::new(nav.into_iter().chain([pages::office::nav()]).collect()),
             figures: crate::figures::Figures::new(figures),
             settlers,
+            alerts: Default::default(),
         })))
+    }
+
+    /// Every room's front door (`Nav::front`), in the rooms' order.
+    pub fn front_doors(&self) -> Vec<Arc<dyn front::FrontDoor>> {
+        self.nav.iter().filter_map(|n| n.front.clone()).collect()
     }
 
     /// What the kernel's use cases (`crate::actions`) borrow from the running platform.
@@ -207,6 +218,7 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
                 axum::response::IntoResponse::into_response(AppError::internal("handler panicked"))
             },
         ))
+        .layer(middleware::from_fn(htmx::boosted_files))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(

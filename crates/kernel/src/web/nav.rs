@@ -5,15 +5,7 @@
 use crate::accounts::{CurrentUser, Role};
 use crate::tenancy::CommuneInfo;
 
-/// Rooms still to come, as (name key, description key): shown so officials see the whole
-/// programme; each is removed here when its room lands with a tile of its own.
-pub const UPCOMING: [(&str, &str); 3] = [
-    ("room.households", "room.households.desc"),
-    ("room.indicators", "room.indicators.desc"),
-    ("room.commerce", "room.commerce.desc"),
-];
-
-/// The room's tile on the commune's home page and back-office dashboard.
+/// A room's entry on the commune's home page (a tile, or a big quick action).
 #[derive(Debug, Clone, Copy)]
 pub struct Tile {
     /// Text keys of its name and one-line description.
@@ -21,6 +13,44 @@ pub struct Tile {
     pub desc: &'static str,
     /// Citizens' entry, relative to `/c/{code}/`.
     pub path: &'static str,
+    /// An icon of the sprite (`static/lucide/make-sprite.py`).
+    pub icon: &'static str,
+}
+
+/// The back office's sections, by the task an official comes to do, in the sidebar's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// The one-stop desk: dossiers, procedures, payments, statistics.
+    Desk,
+    /// Citizens' voice: feedback, polls, forum, directory.
+    Voice,
+    /// Notices, emergencies, loudspeaker bulletins, delivery.
+    Notices,
+    /// The commune's own data: villages, households, map.
+    Data,
+    /// Setup: branding, staff, audit, gateways.
+    Settings,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Desk,
+        Group::Voice,
+        Group::Notices,
+        Group::Data,
+        Group::Settings,
+    ];
+
+    /// Text key of its heading.
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Desk => "nav.group.desk",
+            Group::Voice => "nav.group.voice",
+            Group::Notices => "nav.group.notices",
+            Group::Data => "nav.group.data",
+            Group::Settings => "nav.group.settings",
+        }
+    }
 }
 
 /// A back-office entry, shown only to the roles that may open it: `roles` is the same list the
@@ -31,6 +61,8 @@ pub struct OfficeLink {
     /// Relative to `/c/{code}/office/`.
     pub path: &'static str,
     pub roles: &'static [Role],
+    pub group: Group,
+    pub icon: &'static str,
 }
 
 impl OfficeLink {
@@ -41,12 +73,17 @@ impl OfficeLink {
 }
 
 /// Where a room appears in the shell.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Nav {
-    pub tile: Option<Tile>,
+    /// Its tiles on the commune's home page (a room with several public parts has several).
+    pub tiles: Vec<Tile>,
+    /// The big buttons at the top of the home page: the things people come to do.
+    pub quick: Vec<Tile>,
     pub office: Vec<OfficeLink>,
     /// System-admin pages: (label key, absolute path).
     pub admin: Vec<(&'static str, &'static str)>,
+    /// What it shows on the front door and the "today" board.
+    pub front: Option<std::sync::Arc<dyn super::front::FrontDoor>>,
 }
 
 /// The roles `u` holds in commune `c`, for filtering what a page offers them.

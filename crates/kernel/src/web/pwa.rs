@@ -202,7 +202,10 @@ mod tests {
                     .is_some_and(|n| ICONS.iter().any(|(i, _)| *i == n))
                 || matches!(
                     url,
-                    "/static/app.css" | "/static/htmx.min.js" | "/static/favicon.svg"
+                    "/static/app.css"
+                        | "/static/htmx.min.js"
+                        | "/static/favicon.svg"
+                        | "/static/icons.svg"
                 );
             assert!(known, "{url}");
         }

@@ -33,6 +33,10 @@ pub struct Shell {
     /// back-office link is shown only to the roles that may open it.
     nav: Arc<Vec<Nav>>,
     roles: Vec<Role>,
+    /// Emergencies in force in the commune on screen: a banner above every page.
+    pub alerts: Arc<Vec<super::front::Alert>>,
+    /// What the previous action says happened, in the reader's language.
+    pub flash: Option<String>,
 }
 
 impl Shell {
@@ -53,7 +57,18 @@ impl Shell {
                 .and_then(|u| u.commune_code.as_deref())
                 .and_then(|c| state.communes.get(c))
         });
+        let alerts = match &commune {
+            Some(c) => {
+                state
+                    .alerts
+                    .get(&state.db, &state.front_doors(), &c.code)
+                    .await
+            }
+            None => Arc::default(),
+        };
         Shell {
+            alerts,
+            flash: ctx.flash.as_ref().map(|f| f.text(ctx.locale)),
             tr: ctx.tr(),
             font: ctx.font,
             csrf: ctx.csrf_token.clone(),
@@ -98,39 +113,47 @@ impl Shell {
         }
     }
 
-    /// The home page's tiles: every room's, then the rooms still to come (without a link).
-    pub fn tiles(&self) -> Vec<(&'static str, &'static str, Option<String>)> {
+    /// The home page's tiles, every room's: (name key, description key, icon, link).
+    pub fn tiles(&self) -> Vec<(&'static str, &'static str, &'static str, String)> {
         let code = self.commune.as_ref().map(|c| c.code.as_str()).unwrap_or("");
-        let landed = self
-            .nav
-            .iter()
-            .filter_map(|n| n.tile)
-            .map(|t| (t.name, t.desc, Some(format!("/c/{code}/{}", t.path))));
-        landed.chain(upcoming()).collect()
-    }
-
-    /// The back-office dashboard's tiles: each room's first office link this user may open.
-    pub fn office_tiles(&self) -> Vec<(&'static str, &'static str, Option<String>)> {
-        let code = self.commune.as_ref().map(|c| c.code.as_str()).unwrap_or("");
-        let landed = self.nav.iter().filter_map(|n| {
-            let t = n.tile?;
-            let href = n
-                .office
-                .iter()
-                .find(|l| l.open_to(&self.roles))
-                .map(|l| format!("/c/{code}/office/{}", l.path));
-            Some((t.name, t.desc, href))
-        });
-        landed.chain(upcoming()).collect()
-    }
-
-    /// Back-office links of every room that this user's roles open: (label key, path).
-    pub fn office_links(&self) -> Vec<(&'static str, &'static str)> {
         self.nav
             .iter()
-            .flat_map(|n| n.office.iter())
-            .filter(|l| l.open_to(&self.roles))
-            .map(|l| (l.label, l.path))
+            .flat_map(|n| n.tiles.iter())
+            .map(|t| (t.name, t.desc, t.icon, format!("/c/{code}/{}", t.path)))
+            .collect()
+    }
+
+    /// The home page's big buttons: what people most often come to do.
+    pub fn quick_actions(&self) -> Vec<(&'static str, &'static str, &'static str, String)> {
+        let code = self.commune.as_ref().map(|c| c.code.as_str()).unwrap_or("");
+        self.nav
+            .iter()
+            .flat_map(|n| n.quick.iter())
+            .map(|t| (t.name, t.desc, t.icon, format!("/c/{code}/{}", t.path)))
+            .collect()
+    }
+
+    /// The back office's sidebar: each task group with the links this user's roles open,
+    /// as (group label key, [(label key, path, icon)]); groups with nothing open are left out.
+    #[allow(clippy::type_complexity)]
+    pub fn office_groups(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        Vec<(&'static str, &'static str, &'static str)>,
+    )> {
+        super::nav::Group::ALL
+            .iter()
+            .filter_map(|g| {
+                let links: Vec<_> = self
+                    .nav
+                    .iter()
+                    .flat_map(|n| n.office.iter())
+                    .filter(|l| l.group == *g && l.open_to(&self.roles))
+                    .map(|l| (l.label, l.path, l.icon))
+                    .collect();
+                (!links.is_empty()).then_some((g.label(), links))
+            })
             .collect()
     }
 
@@ -146,6 +169,24 @@ impl Shell {
             .collect()
     }
 
+    /// A page of the whole deployment (the system admin's): the platform's colours and no
+    /// commune's alerts, whatever commune the person belongs to.
+    pub fn national(&mut self) {
+        self.commune = None;
+        self.color = DEFAULT_COLOR.into();
+        self.alerts = Arc::default();
+        self.is_staff = false;
+        self.roles.clear();
+    }
+
+    /// Sign-up from a commune's pages stays in that commune.
+    pub fn register_href(&self) -> String {
+        match &self.commune {
+            Some(c) => format!("/register?commune={}", c.code),
+            None => "/register".into(),
+        }
+    }
+
     pub fn office_href(&self) -> String {
         match &self.commune {
             Some(c) => format!("/c/{}/office", c.code),
@@ -154,15 +195,12 @@ impl Shell {
     }
 }
 
-/// Rooms still to come, as (name key, description key, no link): shown so people see the
-/// whole programme, and dropped as each room lands with its own tile.
-fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String>)> {
-    super::nav::UPCOMING.iter().map(|(n, d)| (*n, *d, None))
-}
-
 /// See [`Shell::icon`]; for fragments rendered without a shell.
 pub fn icon(name: &str) -> String {
-    debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    debug_assert!(
+        name.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    );
     format!(
         r##"<svg class="icon" aria-hidden="true" focusable="false"><use href="/static/icons.svg#{name}"/></svg>"##
     )

@@ -83,6 +83,7 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     kernel::cache::changed(BOARD, &c.code);
+    kernel::cache::changed(kernel::web::front::ALERTS, &c.code);
     k.dispatcher.wake();
     access::notice(k.db, c, saved.id).await
 }
@@ -103,6 +104,7 @@ pub async fn publish_due<C: ConnectionTrait + TransactionTrait>(
         store::publish_in(&txn, &n, now).await?;
         txn.commit().await?;
         kernel::cache::changed(BOARD, &n.commune_code);
+        kernel::cache::changed(kernel::web::front::ALERTS, &n.commune_code);
         done += 1;
     }
     Ok(done)
@@ -143,6 +145,7 @@ pub async fn act(
     .await?;
     txn.commit().await?;
     kernel::cache::changed(BOARD, &c.code);
+    kernel::cache::changed(kernel::web::front::ALERTS, &c.code);
     Ok(saved)
 }
 

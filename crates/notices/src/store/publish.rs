@@ -224,6 +224,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .await?;
     txn.commit().await?;
     kernel::cache::changed(BOARD, &c.code);
+    kernel::cache::changed(kernel::web::front::ALERTS, &c.code);
     find(db, &c.code, saved.id)
         .await?
         .ok_or_else(|| AppError::internal("notice gone"))

@@ -297,6 +297,7 @@ mod tests {
             tagline: None,
             has_logo: false,
             active: true,
+            contacts: Default::default(),
         }
     }
 

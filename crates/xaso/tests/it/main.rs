@@ -12,6 +12,7 @@ mod delivery;
 mod doors;
 mod figures;
 mod forum_province;
+mod front_door;
 mod notices;
 mod office;
 mod one_stop;

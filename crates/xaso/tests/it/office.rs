@@ -25,7 +25,8 @@ async fn back_office_is_for_staff_of_the_commune() {
         let mut official = app.login(common::OFFICIAL).await;
         let r = official.get("/c/17071/office").await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.body.contains("Công chức xã") && r.body.contains("Dịch vụ công trực tuyến"));
+        assert!(r.body.contains("Công chức xã") && r.body.contains("Việc hôm nay"));
+        assert!(r.body.contains("Một cửa"), "the menu is grouped by task");
         // An official may look but not change the commune's setup.
         let before = app.count("village").await;
         let r = official
@@ -160,9 +161,11 @@ async fn villages_are_managed_and_audited() {
 
         let page = admin.get("/c/17071/office/audit?action=village").await;
         assert!(
-            page.body.contains("village.create")
-                && page.body.contains("village.update")
-                && page.body.contains("village.delete")
+            page.body.contains("Tạo mới · Thôn, bản")
+                && page.body.contains("Sửa · Thôn, bản")
+                && page.body.contains("Xóa · Thôn, bản")
+                && !page.body.contains(">village.create<"),
+            "actions in words, never their codes"
         );
         assert!(page.body.contains("Thôn Đồng Tâm → Bản Đồng Tâm"));
         let api = admin
@@ -293,7 +296,10 @@ async fn branding_shows_on_every_page() {
         );
         // The colour comes as a stylesheet (the CSP refuses inline <style>).
         let brand = anon.get("/static/brand/aa3300.css").await;
-        assert_eq!(brand.body, ":root{--brand:#aa3300}");
+        assert_eq!(
+            brand.body,
+            ":root{--brand:#aa3300;--on-brand:#ffffff;--brand-ink:#aa3300}"
+        );
         assert_eq!(
             anon.get("/static/brand/aa3300;x.css").await.status,
             StatusCode::NOT_FOUND
@@ -556,7 +562,7 @@ async fn audit_filter_answers_htmx_with_the_table_alone() {
                 .trim_start()
                 .starts_with("<div id=\"audit-table\"")
         );
-        assert!(part.body.contains("Thôn Hạ Lũng") && part.body.contains("village.create"));
+        assert!(part.body.contains("Thôn Hạ Lũng") && part.body.contains("Tạo mới · Thôn, bản"));
         assert!(!part.body.contains("<html") && !part.body.contains("<form"));
         assert!(
             part.headers

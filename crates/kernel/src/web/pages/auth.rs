@@ -82,10 +82,11 @@ async fn register_page(
         .commune_for_host(ctx.host.as_deref())
         .map(|c| c.code.clone())
         .or_else(|| communes.first().map(|c| c.code.clone()));
-    let commune_code = if f.commune_code.is_empty() {
-        default.unwrap_or_default()
-    } else {
+    // The commune the person came from (the link or the form sent back), when it is active.
+    let commune_code = if communes.iter().any(|c| c.code == f.commune_code) {
         f.commune_code.clone()
+    } else {
+        default.unwrap_or_default()
     };
     let villages = tenancy::villages(&state.db, &commune_code)
         .await?
@@ -106,8 +107,23 @@ async fn register_page(
     Ok(render_for(err, &page))
 }
 
-pub async fn register_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    register_page(&state, &ctx, &RegisterForm::default(), None).await
+#[derive(Deserialize, Default)]
+pub struct RegisterQuery {
+    /// The commune whose page the person came from: registration stays in it.
+    #[serde(default)]
+    commune: String,
+}
+
+pub async fn register_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<RegisterQuery>,
+) -> AppResult<Response> {
+    let f = RegisterForm {
+        commune_code: q.commune,
+        ..RegisterForm::default()
+    };
+    register_page(&state, &ctx, &f, None).await
 }
 
 fn session_cookie(state: &AppState, token: &str) -> axum::http::HeaderValue {
@@ -136,8 +152,17 @@ pub async fn register(
         Ok(user) => {
             let token =
                 accounts::create_session(&state.db, user.id, state.config.session_days).await?;
-            let mut res = Redirect::to(&format!("/c/{}", user.commune_code.unwrap_or_default()))
-                .into_response();
+            let code = user.commune_code.unwrap_or_default();
+            let name = state
+                .communes
+                .get(&code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let mut res = crate::web::flash::redirect(
+                &format!("/c/{code}"),
+                crate::web::flash::Flash::key("flash.registered").arg("commune", name),
+                state.config.cookies_secure(),
+            );
             res.headers_mut()
                 .append(SET_COOKIE, session_cookie(&state, &token));
             Ok(res)

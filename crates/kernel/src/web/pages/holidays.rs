@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -186,7 +186,11 @@ pub async fn save(
         .map(|d| d.year())
         .unwrap_or_else(|_| crate::time::vn_today().year());
     match set_override(&state, &ctx, &r).await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/holidays?year={year}")).into_response()),
+        Ok(()) => Ok(crate::web::flash::redirect(
+            &format!("/admin/holidays?year={year}"),
+            crate::web::flash::Flash::key("flash.holiday_saved"),
+            state.config.cookies_secure(),
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             holidays_page(&state, &ctx, year, Some(&e)).await
         }

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+mod branding;
 pub(crate) mod holidays;
 mod me;
 pub(crate) mod office;
@@ -10,7 +11,10 @@ pub(crate) mod otp;
 pub(crate) mod payments;
 pub(crate) mod prefs;
 mod public;
+mod styleguide;
+mod today;
 
+pub use office::nav as office_nav;
 pub use public::{FactsCache, HomeFacts};
 
 use axum::Router;
@@ -32,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}", get(public::home))
         .route("/c/{code}/logo", get(public::logo))
         .route("/prefs", get(prefs))
+        .route("/styleguide", get(styleguide::page))
         .route("/register", get(auth::register_form).post(auth::register))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -42,7 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", get(me::inbox))
         .route("/inbox/read-all", post(me::read_all))
         .route("/inbox/{id}/read", post(me::read_one))
-        .route("/c/{code}/office", get(office::dashboard))
+        .route("/c/{code}/office", get(today::dashboard))
         .route(
             "/c/{code}/office/villages",
             get(office::villages).post(office::add_village),
@@ -63,11 +68,15 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}/office/audit", get(office::audit))
         .route(
             "/c/{code}/office/branding",
-            get(office::branding).post(office::save_branding),
+            get(branding::branding).post(branding::save_branding),
         )
         .route("/admin", get(admin::page))
         .route("/admin/communes", post(admin::activate))
-        .route("/admin/communes/{code}/deactivate", post(admin::deactivate))
+        .route(
+            "/admin/communes/{code}/deactivate",
+            get(admin::confirm_deactivate).post(admin::deactivate),
+        )
+        .route("/admin/communes/{code}/admin", post(admin::add_admin))
         .route("/admin/communes/{code}/district", post(admin::set_district))
         .route("/admin/districts", post(admin::add_district))
         .merge(otp::router())

@@ -3,101 +3,73 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Redirect, Response};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{form_error, vn_time};
-use crate::accounts::{self, Role, entity::user, phone::display_phone};
+use crate::accounts::{Role, phone::display_phone};
 use crate::actions::villages::{self, VillageInput};
-use crate::actions::{ActionResult, communes, staff};
+use crate::actions::{ActionResult, staff};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, CommuneInfo, VILLAGE_KINDS};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
+use crate::web::flash::{self, Flash};
 use crate::web::htmx::{HxRequest, render_partial};
-use crate::web::shell::{Shell, render, render_for, render_status};
+use crate::web::shell::{Shell, render, render_for};
 
 /// Who may change the commune's setup: its admins, and system admins.
 pub use crate::accounts::access::{ADMINS, OVERSEERS};
 
 /// The kernel's own back-office pages, each with the roles its handler checks.
 pub fn nav() -> crate::web::nav::Nav {
-    use crate::web::nav::OfficeLink;
+    use crate::web::nav::{Group, OfficeLink};
     crate::web::nav::Nav {
-        tile: None,
         office: vec![
             OfficeLink {
                 label: "office.villages",
                 path: "villages",
                 roles: &[],
+                group: Group::Data,
+                icon: "map-pin",
             },
             OfficeLink {
                 label: "office.staff",
                 path: "staff",
                 roles: crate::accounts::STAFF_LIST_READERS,
+                group: Group::Settings,
+                icon: "users",
             },
             OfficeLink {
                 label: "office.audit",
                 path: "audit",
                 roles: OVERSEERS,
+                group: Group::Settings,
+                icon: "scroll-text",
             },
             OfficeLink {
                 label: "office.payments",
                 path: "payments",
                 roles: crate::payments::CONFIRMERS,
+                group: Group::Desk,
+                icon: "wallet",
             },
             OfficeLink {
                 label: "office.branding",
                 path: "branding",
                 roles: ADMINS,
+                group: Group::Settings,
+                icon: "palette",
             },
         ],
         admin: vec![("holidays.title", "/admin/holidays")],
+        front: Some(std::sync::Arc::new(super::today::KernelDoor)),
+        ..Default::default()
     }
-}
-
-#[derive(Template)]
-#[template(path = "office.html")]
-struct Dashboard {
-    shell: Shell,
-    active: &'static str,
-    role_label: String,
-    villages: usize,
-    staff: usize,
-    citizens: u64,
-    audit: u64,
-}
-
-pub async fn dashboard(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-) -> AppResult<Response> {
-    let c = state.communes.active(&code)?;
-    let u = ctx.staff(&c)?;
-    let role_label = ctx.tr().get(&u.acting_role(&c).label_key()).to_owned();
-    let villages = tenancy::villages(&state.db, &c.code).await?.len();
-    let staff = accounts::staff_of(&state.db, &c.code).await?.len();
-    let citizens = user::Entity::find()
-        .filter(user::Column::CommuneCode.eq(&c.code))
-        .count(&state.db)
-        .await?;
-    let (_, audit) = audit::list(&state.db, &c.code, &audit::Filter::default()).await?;
-    let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.title")).await;
-    Ok(render(&Dashboard {
-        shell,
-        active: "dash",
-        role_label,
-        villages,
-        staff,
-        citizens,
-        audit,
-    }))
 }
 
 // ---- villages ----
@@ -155,11 +127,10 @@ async fn on_client_error(
     c: Arc<CommuneInfo>,
     res: ActionResult<()>,
     back: &str,
+    done: Flash,
 ) -> AppResult<Response> {
     match res.map_err(AppError::from) {
-        Ok(()) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
-            back,
-        ))),
+        Ok(()) => Ok(flash::redirect(back, done, state.config.cookies_secure())),
         Err(e)
             if e.status.is_client_error()
                 && e.status != StatusCode::FORBIDDEN
@@ -198,7 +169,15 @@ pub async fn add_village(
     };
     let res = villages::create(state.kernel(), ctx.actor(), &c, v).await;
     let back = format!("/c/{}/office/villages", c.code);
-    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
+    on_client_error(
+        &state,
+        &ctx,
+        c,
+        res.map(|_| ()),
+        &back,
+        Flash::key("flash.village_saved"),
+    )
+    .await
 }
 
 pub async fn edit_village(
@@ -214,7 +193,15 @@ pub async fn edit_village(
     };
     let res = villages::rename(state.kernel(), ctx.actor(), &c, id, v).await;
     let back = format!("/c/{}/office/villages", c.code);
-    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
+    on_client_error(
+        &state,
+        &ctx,
+        c,
+        res.map(|_| ()),
+        &back,
+        Flash::key("flash.village_saved"),
+    )
+    .await
 }
 
 pub async fn delete_village(
@@ -225,9 +212,11 @@ pub async fn delete_village(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     villages::delete(state.kernel(), ctx.actor(), &c, id).await?;
-    Ok(axum::response::IntoResponse::into_response(Redirect::to(
+    Ok(flash::redirect(
         &format!("/c/{}/office/villages", c.code),
-    )))
+        Flash::key("flash.village_deleted"),
+        state.config.cookies_secure(),
+    ))
 }
 
 // ---- staff ----
@@ -333,7 +322,15 @@ pub async fn add_staff(
     let c = state.communes.active(&code)?;
     let res = staff::add(state.kernel(), ctx.actor(), &c, f.input()).await;
     let back = format!("/c/{}/office/staff", c.code);
-    on_client_error(&state, &ctx, c, res.map(|_| ()), &back).await
+    on_client_error(
+        &state,
+        &ctx,
+        c,
+        res.map(|_| ()),
+        &back,
+        Flash::key("flash.staff_added"),
+    )
+    .await
 }
 
 pub async fn revoke_staff(
@@ -344,9 +341,11 @@ pub async fn revoke_staff(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     staff::revoke(state.kernel(), ctx.actor(), &c, grant).await?;
-    Ok(axum::response::IntoResponse::into_response(Redirect::to(
+    Ok(flash::redirect(
         &format!("/c/{}/office/staff", c.code),
-    )))
+        Flash::key("flash.staff_revoked"),
+        state.config.cookies_secure(),
+    ))
 }
 
 // ---- audit ----
@@ -378,10 +377,57 @@ struct AuditPage {
     shell: Shell,
     active: &'static str,
     table: AuditTable,
+    /// The filter's choices: (action prefix, words).
+    kinds: Vec<(&'static str, &'static str)>,
     f_action: String,
     f_from: String,
     f_to: String,
 }
+
+/// An audit action (`notice.publish`) in words ("Đăng · Thông báo"): its own text where it has
+/// one, else the verb and the object, so no code reaches the page whatever a room records.
+pub fn audit_words(tr: &crate::i18n::Tr, action: &str) -> String {
+    let exact = format!("audit.action.{action}");
+    if tr.has(&exact) {
+        return tr.get(&exact).to_owned();
+    }
+    let (object, verb) = action.split_once('.').unwrap_or((action, ""));
+    let verb_key = format!("audit.verb.{verb}");
+    let verb = if tr.has(&verb_key) {
+        tr.get(&verb_key)
+    } else {
+        tr.get("audit.verb.other")
+    };
+    format!("{verb} · {}", object_words(tr, object))
+}
+
+/// The kind of thing an audit entry is about, in words.
+pub fn object_words(tr: &crate::i18n::Tr, object: &str) -> &'static str {
+    let key = format!("audit.object.{object}");
+    if tr.has(&key) {
+        tr.get(&key)
+    } else {
+        tr.get("audit.object.other")
+    }
+}
+
+/// What the audit filter offers: the kinds of things officials act on, as (action prefix, text key).
+const AUDIT_KINDS: [&str; 14] = [
+    "dossier",
+    "procedure",
+    "payment",
+    "feedback",
+    "forum",
+    "poll",
+    "notice",
+    "village",
+    "staff",
+    "commune",
+    "directory",
+    "team",
+    "delivery",
+    "account",
+];
 
 pub async fn audit(
     State(state): State<AppState>,
@@ -393,14 +439,15 @@ pub async fn audit(
     let c = state.communes.active(&code)?;
     ctx.with_role(&c, OVERSEERS)?;
     let (rows, total) = audit::list(&state.db, &c.code, &f).await?;
+    let tr = ctx.tr();
     let entries = rows
         .into_iter()
         .map(|e| AuditRow {
             when: vn_time(e.at),
             who: e.actor_name,
             role_key: format!("role.{}", e.actor_role),
-            action: e.action,
-            object: format!("{} #{}", e.object_type, e.object_id),
+            action: audit_words(&tr, &e.action),
+            object: format!("{} #{}", object_words(&tr, &e.object_type), e.object_id),
             summary: e.summary,
         })
         .collect();
@@ -424,115 +471,14 @@ pub async fn audit(
             shell,
             active: "audit",
             table,
+            kinds: AUDIT_KINDS
+                .iter()
+                .map(|k| (*k, object_words(&tr, k)))
+                .collect(),
             f_action,
             f_from,
             f_to,
         })
     })
     .await)
-}
-
-// ---- branding ----
-
-#[derive(Template)]
-#[template(path = "branding.html")]
-struct BrandingPage {
-    shell: Shell,
-    active: &'static str,
-    error: Option<String>,
-}
-
-pub async fn branding(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-) -> AppResult<Response> {
-    let c = state.communes.active(&code)?;
-    ctx.with_role(&c, ADMINS)?;
-    let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.branding")).await;
-    Ok(render(&BrandingPage {
-        shell,
-        active: "branding",
-        error: None,
-    }))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfQuery {
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn save_branding(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-    Query(q): Query<CsrfQuery>,
-    mut mp: Multipart,
-) -> AppResult<Response> {
-    if !ctx.csrf_ok(&q.csrf) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "csrf_invalid"));
-    }
-    let c = state.communes.active(&code)?;
-    // Refused before the upload is read.
-    ctx.with_role(&c, ADMINS)?;
-    let (mut color, mut tagline, mut logo) = (c.brand_color.clone(), None, None);
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|_| AppError::bad_request("form_invalid"))?
-    {
-        match field.name() {
-            Some("brand_color") => {
-                color = field
-                    .text()
-                    .await
-                    .map_err(|_| AppError::bad_request("form_invalid"))?
-            }
-            Some("tagline") => {
-                tagline = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|_| AppError::bad_request("form_invalid"))?,
-                )
-            }
-            Some("logo") => {
-                let name = field.file_name().unwrap_or("logo").to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"))?;
-                if !bytes.is_empty() {
-                    logo = Some((name, bytes.to_vec()));
-                }
-            }
-            _ => {}
-        }
-    }
-    let b = communes::Branding {
-        color,
-        tagline,
-        logo,
-    };
-    let res = communes::set_branding(state.kernel(), ctx.actor(), &c, b)
-        .await
-        .map_err(AppError::from);
-    match res {
-        Ok(_) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
-            &format!("/c/{}/office/branding", c.code),
-        ))),
-        Err(e) if e.status.is_client_error() => {
-            let shell = Shell::new(&state, &ctx, Some(c), ctx.tr().get("office.branding")).await;
-            Ok(render_status(
-                e.status,
-                &BrandingPage {
-                    shell,
-                    active: "branding",
-                    error: Some(form_error(&ctx, &e)),
-                },
-            ))
-        }
-        Err(e) => Err(e),
-    }
 }

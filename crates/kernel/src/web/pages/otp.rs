@@ -352,7 +352,11 @@ async fn phone_confirm(
         Err(e) => return e.into_response(),
     };
     match confirm_phone(&state, &ext, u, &f.code).await {
-        Ok(_) => Redirect::to("/me").into_response(),
+        Ok(_) => crate::web::flash::redirect(
+            "/me",
+            crate::web::flash::Flash::key("flash.phone_verified"),
+            state.config.cookies_secure(),
+        ),
         Err(e) if e.error.status.is_client_error() => {
             phone_page(&state, &ctx, true, Some(&e)).await
         }

@@ -70,8 +70,13 @@ impl FactsCache {
 struct Home {
     shell: Shell,
     villages: Vec<String>,
-    members: u64,
+    members_text: String,
+    /// The rooms' latest items (notices), emergencies first.
+    latest: Vec<crate::web::front::HomeItem>,
 }
+
+/// How many items the home page lists under "latest".
+const LATEST: u64 = 5;
 
 #[derive(Template)]
 #[template(path = "portal.html")]
@@ -104,11 +109,18 @@ pub async fn home(
 
 async fn home_of(state: &AppState, ctx: &Ctx, c: Arc<CommuneInfo>) -> AppResult<Response> {
     let facts = state.home_facts.get(&state.db, &c.code).await?;
+    let mut latest = vec![];
+    for door in state.front_doors() {
+        latest.extend(door.latest(&state.db, &c.code, LATEST).await?);
+    }
+    latest.sort_by_key(|i| !i.urgent);
+    latest.truncate(LATEST as usize);
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nav.home")).await;
     Ok(render(&Home {
         shell,
         villages: facts.villages.clone(),
-        members: facts.members,
+        members_text: crate::numbers::int(facts.members as i64),
+        latest,
     }))
 }
 
