@@ -127,6 +127,14 @@ struct DeskDossierPage {
     actions: Vec<(&'static str, String, bool)>,
     handlers: Vec<(i64, String)>,
     error: Option<String>,
+    /// Just entered at the counter: the page opens with the thank-you card and the slip.
+    taken: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TakenQuery {
+    #[serde(default)]
+    taken: Option<String>,
 }
 
 async fn desk_view(
@@ -135,6 +143,7 @@ async fn desk_view(
     c: Arc<CommuneInfo>,
     id: i64,
     err: Option<&AppError>,
+    taken: bool,
 ) -> AppResult<Response> {
     let u = ctx.with_role(&c, DESK)?;
     let d = dossiers::by_id(&state.db, &c.code, id).await?;
@@ -156,6 +165,7 @@ async fn desk_view(
         actions,
         handlers: store::handlers(&state.db, &c.code).await?,
         error: err.map(|e| e.message(ctx.locale).to_owned()),
+        taken: taken && err.is_none(),
         d: view_of(state, ctx, &d).await?,
         shell: Shell::new(state, ctx, Some(c), &d.receipt_code).await,
     };
@@ -166,9 +176,10 @@ pub(super) async fn dossier(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
+    Query(tq): Query<TakenQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    desk_view(&state, &ctx, c, id, None).await
+    desk_view(&state, &ctx, c, id, None, tq.taken.is_some()).await
 }
 
 /// After a desk action: back to the dossier, or its page again with the refusal shown.
@@ -182,7 +193,7 @@ async fn back_to_dossier(
     match res {
         Ok(()) => Ok(Redirect::to(&format!("/c/{}/office/dossiers/{id}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            desk_view(state, ctx, c, id, Some(&e)).await
+            desk_view(state, ctx, c, id, Some(&e), false).await
         }
         Err(e) => Err(e),
     }
@@ -329,9 +340,10 @@ pub(super) async fn intake(
     // At the counter the paper originals are checked by eye; scans are optional.
     let res = dossiers::submit(state.kernel(), ctx.actor(), &c, sub, uploads(parts.files)).await;
     match res.map_err(AppError::from) {
-        Ok(d) => {
-            Ok(Redirect::to(&format!("/c/{}/office/dossiers/{}", c.code, d.id)).into_response())
-        }
+        Ok(d) => Ok(
+            Redirect::to(&format!("/c/{}/office/dossiers/{}?taken=1", c.code, d.id))
+                .into_response(),
+        ),
         Err(e) if e.status.is_client_error() => intake_page(&state, &ctx, c, Some(&e)).await,
         Err(e) => Err(e),
     }

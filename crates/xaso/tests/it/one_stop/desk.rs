@@ -233,12 +233,14 @@ async fn commune_admin_edits_the_catalogue() {
             ("field", "Đất đai"),
             ("legal_basis", "Luật Đất đai 2024"),
             ("documents", "*Đơn đề nghị\nBản sao hợp đồng"),
-            ("form_fields", "parcel | Số thửa *"),
+            ("ff0_label", "Số thửa"),
             ("fee_vnd", "20.000"),
             ("processing_days", "5"),
             ("online_level", "partial"),
             ("steps", "Nộp hồ sơ\nNhận kết quả"),
             ("active", "on"),
+            ("ff0_key", "parcel"),
+            ("ff0_req", "on"),
         ];
         let r = admin
             .post_form("/c/17071/office/procedures/new", &form)
