@@ -385,6 +385,46 @@ async fn a_submission_ends_on_a_thank_you_page() {
         let page = desk.get(r.location()).await;
         assert!(page.body.contains("card thanks") && page.body.contains("Đã nhận hồ sơ tại quầy"));
         assert!(page.body.contains("/slip\"") && page.body.contains("In giấy hẹn"));
+
+        // The counter's form shows the chosen procedure's fields, checked like online ones.
+        let form = desk
+            .get(&format!(
+                "/c/17071/office/dossiers/new?procedure_id={copy}&applicant_name=L%E1%BB%AF%20Th%E1%BB%8B%20Mai"
+            ))
+            .await;
+        assert!(
+            form.body
+                .contains(r#"name="data.pages" required inputmode="numeric""#)
+        );
+        assert!(
+            form.body.contains(r#"value="Lữ Thị Mai""#),
+            "what was typed is kept"
+        );
+        let before = app.count("dossier").await;
+        let r = desk
+            .post_multipart(
+                &format!("/c/17071/office/dossiers/new?csrf={token}"),
+                "doc_0",
+                "ban-chinh.png",
+                "image/png",
+                &png(),
+                &[
+                    ("procedure_id", &copy.to_string()),
+                    ("applicant_name", "Lữ Thị Mai"),
+                    ("applicant_phone", "0388123456"),
+                    ("data.document", "Sổ đỏ"),
+                    ("data.pages", "hai"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains(r#"id="err_pages">Chỉ nhập chữ số"#),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(r#"value="Sổ đỏ""#));
+        assert_eq!(app.count("dossier").await, before);
     });
 }
 
