@@ -72,7 +72,8 @@ test('one-stop: submit → accept → assign → process → approve → return 
   const anon = await anonCtx.newPage();
   const problems = [citizen, desk, boss, anon].map(watchPage);
 
-  const child = { name: 'Nguyễn Minh Khang', birth: '02/03/2025', place: 'Trạm y tế xã Minh Hợp' };
+  // The birth date is a date picker (filled as yyyy-mm-dd), shown back as dd/mm/yyyy.
+  const child = { name: 'Nguyễn Minh Khang', birth: '02/03/2025', birthInput: '2025-03-02', place: 'Trạm y tế xã Minh Hợp' };
   let who;           // the citizen
   let receipt;       // e.g. 17071-250302-K7Q2X
   let duePreview;    // appointment date announced on the form
@@ -111,7 +112,7 @@ test('one-stop: submit → accept → assign → process → approve → return 
       assert.equal(await docInputs.count(), 2, 'two required documents');
       await citizen.getByLabel('Tờ khai đăng ký khai sinh *').waitFor();
       await citizen.getByLabel('Giấy chứng sinh *').waitFor();
-      for (const label of ['Họ tên trẻ *', 'Ngày sinh (dd/mm/yyyy) *', 'Nơi sinh *']) {
+      for (const label of ['Họ tên trẻ *', 'Ngày sinh *', 'Nơi sinh *']) {
         assert.equal(await citizen.getByLabel(label, { exact: true }).getAttribute('required'), '',
           `"${label}" is a required field`);
       }
@@ -123,7 +124,7 @@ test('one-stop: submit → accept → assign → process → approve → return 
       assert.match(duePreview, DATE_RE, 'appointment date announced before submitting');
 
       await citizen.getByLabel('Họ tên trẻ *', { exact: true }).fill(child.name);
-      await citizen.getByLabel('Ngày sinh (dd/mm/yyyy) *', { exact: true }).fill(child.birth);
+      await citizen.getByLabel('Ngày sinh *', { exact: true }).fill(child.birthInput);
       await citizen.getByLabel('Nơi sinh *', { exact: true }).fill(child.place);
       await citizen.getByLabel('Tờ khai đăng ký khai sinh *')
         .setInputFiles(writePng(files, 'to-khai-khai-sinh.png', [245, 240, 225]));
@@ -149,11 +150,11 @@ test('one-stop: submit → accept → assign → process → approve → return 
       assert.equal((await shown.textContent()).trim(), receipt, 'receipt code shown on the page');
       assert.match(await citizen.locator('main h1').textContent(), new RegExp(receipt));
       assert.equal(await fact(citizen, 'Thủ tục'), 'Đăng ký khai sinh');
-      assert.equal((await statusPill(citizen).textContent()).trim(), 'Đã tiếp nhận');
+      assert.equal((await statusPill(citizen).textContent()).trim(), 'Đã gửi, chờ tiếp nhận');
       const due = await fact(citizen, 'Hẹn trả');
       assert.match(due, DATE_RE, 'appointment date shown');
       assert.equal(due, duePreview, 'the appointment date is the one announced on the form');
-      assert.match(await fact(citizen, 'Lệ phí'), /^0 ₫/);
+      assert.match(await fact(citizen, 'Lệ phí'), /^Miễn phí/);
       assert.match(await fact(citizen, 'Tiếp nhận'), /Trực tuyến/);
       // Both papers are on file, and the history starts with the submission.
       for (const name of ['Tờ khai đăng ký khai sinh', 'Giấy chứng sinh']) {
@@ -172,7 +173,7 @@ test('one-stop: submit → accept → assign → process → approve → return 
       assert.equal(await row.count(), 1, 'the new dossier is in the desk inbox');
       assert.match(await row.textContent(), /Đăng ký khai sinh/);
       assert.match(await row.textContent(), new RegExp(who.name));
-      assert.equal((await row.locator('.pill').first().textContent()).trim(), 'Đã tiếp nhận');
+      assert.equal((await row.locator('.pill').first().textContent()).trim(), 'Đã gửi, chờ tiếp nhận');
 
       await row.getByRole('link', { name: receipt }).click();
       await desk.waitForURL((u) => /\/office\/dossiers\/\d+$/.test(new URL(u).pathname));
@@ -188,7 +189,7 @@ test('one-stop: submit → accept → assign → process → approve → return 
       assert.equal(await main.locator(`a[href^="/c/${C}/dossiers/${receipt}/files/"]`).count(), 2,
         'both documents can be opened');
 
-      await deskStep(desk, 'Tiếp nhận hồ sơ', 'Đã nhận hồ sơ hợp lệ');
+      await deskStep(desk, 'Tiếp nhận hồ sơ', 'Đã tiếp nhận');
 
       const assignee = desk.getByLabel('Giao cho', { exact: true });
       const options = await assignee.locator('option').evaluateAll((os) =>

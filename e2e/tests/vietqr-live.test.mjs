@@ -78,7 +78,8 @@ test('VietQR of a live dossier: inline SVG on the page; API payload and PNG pass
       assert.equal(await qr.locator('svg').count(), 1, 'the QR is an inline <svg>, not an <img>');
       const box = await qr.locator('svg').boundingBox();
       assert.ok(box && box.width >= 150 && box.height >= 150, `QR large enough to scan: ${JSON.stringify(box)}`);
-      assert.match(await page.locator('main').textContent(), /970405/, 'bank BIN shown');
+      assert.match(await page.locator('main').textContent(), /Agribank/, 'the bank by its name (issue 11, item 6)');
+      assert.doesNotMatch(await page.locator('main').textContent(), /970405/, 'not by its NAPAS code');
       assert.match(await page.locator('dl.facts-list').textContent(), /15\.000 ₫/);
       await page.getByRole('link', { name: 'Tải ảnh mã QR' }).waitFor();
       await page.screenshot({ path: artifact('vietqr-dossier.png'), fullPage: true });

@@ -186,6 +186,14 @@
   function wire() {
     listSaved();
     brandColours();
+    // A print button is only offered where a script can press Print (the page says how otherwise).
+    document.querySelectorAll('[data-print]:not([data-wired])').forEach(function (b) {
+      b.setAttribute('data-wired', '');
+      b.hidden = false;
+      b.addEventListener('click', function () {
+        window.print();
+      });
+    });
     document.querySelectorAll('[data-reload]:not([data-wired])').forEach(function (b) {
       b.setAttribute('data-wired', '');
       b.addEventListener('click', function () {

@@ -5,7 +5,7 @@
 use kernel::error::AppResult;
 use sea_orm::ConnectionTrait;
 
-use crate::model::{FormField, RequiredDocument};
+use crate::model::{FieldKind, FormField, RequiredDocument};
 use crate::store::{self, ProcedureInput};
 
 fn doc(name: &str, required: bool) -> RequiredDocument {
@@ -16,12 +16,20 @@ fn doc(name: &str, required: bool) -> RequiredDocument {
     }
 }
 
-fn field(key: &str, label: &str, required: bool) -> FormField {
+fn field(key: &str, label: &str, required: bool, kind: FieldKind) -> FormField {
     FormField {
         key: key.into(),
         label: label.into(),
         required,
-        kind: "text".into(),
+        kind,
+        options: vec![],
+    }
+}
+
+fn choice(key: &str, label: &str, required: bool, options: &[&str]) -> FormField {
+    FormField {
+        options: options.iter().map(|o| o.to_string()).collect(),
+        ..field(key, label, required, FieldKind::Choice)
     }
 }
 
@@ -60,9 +68,16 @@ pub fn catalogue() -> Vec<ProcedureInput> {
                 doc("Giấy chứng sinh", true),
             ],
             vec![
-                field("child_name", "Họ tên trẻ", true),
-                field("birth_date", "Ngày sinh (dd/mm/yyyy)", true),
-                field("birth_place", "Nơi sinh", true),
+                field("child_name", "Họ tên trẻ", true, FieldKind::Name),
+                field("birth_date", "Ngày sinh", true, FieldKind::PastDate),
+                choice("sex", "Giới tính", false, &["Nam", "Nữ"]),
+                field("birth_place", "Nơi sinh", true, FieldKind::Text),
+                field(
+                    "requester_id",
+                    "Số CCCD của người đi đăng ký",
+                    false,
+                    FieldKind::IdNumber,
+                ),
             ],
             0,
             1,
@@ -79,8 +94,8 @@ pub fn catalogue() -> Vec<ProcedureInput> {
                 doc("Giấy báo tử hoặc giấy tờ thay thế", true),
             ],
             vec![
-                field("deceased_name", "Họ tên người mất", true),
-                field("death_date", "Ngày mất", true),
+                field("deceased_name", "Họ tên người mất", true, FieldKind::Name),
+                field("death_date", "Ngày mất", true, FieldKind::PastDate),
             ],
             0,
             1,
@@ -99,7 +114,12 @@ pub fn catalogue() -> Vec<ProcedureInput> {
                     false,
                 ),
             ],
-            vec![field("partner_name", "Họ tên bên kia", true)],
+            vec![field(
+                "partner_name",
+                "Họ tên bên kia",
+                true,
+                FieldKind::Name,
+            )],
             0,
             3,
             "partial",
@@ -111,7 +131,7 @@ pub fn catalogue() -> Vec<ProcedureInput> {
             "Hộ tịch",
             "Nghị định 123/2015/NĐ-CP",
             vec![doc("Tờ khai cấp giấy xác nhận tình trạng hôn nhân", true)],
-            vec![field("purpose", "Mục đích sử dụng", true)],
+            vec![field("purpose", "Mục đích sử dụng", true, FieldKind::Text)],
             15_000,
             3,
             "full",
@@ -123,7 +143,7 @@ pub fn catalogue() -> Vec<ProcedureInput> {
             "Hộ tịch",
             "Nghị định 123/2015/NĐ-CP; Thông tư 281/2016/TT-BTC",
             vec![doc("Tờ khai cấp bản sao trích lục", true)],
-            vec![field("copies", "Số bản", true)],
+            vec![field("copies", "Số bản", true, FieldKind::Number)],
             8_000,
             1,
             "full",
@@ -136,8 +156,8 @@ pub fn catalogue() -> Vec<ProcedureInput> {
             "Nghị định 23/2015/NĐ-CP",
             vec![doc("Bản chính giấy tờ cần chứng thực", true)],
             vec![
-                field("document", "Tên giấy tờ", true),
-                field("pages", "Số trang", true),
+                field("document", "Tên giấy tờ", true, FieldKind::Text),
+                field("pages", "Số trang", true, FieldKind::Number),
             ],
             2_000,
             1,
@@ -162,7 +182,12 @@ pub fn catalogue() -> Vec<ProcedureInput> {
             "Cư trú",
             "Luật Cư trú 2020; Thông tư 55/2021/TT-BCA",
             vec![doc("Tờ khai thay đổi thông tin cư trú (CT01)", true)],
-            vec![field("address", "Địa chỉ cư trú", true)],
+            vec![field(
+                "address",
+                "Địa chỉ cư trú",
+                true,
+                FieldKind::LongText,
+            )],
             0,
             3,
             "full",

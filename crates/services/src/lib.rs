@@ -49,7 +49,13 @@ pub struct Services {
     catalogues: Arc<Mutex<HashMap<String, (Instant, ProcedureMap)>>>,
     /// Desk inbox pages, the same for every official of the commune until a dossier changes.
     pub inbox_pages: Arc<kernel::cache::GenerationCache<Arc<Vec<entity::dossier::Model>>>>,
+    /// The public catalogue's answers (its fields, the procedures found) by commune, search
+    /// words and field, the same for everyone until a procedure changes.
+    pub catalogue_pages: Arc<kernel::cache::GenerationCache<CataloguePage>>,
 }
+
+/// What the public catalogue shows for one search: the fields to filter by and the procedures.
+pub type CataloguePage = Arc<(Vec<String>, Vec<procedure::Model>)>;
 
 impl Default for Services {
     fn default() -> Self {
@@ -66,6 +72,7 @@ impl Services {
             )),
             catalogues: Default::default(),
             inbox_pages: Default::default(),
+            catalogue_pages: Default::default(),
         }
     }
 
@@ -92,8 +99,39 @@ impl Services {
         Ok(map)
     }
 
+    /// The public catalogue for search words `q` in `field`, from memory until a procedure of
+    /// the commune changes (single flight: one query after a change, however many ask).
+    pub async fn catalogue_page(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        commune: &str,
+        q: &str,
+        field: &str,
+    ) -> kernel::error::AppResult<CataloguePage> {
+        let generation = kernel::cache::generation(store::PROCEDURES, commune);
+        let key = format!("{commune}|{}|{}", q.trim(), field.trim());
+        if let Some(p) = self.catalogue_pages.get(&key, generation) {
+            return Ok(p);
+        }
+        let _flight = self.catalogue_pages.flight(&key).await;
+        if let Some(p) = self.catalogue_pages.get(&key, generation) {
+            return Ok(p);
+        }
+        let mut fields: Vec<String> = store::procedures(db, commune, "", "", false)
+            .await?
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        fields.dedup();
+        let rows = store::procedures(db, commune, q, field, false).await?;
+        let page: CataloguePage = Arc::new((fields, rows));
+        self.catalogue_pages.put(key, generation, page.clone());
+        Ok(page)
+    }
+
     /// Call after a commune's catalogue changed (and the change committed).
     pub fn forget_catalogue(&self, commune: &str) {
+        kernel::cache::changed(store::PROCEDURES, commune);
         self.catalogues
             .lock()
             .unwrap_or_else(|e| e.into_inner())

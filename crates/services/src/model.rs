@@ -1,6 +1,7 @@
 //! The rules of the one-stop shop: dossier states, the steps between them and who may take
 //! each step. Pure: no database, unit-tested on its own.
 
+use chrono::Datelike;
 use kernel::accounts::Role;
 use serde::{Deserialize, Serialize};
 
@@ -264,19 +265,164 @@ pub struct RequiredDocument {
     pub form_attachment_id: Option<i64>,
 }
 
+/// What a form field holds: decides the input a phone shows and the server's check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// One line of free text.
+    #[default]
+    Text,
+    /// Several lines of free text.
+    #[serde(alias = "textarea")]
+    LongText,
+    /// A person's full name: at least two letters, letters and spaces only.
+    Name,
+    /// A real calendar date (`dd/mm/yyyy` or `yyyy-mm-dd`), stored as `dd/mm/yyyy`.
+    Date,
+    /// A date that is today or before (a birth date, a date of death).
+    PastDate,
+    /// A whole number (digits only).
+    Number,
+    /// A Vietnamese mobile number.
+    Phone,
+    /// A citizen identity card number (CCCD): 12 digits.
+    IdNumber,
+    /// One of the field's `options`.
+    Choice,
+}
+
+impl FieldKind {
+    pub const ALL: [FieldKind; 9] = [
+        FieldKind::Text,
+        FieldKind::LongText,
+        FieldKind::Name,
+        FieldKind::Date,
+        FieldKind::PastDate,
+        FieldKind::Number,
+        FieldKind::Phone,
+        FieldKind::IdNumber,
+        FieldKind::Choice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::LongText => "long_text",
+            FieldKind::Name => "name",
+            FieldKind::Date => "date",
+            FieldKind::PastDate => "past_date",
+            FieldKind::Number => "number",
+            FieldKind::Phone => "phone",
+            FieldKind::IdNumber => "id_number",
+            FieldKind::Choice => "choice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldKind> {
+        let s = if s == "textarea" { "long_text" } else { s };
+        FieldKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(self, FieldKind::Date | FieldKind::PastDate)
+    }
+}
+
+/// Why a field's answer is refused (the form says it beside the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    Date,
+    FutureDate,
+    Name,
+    Number,
+    Phone,
+    IdNumber,
+    Choice,
+}
+
+/// A person's name as typed: letters and single spaces, at least two letters.
+pub fn check_name(raw: &str) -> Option<String> {
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let letters = words.iter().flat_map(|w| w.chars()).count();
+    let ok = letters >= 2 && words.iter().all(|w| w.chars().all(char::is_alphabetic));
+    ok.then(|| words.join(" "))
+}
+
+/// A real calendar date typed as `dd/mm/yyyy` (or `d/m/yyyy`, `dd-mm-yyyy`) or sent by a date
+/// input as `yyyy-mm-dd`.
+pub fn parse_date(raw: &str) -> Option<chrono::NaiveDate> {
+    let s = raw.trim();
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d);
+    }
+    let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
+    let [d, m, y] = parts.as_slice() else {
+        return None;
+    };
+    if y.len() != 4 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Checks one non-empty answer against its field's kind; answers it as it is stored.
+pub fn check_answer(
+    f: &FormField,
+    raw: &str,
+    today: chrono::NaiveDate,
+) -> Result<String, FieldError> {
+    let v = raw.trim();
+    let digits = || -> String { v.chars().filter(|c| !matches!(c, ' ' | '.')).collect() };
+    match f.kind {
+        FieldKind::Text | FieldKind::LongText => Ok(v.to_owned()),
+        FieldKind::Name => check_name(v).ok_or(FieldError::Name),
+        FieldKind::Date | FieldKind::PastDate => {
+            let d = parse_date(v).ok_or(FieldError::Date)?;
+            if d.year() < 1900 {
+                return Err(FieldError::Date);
+            }
+            if f.kind == FieldKind::PastDate && d > today {
+                return Err(FieldError::FutureDate);
+            }
+            Ok(d.format("%d/%m/%Y").to_string())
+        }
+        FieldKind::Number => {
+            let n = digits();
+            (!n.is_empty() && n.len() <= 12 && n.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(n)
+                .ok_or(FieldError::Number)
+        }
+        FieldKind::Phone => kernel::accounts::phone::normalise_phone(v)
+            .map(|p| kernel::accounts::phone::display_phone(&p))
+            .ok_or(FieldError::Phone),
+        FieldKind::IdNumber => {
+            let n = digits();
+            (n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(n)
+                .ok_or(FieldError::IdNumber)
+        }
+        FieldKind::Choice => f
+            .options
+            .iter()
+            .find(|o| o.trim() == v)
+            .map(|o| o.trim().to_owned())
+            .ok_or(FieldError::Choice),
+    }
+}
+
 /// A field of the procedure's application form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FormField {
+    /// Stable key of the answer (`a-z0-9_`); made from the label when the editor adds a field.
     pub key: String,
     pub label: String,
     pub required: bool,
-    /// `text`, `date` or `textarea`.
-    #[serde(default = "default_kind")]
-    pub kind: String,
-}
-
-fn default_kind() -> String {
-    "text".into()
+    /// What the field holds; fields stored before kinds existed are `text`.
+    #[serde(default)]
+    pub kind: FieldKind,
+    /// The fixed answers of a `choice` field (empty for other kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// How payment was received.

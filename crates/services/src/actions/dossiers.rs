@@ -206,7 +206,12 @@ pub fn check_form(
         return Err(Refusal::ProcedureOffline.at("procedure_id"));
     }
     let name = check_text(applicant_name, "applicant_name", 100)?;
+    // The account's own name is taken as it is, but a name has two letters at least.
+    if name.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+        return Err(Refusal::FieldName.at("applicant_name"));
+    }
     let phone = accounts::parse_phone(applicant_phone)?;
+    let today = kernel::time::vn_today();
     let mut data = BTreeMap::new();
     for f in store::fields_of(p) {
         let v = data_in
@@ -220,6 +225,8 @@ pub fn check_form(
             return Err(Refusal::TextTooLong.at("data"));
         }
         if !v.is_empty() {
+            let v = crate::model::check_answer(&f, &v, today)
+                .map_err(|e| Refusal::from(e).with_detail("data", f.key.clone()))?;
             data.insert(f.key, v);
         }
     }

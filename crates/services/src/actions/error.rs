@@ -23,6 +23,20 @@ kernel::refusals! {
     DocumentMissing = "document_missing", Invalid;
     /// A required form field is empty (its key rides in the error's detail).
     FieldRequired = "field_required", Invalid;
+    /// A form field's answer is not a real date (the field's key rides in the detail).
+    FieldDate = "field_date_invalid", Invalid;
+    /// A birth date (or another past-only date) after today.
+    FieldFutureDate = "field_date_future", Invalid;
+    /// A person's name needs two letters or more, letters and spaces only.
+    FieldName = "field_name_invalid", Invalid;
+    FieldNumber = "field_number_invalid", Invalid;
+    FieldPhone = "field_phone_invalid", Invalid;
+    /// A citizen identity card number (CCCD) is 12 digits.
+    FieldIdNumber = "field_id_number_invalid", Invalid;
+    /// Not one of the choice field's options.
+    FieldChoice = "field_choice_invalid", Invalid;
+    /// A choice field of the editor needs two options or more.
+    FieldOptionsMissing = "field_options_missing", Invalid;
     /// The upload carries no file.
     FileMissing = "file_missing", Invalid;
     /// Not a file this person may attach here.
@@ -67,6 +81,21 @@ impl Refusal {
             detail: Some(detail),
             ..self.at(field).into()
         })
+    }
+}
+
+impl From<crate::model::FieldError> for Refusal {
+    fn from(e: crate::model::FieldError) -> Self {
+        use crate::model::FieldError as E;
+        match e {
+            E::Date => Refusal::FieldDate,
+            E::FutureDate => Refusal::FieldFutureDate,
+            E::Name => Refusal::FieldName,
+            E::Number => Refusal::FieldNumber,
+            E::Phone => Refusal::FieldPhone,
+            E::IdNumber => Refusal::FieldIdNumber,
+            E::Choice => Refusal::FieldChoice,
+        }
     }
 }
 

@@ -47,9 +47,21 @@ pub fn validate(p: &ProcedureInput) -> ActionResult<()> {
             && f.key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ok_key || f.label.trim().is_empty() {
+        if !ok_key || f.label.trim().is_empty() || f.label.chars().count() > 200 {
             return Err(Refusal::FormFieldInvalid.at("form_fields"));
         }
+        let options = f.options.iter().filter(|o| !o.trim().is_empty()).count();
+        if f.kind == crate::model::FieldKind::Choice && options < 2 {
+            return Err(Refusal::FieldOptionsMissing.with_detail("form_fields", f.label.clone()));
+        }
+        if f.options.len() > 50 || f.options.iter().any(|o| o.chars().count() > 200) {
+            return Err(Refusal::TextTooLong.at("form_fields"));
+        }
+    }
+    let mut keys: Vec<&str> = p.form_fields.iter().map(|f| f.key.as_str()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Refusal::FormFieldInvalid.at("form_fields"));
     }
     if p.documents.iter().any(|d| d.name.trim().is_empty()) {
         return Err(Refusal::NameRequired.at("documents"));

@@ -7,6 +7,9 @@ use sea_orm::{
 };
 
 use crate::entity::procedure;
+
+/// The generation kind of a commune's procedure catalogue (`kernel::cache`).
+pub const PROCEDURES: &str = "procedures";
 use crate::model::{FormField, RequiredDocument};
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -182,6 +185,20 @@ pub fn documents_of(p: &procedure::Model) -> Vec<RequiredDocument> {
     serde_json::from_str(&p.documents).unwrap_or_default()
 }
 
+/// The procedure's form fields. Fields stored before kinds existed (or with a kind this version
+/// does not know) read as one-line text, so old procedures and their dossiers keep working.
 pub fn fields_of(p: &procedure::Model) -> Vec<FormField> {
-    serde_json::from_str(&p.form_fields).unwrap_or_default()
+    let raw: Vec<serde_json::Value> = serde_json::from_str(&p.form_fields).unwrap_or_default();
+    raw.into_iter()
+        .filter_map(|mut v| {
+            let known = v
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .is_none_or(|k| crate::model::FieldKind::parse(k).is_some());
+            if !known {
+                v["kind"] = "text".into();
+            }
+            serde_json::from_value(v).ok()
+        })
+        .collect()
 }

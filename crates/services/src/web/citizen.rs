@@ -51,26 +51,24 @@ pub struct CatalogueQuery {
 
 pub(super) async fn catalogue(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(cq): Query<CatalogueQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    let all = store::procedures(&state.db, &c.code, "", "", false).await?;
-    let mut fields: Vec<String> = all.iter().map(|p| p.field.clone()).collect();
-    fields.dedup();
-    let rows = store::procedures(&state.db, &c.code, &cq.q, &cq.field, false)
-        .await?
-        .iter()
-        .map(|p| proc_row(&ctx, p))
-        .collect();
+    let page = svc
+        .catalogue_page(&state.db, &c.code, &cq.q, &cq.field)
+        .await?;
+    let (fields, found) = &*page;
+    let rows = found.iter().map(|p| proc_row(&ctx, p)).collect();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("svc.catalogue")).await;
     Ok(render(&CataloguePage {
         shell,
         code: c.code.clone(),
         q: cq.q,
         field: cq.field,
-        fields,
+        fields: fields.clone(),
         rows,
     }))
 }
@@ -84,16 +82,94 @@ struct ProcedurePage {
     legal_basis: String,
     steps: Vec<String>,
     documents: Vec<(usize, model::RequiredDocument)>,
-    fields: Vec<model::FormField>,
+    fields: Vec<FieldView>,
     online: bool,
     signed_in: bool,
     applicant_name: String,
     applicant_phone: String,
-    values: BTreeMap<String, String>,
     error: Option<String>,
+    /// The refusal when it is about one field of the form (shown beside that field).
+    name_error: Option<String>,
+    phone_error: Option<String>,
     due_preview: String,
     /// Largest upload, so the offline draft box keeps no more files than could be sent.
     max_upload_bytes: u64,
+}
+
+/// A form field as the citizen's form renders it: its input follows its kind.
+pub struct FieldView {
+    pub key: String,
+    pub label: String,
+    pub required: bool,
+    pub kind: &'static str,
+    pub options: Vec<String>,
+    pub value: String,
+    pub error: Option<String>,
+    /// Today (`yyyy-mm-dd`), the latest day a past-only date may be.
+    pub max_date: String,
+}
+
+/// The form's fields with the answers given and the refusal on the field it blames.
+pub(super) fn field_views(
+    p: &crate::entity::procedure::Model,
+    values: &BTreeMap<String, String>,
+    err: Option<&AppError>,
+    locale: kernel::i18n::Locale,
+) -> Vec<FieldView> {
+    let today = kernel::time::vn_today().format("%Y-%m-%d").to_string();
+    store::fields_of(p)
+        .into_iter()
+        .map(|f| {
+            let value = values
+                .get(&format!("data.{}", f.key))
+                .cloned()
+                .unwrap_or_default();
+            let error = err
+                .filter(|e| e.field == Some("data") && e.detail.as_deref() == Some(f.key.as_str()))
+                .map(|e| e.message(locale).to_owned());
+            FieldView {
+                kind: f.kind.as_str(),
+                max_date: if f.kind == model::FieldKind::PastDate {
+                    today.clone()
+                } else {
+                    String::new()
+                },
+                key: f.key,
+                label: f.label,
+                required: f.required,
+                options: f.options,
+                value,
+                error,
+            }
+        })
+        .collect()
+}
+
+/// The refusal's message when it blames `field` of the applicant's part of the form.
+fn error_on(err: Option<&AppError>, field: &str, locale: kernel::i18n::Locale) -> Option<String> {
+    err.filter(|e| e.field == Some(field))
+        .map(|e| e.message(locale).to_owned())
+}
+
+/// The message above the form: the refusal, naming the field by its label when it is one.
+pub(super) fn form_error(
+    err: Option<&AppError>,
+    fields: &[FieldView],
+    ctx: &Ctx,
+) -> Option<String> {
+    err.map(|e| {
+        let label = e
+            .detail
+            .as_deref()
+            .filter(|_| e.field == Some("data"))
+            .and_then(|k| fields.iter().find(|f| f.key == k))
+            .map(|f| f.label.clone())
+            .or_else(|| e.detail.clone().filter(|_| e.code == "document_missing"));
+        match label {
+            Some(l) => format!("{} ({l})", e.message(ctx.locale)),
+            None => e.message(ctx.locale).to_owned(),
+        }
+    })
 }
 
 async fn procedure_view(
@@ -110,6 +186,7 @@ async fn procedure_view(
         p.processing_days.max(0) as u32,
     );
     let u = ctx.user.as_deref();
+    let fields = field_views(&p, &values, err, ctx.locale);
     let page = ProcedurePage {
         code: c.code.clone(),
         p: proc_row(ctx, &p),
@@ -122,7 +199,10 @@ async fn procedure_view(
             .map(str::to_owned)
             .collect(),
         documents: store::documents_of(&p).into_iter().enumerate().collect(),
-        fields: store::fields_of(&p),
+        error: form_error(err, &fields, ctx),
+        name_error: error_on(err, "applicant_name", ctx.locale),
+        phone_error: error_on(err, "applicant_phone", ctx.locale),
+        fields,
         online: OnlineLevel::parse(&p.online_level).is_some_and(|l| l.accepts_online()),
         signed_in: u.is_some(),
         applicant_name: values
@@ -141,15 +221,6 @@ async fn procedure_view(
                 })
             })
             .unwrap_or_default(),
-        values,
-        error: err.map(|e| {
-            e.message(ctx.locale).to_owned()
-                + &e.detail
-                    .as_deref()
-                    .filter(|_| e.code == "field_required" || e.code == "document_missing")
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-        }),
         due_preview: vn_date(due),
         max_upload_bytes: state.config.max_upload_bytes as u64,
         shell: Shell::new(state, ctx, Some(c), &p.name).await,
@@ -187,9 +258,10 @@ pub(super) async fn submit(
         documents: vec![],
     };
     match dossiers::submit(state.kernel(), ctx.actor(), &c, sub, uploads(parts.files)).await {
-        Ok(d) => {
-            Ok(Redirect::to(&format!("/c/{}/dossiers/{}", c.code, d.receipt_code)).into_response())
-        }
+        Ok(d) => Ok(
+            Redirect::to(&format!("/c/{}/dossiers/{}?sent=1", c.code, d.receipt_code))
+                .into_response(),
+        ),
         Err(e) => match AppError::from(e) {
             e if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
                 procedure_view(&state, &ctx, c, id, parts.fields, Some(&e)).await
@@ -212,6 +284,14 @@ struct DossierPage {
     can_rate: bool,
     can_supplement: bool,
     missing_docs: Vec<(usize, String)>,
+    /// Just submitted by its applicant: the page opens with the thank-you card.
+    sent: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SentQuery {
+    #[serde(default)]
+    sent: Option<String>,
 }
 
 /// The dossier as its applicant (or staff) sees it: status, history, payment QR, result.
@@ -219,6 +299,7 @@ pub(super) async fn dossier_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, receipt)): Path<(String, String)>,
+    Query(sq): Query<SentQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let (d, u) = dossiers::for_reader(state.kernel(), ctx.actor(), &c, &receipt).await?;
@@ -233,7 +314,12 @@ pub(super) async fn dossier_page(
                 .map_err(AppError::internal)?;
             (
                 Some(vietqr::svg(&payload)),
-                format!("{} · {} · {}", a.account_name, a.account_number, a.bank_bin),
+                format!(
+                    "{} · {} · {}",
+                    super::bank_name(&a.bank_bin),
+                    a.account_number,
+                    a.account_name
+                ),
             )
         }
         _ => (None, String::new()),
@@ -255,6 +341,7 @@ pub(super) async fn dossier_page(
             .enumerate()
             .map(|(i, x)| (i, x.name))
             .collect(),
+        sent: sq.sent.is_some() && is_applicant,
         d: view,
         shell: Shell::new(&state, &ctx, Some(c), &receipt).await,
     };

@@ -1,6 +1,7 @@
 //! The one-stop desk's pages: the inbox, a dossier with its workflow steps and fee, and the
 //! intake of a walk-in citizen's paper dossier.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -17,6 +18,7 @@ use kernel::web::multipart::{CsrfQuery, check_csrf, read_multipart};
 use kernel::web::shell::{Shell, render, render_for};
 use serde::Deserialize;
 
+use super::citizen::{FieldView, field_views, form_error};
 use super::{
     DossierView, EventRow, document_rows, event_rows, form_data, list_view, uploads, view_of,
 };
@@ -127,6 +129,14 @@ struct DeskDossierPage {
     actions: Vec<(&'static str, String, bool)>,
     handlers: Vec<(i64, String)>,
     error: Option<String>,
+    /// Just entered at the counter: the page opens with the thank-you card and the slip.
+    taken: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TakenQuery {
+    #[serde(default)]
+    taken: Option<String>,
 }
 
 async fn desk_view(
@@ -135,6 +145,7 @@ async fn desk_view(
     c: Arc<CommuneInfo>,
     id: i64,
     err: Option<&AppError>,
+    taken: bool,
 ) -> AppResult<Response> {
     let u = ctx.with_role(&c, DESK)?;
     let d = dossiers::by_id(&state.db, &c.code, id).await?;
@@ -156,6 +167,7 @@ async fn desk_view(
         actions,
         handlers: store::handlers(&state.db, &c.code).await?,
         error: err.map(|e| e.message(ctx.locale).to_owned()),
+        taken: taken && err.is_none(),
         d: view_of(state, ctx, &d).await?,
         shell: Shell::new(state, ctx, Some(c), &d.receipt_code).await,
     };
@@ -166,9 +178,10 @@ pub(super) async fn dossier(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
+    Query(tq): Query<TakenQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    desk_view(&state, &ctx, c, id, None).await
+    desk_view(&state, &ctx, c, id, None, tq.taken.is_some()).await
 }
 
 /// After a desk action: back to the dossier, or its page again with the refusal shown.
@@ -182,7 +195,7 @@ async fn back_to_dossier(
     match res {
         Ok(()) => Ok(Redirect::to(&format!("/c/{}/office/dossiers/{id}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            desk_view(state, ctx, c, id, Some(&e)).await
+            desk_view(state, ctx, c, id, Some(&e), false).await
         }
         Err(e) => Err(e),
     }
@@ -268,33 +281,62 @@ struct IntakePage {
     active: &'static str,
     code: String,
     procedures: Vec<procedure::Model>,
+    /// The procedure chosen: its form's fields are shown.
+    chosen: i64,
+    fields: Vec<FieldView>,
+    applicant_name: String,
+    applicant_phone: String,
     error: Option<String>,
+    name_error: Option<String>,
+    phone_error: Option<String>,
 }
 
 async fn intake_page(
     state: &AppState,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
+    values: BTreeMap<String, String>,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
     ctx.with_role(&c, DESK)?;
+    let procedures = store::procedures(&state.db, &c.code, "", "", false).await?;
+    let chosen = values
+        .get("procedure_id")
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|id| procedures.iter().find(|p| p.id == id));
+    let fields = chosen
+        .map(|p| field_views(p, &values, err, ctx.locale))
+        .unwrap_or_default();
+    let on = |field: &str| {
+        err.filter(|e| e.field == Some(field))
+            .map(|e| e.message(ctx.locale).to_owned())
+    };
     let page = IntakePage {
         active: "dossiers",
         code: c.code.clone(),
-        procedures: store::procedures(&state.db, &c.code, "", "", false).await?,
-        error: err.map(|e| e.message(ctx.locale).to_owned()),
+        chosen: chosen.map(|p| p.id).unwrap_or(0),
+        error: form_error(err, &fields, ctx),
+        name_error: on("applicant_name"),
+        phone_error: on("applicant_phone"),
+        fields,
+        procedures,
+        applicant_name: values.get("applicant_name").cloned().unwrap_or_default(),
+        applicant_phone: values.get("applicant_phone").cloned().unwrap_or_default(),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("svc.intake")).await,
     };
     Ok(render_for(err, &page))
 }
 
+/// The counter's form; `?procedure_id=` (the "show its form" button) adds that procedure's
+/// fields, keeping what was typed.
 pub(super) async fn intake_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
+    Query(values): Query<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    intake_page(&state, &ctx, c, None).await
+    intake_page(&state, &ctx, c, values, None).await
 }
 
 /// A walk-in citizen's paper dossier, entered at the desk (counted as offline).
@@ -316,7 +358,7 @@ pub(super) async fn intake(
         .and_then(|v| v.parse().ok())
     else {
         let e = AppError::from(Refusal::ProcedureNotChosen.at("procedure_id"));
-        return intake_page(&state, &ctx, c, Some(&e)).await;
+        return intake_page(&state, &ctx, c, parts.fields, Some(&e)).await;
     };
     let sub = Submission {
         procedure_id,
@@ -329,10 +371,13 @@ pub(super) async fn intake(
     // At the counter the paper originals are checked by eye; scans are optional.
     let res = dossiers::submit(state.kernel(), ctx.actor(), &c, sub, uploads(parts.files)).await;
     match res.map_err(AppError::from) {
-        Ok(d) => {
-            Ok(Redirect::to(&format!("/c/{}/office/dossiers/{}", c.code, d.id)).into_response())
+        Ok(d) => Ok(
+            Redirect::to(&format!("/c/{}/office/dossiers/{}?taken=1", c.code, d.id))
+                .into_response(),
+        ),
+        Err(e) if e.status.is_client_error() => {
+            intake_page(&state, &ctx, c, parts.fields, Some(&e)).await
         }
-        Err(e) if e.status.is_client_error() => intake_page(&state, &ctx, c, Some(&e)).await,
         Err(e) => Err(e),
     }
 }

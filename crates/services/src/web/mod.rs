@@ -5,6 +5,7 @@
 mod citizen;
 mod desk;
 mod procedures;
+mod slip;
 mod stats;
 mod track;
 
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/c/{code}/office/dossiers/{id}", get(desk::dossier))
         .route("/c/{code}/office/dossiers/{id}/step", post(desk::step))
+        .route("/c/{code}/office/dossiers/{id}/slip", get(slip::slip))
         .route(
             "/c/{code}/office/dossiers/{id}/payment",
             post(desk::payment),
@@ -111,6 +113,34 @@ fn uploads(files: Vec<(String, String, Vec<u8>)>) -> Vec<Upload> {
         .collect()
 }
 
+/// A bank by its name rather than its NAPAS code (the commonest banks of communes' accounts);
+/// another bank keeps its code.
+pub fn bank_name(bin: &str) -> String {
+    let name = match bin {
+        "970405" => "Agribank",
+        "970436" => "Vietcombank",
+        "970415" => "VietinBank",
+        "970418" => "BIDV",
+        "970422" => "MB",
+        "970407" => "Techcombank",
+        "970432" => "VPBank",
+        "970423" => "TPBank",
+        "970403" => "Sacombank",
+        "970416" => "ACB",
+        _ => return bin.to_owned(),
+    };
+    name.to_owned()
+}
+
+/// A fee in words: "Miễn phí" when there is none, else `15.000 ₫`.
+pub fn fee_text(ctx: &Ctx, amount: i64) -> String {
+    if amount == 0 {
+        ctx.tr().get("svc.free").to_owned()
+    } else {
+        vnd(amount)
+    }
+}
+
 pub struct ProcRow {
     pub id: i64,
     pub code: String,
@@ -127,11 +157,7 @@ fn proc_row(ctx: &Ctx, p: &procedure::Model) -> ProcRow {
         code: p.code.clone(),
         name: p.name.clone(),
         field: p.field.clone(),
-        fee: if p.fee_vnd == 0 {
-            ctx.tr().get("svc.free").to_owned()
-        } else {
-            vnd(p.fee_vnd)
-        },
+        fee: fee_text(ctx, p.fee_vnd),
         days: p.processing_days,
         level: ctx
             .tr()
@@ -169,7 +195,16 @@ pub async fn event_rows(
                 .get(&format!("dossier.action.{}", e.action))
                 .to_owned(),
             status: status_label(ctx, &e.to_status),
-            note: e.note.unwrap_or_default(),
+            // A payment's note is its method's code: said in words.
+            note: match e.note {
+                Some(m)
+                    if e.action == "payment"
+                        && crate::model::PAYMENT_METHODS.contains(&m.as_str()) =>
+                {
+                    ctx.tr().get(&format!("svc.pay.{m}")).to_owned()
+                }
+                n => n.unwrap_or_default(),
+            },
         })
         .collect())
 }
@@ -246,7 +281,7 @@ pub fn list_view(ctx: &Ctx, d: &dossier::Model, p: &procedure::Model) -> Dossier
             .tr()
             .get(&format!("svc.channel.{}", d.channel))
             .to_owned(),
-        fee: vnd(d.fee_vnd),
+        fee: fee_text(ctx, d.fee_vnd),
         fee_due: d.fee_vnd > 0 && d.paid_at.is_none() && !status.is_final(),
         paid: d
             .paid_at

@@ -1,6 +1,7 @@
 //! The catalogue's administration pages: the list, the procedure editor, blank forms (upload
 //! by the admin, download by anyone) and the commune's bank account for VietQR codes.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -71,6 +72,8 @@ struct ProcedureForm {
     /// (index, document name, has a blank form)
     docs: Vec<(usize, String, bool)>,
     f: ProcedureFormData,
+    rows: Vec<FieldRow>,
+    kinds: Vec<(&'static str, &'static str)>,
     error: Option<String>,
 }
 
@@ -88,9 +91,6 @@ pub struct ProcedureFormData {
     /// One document per line; a leading `*` marks it required.
     #[serde(default)]
     pub documents: String,
-    /// One field per line: `key | label` and a trailing `*` when required.
-    #[serde(default)]
-    pub form_fields: String,
     #[serde(default)]
     pub fee_vnd: String,
     #[serde(default)]
@@ -101,6 +101,44 @@ pub struct ProcedureFormData {
     pub steps: String,
     #[serde(default)]
     pub active: Option<String>,
+    /// The form fields' rows: `ff<i>_key` (hidden, kept for existing fields), `ff<i>_label`,
+    /// `ff<i>_kind`, `ff<i>_options` (comma-separated) and `ff<i>_req`; other names are ignored.
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, String>,
+}
+
+/// One row of the form-fields editor.
+pub struct FieldRow {
+    pub i: usize,
+    pub key: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub options: String,
+    pub required: bool,
+}
+
+/// Blank rows the editor offers for new fields.
+const BLANK_ROWS: usize = 3;
+
+/// A key for a new field, made from its label (`Ngày sinh` → `ngay_sinh`).
+fn key_from_label(label: &str, taken: &[String]) -> String {
+    let base: String = kernel::text::fold_vi(label)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(34)
+        .collect();
+    let base = if base.is_empty() {
+        "field".into()
+    } else {
+        base
+    };
+    let mut key = base.clone();
+    let mut n = 2;
+    while taken.contains(&key) {
+        key = format!("{base}_{n}");
+        n += 1;
+    }
+    key
 }
 
 impl ProcedureFormData {
@@ -115,24 +153,110 @@ impl ProcedureFormData {
                 .map(|d| format!("{}{}", if d.required { "*" } else { "" }, d.name))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            form_fields: store::fields_of(p)
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} | {}{}",
-                        f.key,
-                        f.label,
-                        if f.required { " *" } else { "" }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            fee_vnd: p.fee_vnd.to_string(),
+            // As officials write amounts: `15.000`.
+            fee_vnd: kernel::payments::vnd(p.fee_vnd)
+                .trim_end_matches(" ₫")
+                .to_owned(),
             processing_days: p.processing_days.to_string(),
             online_level: p.online_level.clone(),
             steps: p.steps.clone(),
             active: p.active.then(|| "on".into()),
+            rest: store::fields_of(p)
+                .iter()
+                .enumerate()
+                .flat_map(|(i, f)| {
+                    let mut row = vec![
+                        (format!("ff{i}_key"), f.key.clone()),
+                        (format!("ff{i}_label"), f.label.clone()),
+                        (format!("ff{i}_kind"), f.kind.as_str().to_owned()),
+                        (format!("ff{i}_options"), f.options.join(", ")),
+                    ];
+                    if f.required {
+                        row.push((format!("ff{i}_req"), "on".into()));
+                    }
+                    row
+                })
+                .collect(),
         }
+    }
+
+    /// The rows as posted (or loaded), then blank rows for new fields.
+    pub fn field_rows(&self) -> Vec<FieldRow> {
+        let get = |i: usize, k: &str| self.rest.get(&format!("ff{i}_{k}")).cloned();
+        let mut rows = vec![];
+        let mut i = 0;
+        while get(i, "label").is_some() || get(i, "key").is_some() {
+            rows.push(FieldRow {
+                i,
+                key: get(i, "key").unwrap_or_default(),
+                label: get(i, "label").unwrap_or_default(),
+                kind: get(i, "kind")
+                    .and_then(|k| model::FieldKind::parse(&k))
+                    .unwrap_or_default()
+                    .as_str(),
+                options: get(i, "options").unwrap_or_default(),
+                required: get(i, "req").is_some(),
+            });
+            i += 1;
+        }
+        let filled = rows.iter().filter(|r| !r.label.trim().is_empty()).count();
+        let blanks = rows.len() - filled;
+        for n in 0..BLANK_ROWS.saturating_sub(blanks) {
+            rows.push(FieldRow {
+                i: i + n,
+                key: String::new(),
+                label: String::new(),
+                kind: "text",
+                options: String::new(),
+                required: false,
+            });
+        }
+        rows
+    }
+
+    /// The fields the rows describe: rows without a name are dropped; new rows get a key made
+    /// from their name.
+    fn form_fields(&self) -> actions::ActionResult<Vec<model::FormField>> {
+        let rows: Vec<FieldRow> = self
+            .field_rows()
+            .into_iter()
+            .filter(|r| !r.label.trim().is_empty())
+            .collect();
+        let mut taken: Vec<String> = rows
+            .iter()
+            .map(|r| r.key.trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let mut out = vec![];
+        for r in rows {
+            let key = match r.key.trim() {
+                "" => {
+                    let k = key_from_label(&r.label, &taken);
+                    taken.push(k.clone());
+                    k
+                }
+                k => k.to_owned(),
+            };
+            let kind = model::FieldKind::parse(r.kind).unwrap_or_default();
+            let options = if kind == model::FieldKind::Choice {
+                r.options
+                    .split([',', ';', '\n'])
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                vec![]
+            };
+            out.push(model::FormField {
+                key,
+                label: r.label.trim().to_owned(),
+                required: r.required,
+                kind,
+                options,
+            });
+        }
+        Ok(out)
     }
 
     fn to_input(&self) -> actions::ActionResult<ProcedureInput> {
@@ -147,25 +271,7 @@ impl ProcedureFormData {
                 form_attachment_id: None,
             })
             .collect();
-        let mut form_fields = vec![];
-        for l in self
-            .form_fields
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        {
-            let (key, label) = l
-                .split_once('|')
-                .ok_or(Refusal::FormFieldInvalid.at("form_fields"))?;
-            let label = label.trim();
-            let required = label.ends_with('*');
-            form_fields.push(model::FormField {
-                key: key.trim().to_owned(),
-                label: label.trim_end_matches('*').trim().to_owned(),
-                required,
-                kind: "text".into(),
-            });
-        }
+        let form_fields = self.form_fields()?;
         Ok(ProcedureInput {
             code: self.code.clone(),
             name: self.name.clone(),
@@ -212,8 +318,25 @@ async fn form_page(
         code: c.code.clone(),
         id,
         docs,
+        rows: f.field_rows(),
+        kinds: model::FieldKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    ctx.tr().get(&format!("svc.kind.{}", k.as_str())),
+                )
+            })
+            .collect(),
         f,
-        error: err.map(|e| e.message(ctx.locale).to_owned()),
+        error: err.map(|e| {
+            e.message(ctx.locale).to_owned()
+                + &e.detail
+                    .as_deref()
+                    .filter(|_| e.code == "field_options_missing")
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+        }),
         shell: Shell::new(state, ctx, Some(c), ctx.tr().get("svc.procedure_edit")).await,
     };
     Ok(render_for(err, &page))

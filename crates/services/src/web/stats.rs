@@ -12,13 +12,28 @@ use kernel::web::shell::{Shell, render};
 use crate::actions;
 use crate::stats::{Period, Row, workbook};
 
+/// A share as Vietnamese write it: `87,5%`, `100%`.
 fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.1}%", v * 100.0))
+    x.map(|v| kernel::numbers::percent(v * 100.0))
         .unwrap_or_else(|| "—".into())
 }
 
+/// An average rating with one decimal, kept even when it is zero (`4,0` of 5 reads as a rating).
 fn num(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
+    x.map(|v| {
+        let s = kernel::numbers::decimal(v, 1);
+        if s.contains(',') { s } else { format!("{s},0") }
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+/// A month of the figures (`2026-12`, as the API and the workbook name it) as Vietnamese
+/// write it: `T12/2026`.
+fn month_vi(label: &str) -> String {
+    match label.split_once('-') {
+        Some((y, m)) => format!("T{}/{y}", m.trim_start_matches('0')),
+        None => label.to_owned(),
+    }
 }
 
 /// Stacked bars of online and offline dossiers per month, with a readable legend.
@@ -40,10 +55,13 @@ fn month_chart(rows: &[Row], online_label: &str, offline_label: &str) -> String 
         let ho = r.online as f64 / max * (h - 2.0 * pad - 12.0);
         let hf = r.offline as f64 / max * (h - 2.0 * pad - 12.0);
         let base = h - pad;
-        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{ho:.1}" fill="var(--brand,#0b6e4f)"><title>{}: {} {online_label}</title></rect>"##, base - ho, r.label, r.online));
-        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{hf:.1}" fill="#f4a261"><title>{}: {} {offline_label}</title></rect>"##, base - ho - hf, r.label, r.offline));
+        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{ho:.1}" fill="var(--brand,#0b6e4f)"><title>{}: {} {online_label}</title></rect>"##, base - ho, month_vi(&r.label), r.online));
+        s.push_str(&format!(r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{hf:.1}" fill="#f4a261"><title>{}: {} {offline_label}</title></rect>"##, base - ho - hf, month_vi(&r.label), r.offline));
         s.push_str(&format!(r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#1c2430">{}</text>"##, x + bw / 2.0, base - ho - hf - 4.0, r.received));
-        s.push_str(&format!(r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#5b6573">{}</text>"##, x + bw / 2.0, h - pad + 16.0, &r.label[2..]));
+        // The month on one line, its year under it: `T12` / `2026`.
+        let m = month_vi(&r.label);
+        let (mon, year) = m.split_once('/').unwrap_or((&m, ""));
+        s.push_str(&format!(r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#5b6573">{mon}<tspan x="{:.1}" dy="12">{year}</tspan></text>"##, x + bw / 2.0, h - pad + 14.0, x + bw / 2.0));
     }
     s.push_str(&format!(r##"<rect x="{pad}" y="6" width="12" height="12" fill="var(--brand,#0b6e4f)"/><text x="{}" y="16" font-size="12" fill="#1c2430">{online_label}</text><rect x="{}" y="6" width="12" height="12" fill="#f4a261"/><text x="{}" y="16" font-size="12" fill="#1c2430">{offline_label}</text></svg>"##, pad + 16.0, pad + 150.0, pad + 166.0));
     s
@@ -94,6 +112,21 @@ fn view_row(r: &Row) -> ViewRow {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_vietnamese_write_them() {
+        assert_eq!(pct(Some(1.0)), "100%");
+        assert_eq!(pct(Some(0.875)), "87,5%");
+        assert_eq!(num(Some(4.0)), "4,0");
+        assert_eq!(num(Some(1234.56)), "1.234,6");
+        assert_eq!(month_vi("2026-12"), "T12/2026");
+        assert_eq!(month_vi("2027-01"), "T1/2027");
+    }
+}
+
 #[derive(Template)]
 #[template(path = "svc_stats.html")]
 struct StatsPage {
@@ -133,7 +166,14 @@ pub(super) async fn page(
         on_time_svg: on_time_bar(&f.total, tr.get("svc.on_time"), tr.get("svc.late")),
         total: view_row(&f.total),
         by_procedure: f.by_procedure.iter().map(view_row).collect(),
-        by_month: f.by_month.iter().map(view_row).collect(),
+        by_month: f
+            .by_month
+            .iter()
+            .map(|r| ViewRow {
+                label: month_vi(&r.label),
+                ..view_row(r)
+            })
+            .collect(),
     }))
 }
 

@@ -57,7 +57,9 @@ pub(super) async fn track(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let (mut found, mut events, mut error, mut status) = (None, vec![], None, StatusCode::OK);
-    if !tq.receipt.trim().is_empty() {
+    // A receipt alone (the link under a receipt's QR code) only fills the form in: the phone
+    // is what proves the asker is the applicant.
+    if !tq.receipt.trim().is_empty() && !tq.phone.trim().is_empty() {
         let res = track::track(
             state.kernel(),
             guard(&svc, &ext),

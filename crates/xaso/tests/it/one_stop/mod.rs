@@ -8,6 +8,7 @@ use common::{Client, TestApp};
 use serde_json::json;
 
 mod desk;
+mod trust;
 
 fn png() -> Vec<u8> {
     let img = image::RgbImage::from_pixel(40, 30, image::Rgb([200, 200, 190]));
