@@ -51,6 +51,10 @@ impl Room for NoticesRoom {
         }]
     }
 
+    fn messages(&self) -> Vec<&'static str> {
+        vec![store::EMERGENCY_MESSAGE]
+    }
+
     fn nav(&self) -> Nav {
         Nav {
             tile: Some(Tile {

@@ -7,6 +7,7 @@ mod m0002_delivery;
 mod m0003_calendar;
 mod m0004_payments;
 mod m0005_message_texts;
+mod m0006_map_area;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
 pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_calendar::Migration),
             Box::new(m0004_payments::Migration),
             Box::new(m0005_message_texts::Migration),
+            Box::new(m0006_map_area::Migration),
         ]
     }
 }

@@ -162,7 +162,10 @@ fn upcoming() -> impl Iterator<Item = (&'static str, &'static str, Option<String
 
 /// See [`Shell::icon`]; for fragments rendered without a shell.
 pub fn icon(name: &str) -> String {
-    debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    debug_assert!(
+        name.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    );
     format!(
         r##"<svg class="icon" aria-hidden="true" focusable="false"><use href="/static/icons.svg#{name}"/></svg>"##
     )

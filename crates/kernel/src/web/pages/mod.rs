@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod holidays;
+pub(crate) mod map_area;
 mod me;
 pub(crate) mod office;
 pub(crate) mod otp;
@@ -48,6 +49,8 @@ pub fn router() -> Router<AppState> {
             get(office::villages).post(office::add_village),
         )
         .route("/c/{code}/office/villages/{id}", post(office::edit_village))
+        .route("/c/{code}/office/map-area", post(map_area::save))
+        .route("/c/{code}/map-area.geojson", get(map_area::geojson))
         .route(
             "/c/{code}/office/villages/{id}/delete",
             post(office::delete_village),

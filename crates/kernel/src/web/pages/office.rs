@@ -111,16 +111,28 @@ struct VillagesPage {
     kinds: &'static [&'static str],
     can_edit: bool,
     error: Option<String>,
+    /// The map area: whether the commune has a boundary, which villages have a shape, and
+    /// whether a shape was just saved.
+    has_boundary: bool,
+    shaped: Vec<i64>,
+    area_saved: bool,
+    code: String,
 }
 
-async fn villages_page(
+pub(super) async fn villages_page(
     state: &AppState,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     err: Option<&AppError>,
+    area_saved: bool,
 ) -> AppResult<Response> {
     let u = ctx.staff(&c)?;
+    let area = tenancy::area::area(&state.db, &c.code).await?;
     let page = VillagesPage {
+        has_boundary: area.boundary.is_some(),
+        shaped: area.villages.iter().map(|(id, _)| *id).collect(),
+        area_saved,
+        code: c.code.clone(),
         can_edit: u.has_role_in(&c, ADMINS),
         villages: tenancy::villages(&state.db, &c.code).await?,
         kinds: &VILLAGE_KINDS,
@@ -131,13 +143,20 @@ async fn villages_page(
     Ok(render_for(err, &page))
 }
 
+#[derive(Deserialize)]
+pub struct VillagesQuery {
+    #[serde(default)]
+    area: Option<String>,
+}
+
 pub async fn villages(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
+    Query(q): Query<VillagesQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    villages_page(&state, &ctx, c, None).await
+    villages_page(&state, &ctx, c, None, q.area.as_deref() == Some("saved")).await
 }
 
 #[derive(Deserialize)]
@@ -181,7 +200,7 @@ async fn villages_or(
     if back.ends_with("/staff") {
         staff_page(state, ctx, c, Some(e)).await
     } else {
-        villages_page(state, ctx, c, Some(e)).await
+        villages_page(state, ctx, c, Some(e), false).await
     }
 }
 
