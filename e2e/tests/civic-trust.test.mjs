@@ -113,8 +113,12 @@ test('notices: an emergency leads the board above a pinned notice, SMS without a
     // After publishing, on the reach page: SMS is not "sending" forever.
     assert.match(await desk.locator('main').textContent(), /Đã đăng thông báo/);
     await desk.getByText('Chưa cấu hình SMS: không gửi được').first().waitFor();
-    const smsRow = desk.locator('main table tr', { hasText: 'Tin nhắn SMS' });
+    const smsRow = desk.locator('main table[aria-label="Theo kênh gửi"] tr', { hasText: 'Tin nhắn SMS' });
     assert.ok(!/Đang gửi/.test(await smsRow.textContent()), 'SMS is not counted as sending');
+    const unsent = desk.locator('main table[aria-label="Chưa gửi được tới người nhận"] tr', { hasText: 'Tin nhắn SMS' });
+    for (const row of await unsent.all()) {
+      assert.ok(!/Đang gửi|Đang chờ/.test(await row.textContent()), 'no SMS "sending" for anyone');
+    }
     await desk.screenshot({ path: artifact('civic-reach-unconfigured.png'), fullPage: true });
 
     const pinnedTitle = `Lịch tiếp dân ghim ${tag}`;
@@ -133,7 +137,7 @@ test('notices: an emergency leads the board above a pinned notice, SMS without a
     await visitor.context().close();
 
     // An English reader's inbox: the system's words in English.
-    await enCtx.addCookies([{ name: 'xaso_lang', value: 'en', url: desk.url() }]);
+    await enCtx.addCookies([{ name: 'xaso_lang', value: 'en', domain: new URL(desk.url()).hostname, path: '/' }]);
     await reader.goto('/inbox');
     const item = reader.locator('main li', { hasText: alertTitle });
     await item.first().waitFor();
@@ -208,8 +212,9 @@ test('feedback: a map of the villages instead of coordinates, and a thank-you pa
     await label.waitFor({ timeout: 10_000 });
     assert.ok(await page.locator('.map path.leaflet-interactive').count() >= 6, 'village shapes');
     await page.screenshot({ path: artifact('civic-feedback-map-phone.png'), fullPage: true });
+    await page.locator('.map').scrollIntoViewIfNeeded();
     const box = await label.boundingBox();
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height + 6);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => document.querySelector('#lat').value !== '');
     const chosen = await page.locator('#village_id option:checked').textContent();
     assert.equal(chosen.trim(), 'Thôn Minh Tiến', 'the tap chose the village');

@@ -182,7 +182,8 @@
         if (bounds) drawBounds(map, bounds);
         return;
       }
-      if (!bounds && a.bounds && !marker) map.fitBounds(a.bounds, { maxZoom: 17 });
+      // The commune's own outline frames the map better than its rectangle.
+      if (a.bounds && !marker) map.fitBounds(a.bounds, { maxZoom: 17, padding: [4, 4] });
       highlight();
     });
 
@@ -356,7 +357,7 @@
   /* ---- area: the commune's shapes only ---- */
   function areaOnly(map, el) {
     drawArea(map, el, !!el.getAttribute('data-tiles')).then(function (a) {
-      if (a && a.bounds) map.fitBounds(a.bounds, { maxZoom: 17 });
+      if (a && a.bounds) map.fitBounds(a.bounds, { maxZoom: 17, padding: [4, 4] });
     });
   }
 
@@ -371,7 +372,8 @@
     // The fallback content goes only now that Leaflet is known to be there.
     while (el.firstChild) el.removeChild(el.firstChild);
 
-    var map = L.map(el, { maxZoom: MAX_ZOOM, scrollWheelZoom: false });
+    // Fractional zoom: a commune fills a phone-wide map instead of the next smaller step.
+    var map = L.map(el, { maxZoom: MAX_ZOOM, scrollWheelZoom: false, zoomSnap: 0.25 });
     var tiles = el.getAttribute('data-tiles') || '';
     if (tiles) {
       L.tileLayer(tiles, {

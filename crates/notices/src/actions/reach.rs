@@ -34,7 +34,8 @@ fn mark_unconfigured(reach: &mut Reach, deliveries: &mut [Delivery], off: &[&str
         }
     }
     for d in deliveries.iter_mut() {
-        if d.status == kernel::notify::PENDING && off.contains(&d.channel.as_str()) {
+        let waiting = d.status == kernel::notify::PENDING || d.status == kernel::notify::SENDING;
+        if waiting && off.contains(&d.channel.as_str()) {
             d.status = NOT_CONFIGURED.into();
         }
     }
@@ -73,15 +74,14 @@ pub async fn deliveries(
     let (channel, status) = (blank(channel), blank(status));
     let off = unconfigured(k, c).await;
     let asked = match status {
-        Some(NOT_CONFIGURED) => Some(kernel::notify::PENDING),
+        Some(NOT_CONFIGURED) => None,
         s => s,
     };
     let mut list = store::deliveries(k.db, &n, channel, asked, limit).await?;
     mark_unconfigured(&mut Reach::default(), &mut list, &off);
-    if status == Some(kernel::notify::PENDING) {
-        list.retain(|d| d.status == kernel::notify::PENDING);
-    } else if status == Some(NOT_CONFIGURED) {
-        list.retain(|d| d.status == NOT_CONFIGURED);
+    // A message waiting for an unconfigured channel is no longer "pending" or "sending".
+    if let Some(s) = status {
+        list.retain(|d| d.status == s);
     }
     Ok(list)
 }

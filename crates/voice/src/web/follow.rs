@@ -49,6 +49,14 @@ pub struct Thanks {
     days: i64,
 }
 
+/// How the follow page is reached: plainly, right after sending (the thank-you card), or
+/// again with a refusal (a rating that was not accepted).
+enum Visit<'a> {
+    Plain,
+    JustSent,
+    Refused(&'a AppError),
+}
+
 /// The follow page shows what [`crate::model::sight`] allows this reader, found through the
 /// throttled [`receipt::look_up`] every door shares.
 async fn follow_page(
@@ -58,9 +66,13 @@ async fn follow_page(
     ip: std::net::IpAddr,
     c: Arc<CommuneInfo>,
     receipt: &str,
-    err: Option<&AppError>,
-    sent: bool,
+    visit: Visit<'_>,
 ) -> AppResult<Response> {
+    let (err, sent) = match visit {
+        Visit::Refused(e) => (Some(e), false),
+        Visit::JustSent => (None, true),
+        Visit::Plain => (None, false),
+    };
     let found = receipt::look_up(&state.db, guard, ip, &c, receipt, ctx.user.as_deref()).await?;
     let sight = found.sight;
     let cat = found.category().cloned().ok_or_else(AppError::not_found)?;
@@ -143,17 +155,12 @@ pub(super) async fn follow(
         .into_response());
     }
     let ip = kernel::web::ops::client_ip(&ext);
-    follow_page(
-        &state,
-        &ctx,
-        &guard,
-        ip,
-        c,
-        &receipt,
-        None,
-        q.sent.is_some(),
-    )
-    .await
+    let visit = if q.sent.is_some() {
+        Visit::JustSent
+    } else {
+        Visit::Plain
+    };
+    follow_page(&state, &ctx, &guard, ip, c, &receipt, visit).await
 }
 
 #[derive(Deserialize)]
@@ -182,7 +189,7 @@ pub(super) async fn rate(
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/feedback/{receipt}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let ip = kernel::web::ops::client_ip(&ext);
-            follow_page(&state, &ctx, &guard, ip, c, &receipt, Some(&e), false).await
+            follow_page(&state, &ctx, &guard, ip, c, &receipt, Visit::Refused(&e)).await
         }
         Err(e) => Err(e),
     }
