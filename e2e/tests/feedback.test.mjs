@@ -165,6 +165,10 @@ test('feedback: send from a phone with photo and pin → triage → assign → a
       receipt = decodeURIComponent(new URL(citizen.url()).pathname.split('/').pop());
       assert.match(receipt, RECEIPT_RE, 'receipt code in the URL');
       assert.ok(receipt.startsWith(`PA${C}-`));
+      // First the thank-you card with the receipt; then the report's own page.
+      assert.equal(new URL(citizen.url()).search, '?sent=1');
+      assert.ok((await citizen.locator('main section.card.thanks').textContent()).includes(receipt));
+      await citizen.goto(new URL(citizen.url()).pathname);
       assert.equal((await citizen.locator('main h1').textContent()).trim(), `Phản ánh ${receipt}`);
 
       const card = citizen.locator('main section.card').first();

@@ -126,6 +126,16 @@ impl Channel for GatewayChannel {
         self.name
     }
 
+    async fn configured(&self, commune_code: &str) -> bool {
+        match self.settings.for_commune(commune_code).await {
+            Ok(e) => match self.name {
+                SMS => e.sms.is_some(),
+                _ => e.zalo.is_some(),
+            },
+            Err(_) => true,
+        }
+    }
+
     async fn deliver(&self, db: &DatabaseConnection, msg: &outbox::Model) -> Result<(), String> {
         let to = Recipient::load(db, msg.user_id)
             .await

@@ -193,6 +193,13 @@ impl Channel for EmailChannel {
         EMAIL
     }
 
+    async fn configured(&self, commune_code: &str) -> bool {
+        match self.settings.for_commune(commune_code).await {
+            Ok(e) => e.smtp.is_some(),
+            Err(_) => true,
+        }
+    }
+
     async fn deliver(&self, db: &DatabaseConnection, msg: &outbox::Model) -> Result<(), String> {
         let to = Recipient::load(db, msg.user_id)
             .await

@@ -12,6 +12,11 @@
  *   data-attribution="..."          tile attribution (Leaflet renders it as HTML)
  *   data-bounds="south,west,north,east"   initial view (fitBounds)
  *   data-center="lat,lon"           initial view at zoom 14 when there are no bounds
+ *   data-area="/c/<code>/map-area.geojson"   the commune's boundary and village
+ *                                   shapes (FeatureCollection of polygons with
+ *                                   properties kind "boundary" | "village", id,
+ *                                   name): drawn as labelled shapes, so a map
+ *                                   without tiles is not a blank box
  * picker mode:
  *   data-lat-input="id" data-lon-input="id"   inputs that receive the clicked
  *                                   point (6 decimals); values already there
@@ -20,6 +25,11 @@
  *   data-locate-error="..."         optional text shown when locating fails
  *   data-readonly="true"            only show the stored pin (an official's view): no click,
  *                                   no drag, no locate button
+ *   data-village-select="id"        a <select> of villages: a tap inside a village's
+ *                                   shape chooses it; choosing one shows its shape
+ *   data-pin-label="..."            said (role=status) when a spot is pinned
+ *   The lat/lon inputs are hidden fields: nobody is shown or asked for coordinates.
+ * area mode: only the commune's shapes (the office's villages page)
  * points mode:
  *   data-geojson="/url"             FeatureCollection of Points with properties
  *                                   title, url, status_label
@@ -88,14 +98,122 @@
     L.rectangle(bounds, { color: BRAND, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(map);
   }
 
+  /* ---- the commune's map area: boundary and labelled village shapes ---- */
+  var areaCache = {};
+
+  function loadArea(url) {
+    if (!url || typeof window.fetch !== 'function') return Promise.resolve(null);
+    if (!areaCache[url]) {
+      areaCache[url] = window.fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/geo+json, application/json' }
+      }).then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.json();
+      }).catch(function (err) {
+        if (window.console) console.warn('map: cannot load ' + url, err);
+        return null;
+      });
+    }
+    return areaCache[url];
+  }
+
+  /* Ray casting over one ring of [lon, lat] positions. */
+  function inRing(ring, lat, lon) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > lat) !== (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+
+  function inGeometry(g, lat, lon) {
+    if (!g || !Array.isArray(g.coordinates)) return false;
+    var polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+    return polys.some(function (p) { return Array.isArray(p[0]) && inRing(p[0], lat, lon); });
+  }
+
+  /* Draws the area; answers { villages: {id: {layer, geometry}}, bounds } (or null). */
+  function drawArea(map, el, hasTiles) {
+    return loadArea(el.getAttribute('data-area')).then(function (data) {
+      var features = data && Array.isArray(data.features) ? data.features : [];
+      if (!features.length) return null;
+      var out = { villages: {}, bounds: null };
+      var all = L.featureGroup();
+      features.forEach(function (f) {
+        var props = (f && f.properties) || {};
+        var boundary = props.kind === 'boundary';
+        var layer = L.geoJSON(f, {
+          style: boundary
+            ? { color: BRAND, weight: 2, fill: false, dashArray: '6 4', interactive: false }
+            : { color: BRAND, weight: 1, fillColor: BRAND, fillOpacity: hasTiles ? 0.06 : 0.12 }
+        });
+        if (!boundary && props.name) {
+          layer.bindTooltip(String(props.name), {
+            permanent: true, direction: 'center', className: 'map-label', interactive: false
+          });
+        }
+        layer.addTo(map);
+        all.addLayer(layer);
+        if (!boundary && props.id != null) {
+          out.villages[String(props.id)] = { layer: layer, geometry: f.geometry };
+        }
+      });
+      if (all.getLayers().length) out.bounds = all.getBounds();
+      return out;
+    });
+  }
+
   /* ---- picker: one marker whose position goes into two inputs ---- */
   function picker(map, el, bounds) {
     var latInput = document.getElementById(el.getAttribute('data-lat-input') || '');
     var lonInput = document.getElementById(el.getAttribute('data-lon-input') || '');
     var marker = null;
     var readonly = el.getAttribute('data-readonly') === 'true';
+    var select = document.getElementById(el.getAttribute('data-village-select') || '');
+    var area = null;
+    var pinStatus = null;
 
-    if (bounds) drawBounds(map, bounds);
+    if (bounds && !el.getAttribute('data-area')) drawBounds(map, bounds);
+    drawArea(map, el, !!el.getAttribute('data-tiles')).then(function (a) {
+      area = a;
+      if (!a) {
+        if (bounds) drawBounds(map, bounds);
+        return;
+      }
+      // The commune's own outline frames the map better than its rectangle.
+      if (a.bounds && !marker) map.fitBounds(a.bounds, { maxZoom: 17, padding: [4, 4] });
+      highlight();
+    });
+
+    /* The chosen village stands out; with no pin yet, the map shows it. */
+    function highlight() {
+      if (!area) return;
+      var chosen = select ? select.value : '';
+      Object.keys(area.villages).forEach(function (id) {
+        area.villages[id].layer.setStyle({ weight: id === chosen ? 3 : 1, fillOpacity: id === chosen ? 0.25 : 0.12 });
+      });
+      if (chosen && area.villages[chosen] && !marker) {
+        map.fitBounds(area.villages[chosen].layer.getBounds(), { maxZoom: 17 });
+      }
+    }
+    if (select) select.addEventListener('change', highlight);
+
+    /* A tap inside a village's shape chooses that village. */
+    function chooseVillageAt(ll) {
+      if (!area || !select) return;
+      var ids = Object.keys(area.villages);
+      for (var i = 0; i < ids.length; i++) {
+        if (inGeometry(area.villages[ids[i]].geometry, ll.lat, ll.lng)) {
+          if (select.value !== ids[i]) {
+            select.value = ids[i];
+            select.dispatchEvent(new Event('change', { bubbles: true }));
+          }
+          return;
+        }
+      }
+    }
 
     function write(input, value) {
       if (!input) return;
@@ -119,6 +237,8 @@
       show(ll);
       write(latInput, ll.lat.toFixed(6));
       write(lonInput, ll.lng.toFixed(6));
+      chooseVillageAt(ll);
+      if (pinStatus) pinStatus.textContent = el.getAttribute('data-pin-label') || '';
     }
 
     function fromInputs() {
@@ -136,17 +256,10 @@
 
     if (readonly) return;
     map.on('click', function (e) { place(e.latlng); });
-
-    // Typing coordinates by hand moves the marker too.
-    [latInput, lonInput].forEach(function (input) {
-      if (!input) return;
-      input.addEventListener('change', function () {
-        var ll = fromInputs();
-        if (!ll) return;
-        show(ll);
-        if (!map.getBounds().contains(ll)) map.panTo(ll);
-      });
-    });
+    pinStatus = document.createElement('p');
+    pinStatus.className = 'map-pinned';
+    pinStatus.setAttribute('role', 'status');
+    el.parentNode.insertBefore(pinStatus, el.nextSibling);
 
     if (navigator.geolocation) {
       var button = document.createElement('button');
@@ -203,8 +316,10 @@
   }
 
   function points(map, el, bounds, hasTiles) {
-    // Without tiles the commune outline is the only landmark there is.
-    if (bounds && !hasTiles) drawBounds(map, bounds);
+    // Without tiles the commune's shapes (or its outline) are the only landmarks there are.
+    drawArea(map, el, hasTiles).then(function (a) {
+      if (!a && bounds && !hasTiles) drawBounds(map, bounds);
+    });
     var url = el.getAttribute('data-geojson');
     if (!url || typeof window.fetch !== 'function') return;
     window.fetch(url, {
@@ -239,7 +354,14 @@
     });
   }
 
-  var MODES = { picker: picker, points: points };
+  /* ---- area: the commune's shapes only ---- */
+  function areaOnly(map, el) {
+    drawArea(map, el, !!el.getAttribute('data-tiles')).then(function (a) {
+      if (a && a.bounds) map.fitBounds(a.bounds, { maxZoom: 17, padding: [4, 4] });
+    });
+  }
+
+  var MODES = { picker: picker, points: points, area: areaOnly };
 
   function setup(el) {
     if (el.getAttribute('data-map-ready')) return;
@@ -250,7 +372,8 @@
     // The fallback content goes only now that Leaflet is known to be there.
     while (el.firstChild) el.removeChild(el.firstChild);
 
-    var map = L.map(el, { maxZoom: MAX_ZOOM, scrollWheelZoom: false });
+    // Fractional zoom: a commune fills a phone-wide map instead of the next smaller step.
+    var map = L.map(el, { maxZoom: MAX_ZOOM, scrollWheelZoom: false, zoomSnap: 0.25 });
     var tiles = el.getAttribute('data-tiles') || '';
     if (tiles) {
       L.tileLayer(tiles, {

@@ -40,6 +40,10 @@ pub struct Notice {
     recipient_count: i32,
     /// Officials only: who the notice is for.
     audience: Option<Audience>,
+    /// In the answer to publishing only: outside channels with no gateway configured
+    /// (`sms`, `zalo`, `email`…), through which this notice will not go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unconfigured_channels: Option<Vec<String>>,
 }
 
 fn notice_api(n: notice::Model, staff: bool) -> Notice {
@@ -63,6 +67,7 @@ fn notice_api(n: notice::Model, staff: bool) -> Notice {
         event_end: n.event_end,
         location: n.location,
         recipient_count: n.recipient_count,
+        unconfigured_channels: None,
     }
 }
 
@@ -126,7 +131,15 @@ async fn notices_create(
         files: Vec::new(),
     };
     let n = notices::create(state.kernel(), ctx.actor(), &c, new).await?;
-    Ok((StatusCode::CREATED, Json(notice_api(n, true))).into_response())
+    let mut out = notice_api(n, true);
+    out.unconfigured_channels = Some(
+        crate::actions::reach::unconfigured(state.kernel(), &c)
+            .await
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    );
+    Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/notices/{id}", tag = "notices",

@@ -52,6 +52,10 @@ impl Room for NoticesRoom {
         }]
     }
 
+    fn messages(&self) -> Vec<&'static str> {
+        vec![store::EMERGENCY_MESSAGE]
+    }
+
     fn nav(&self) -> Nav {
         Nav {
             tiles: vec![Tile {

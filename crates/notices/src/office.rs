@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/office/notices", get(list).post(create))
         .route("/c/{code}/office/notices/topics", post(create_topic))
+        .route("/c/{code}/office/notices/preview", post(preview))
         .route("/c/{code}/office/notices/{id}", get(reach_page))
         .route("/c/{code}/office/notices/{id}/action", post(action))
 }
@@ -66,6 +67,51 @@ struct OfficePage {
     chosen: Vec<String>,
     error: Option<String>,
     error_field: String,
+    /// "Not configured" warning for the outside channels with no gateway, or empty.
+    unconfigured: String,
+    /// The draft's preview (title, sanitised HTML) after "Xem trước" without script.
+    preview: Option<Preview>,
+}
+
+/// A draft as its notice page will show it: the same Markdown rendering.
+pub struct Preview {
+    pub title: String,
+    pub html: String,
+}
+
+impl Preview {
+    fn of(fields: &BTreeMap<String, String>) -> Preview {
+        let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or_default();
+        Preview {
+            title: get("title").trim().to_owned(),
+            html: crate::markdown::to_safe_html(get("body")),
+        }
+    }
+}
+
+/// The preview alone, for htmx to put under the form.
+#[derive(Template)]
+#[template(path = "nt_preview.html")]
+struct PreviewFragment {
+    tr: kernel::i18n::Tr,
+    preview: Preview,
+}
+
+/// The warning shown before publishing when some outside channels have no gateway, e.g.
+/// "Chưa cấu hình SMS, Zalo: …"; empty when every channel works.
+fn unconfigured_warning(ctx: &Ctx, off: &[&str]) -> String {
+    if off.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = off
+        .iter()
+        .map(|ch| ctx.tr().get(&format!("nt.channel_short.{ch}")))
+        .collect();
+    kernel::i18n::fill(
+        ctx.locale,
+        "nt.unconfigured_before",
+        &[("channels", names.join(", ").as_str())],
+    )
 }
 
 impl OfficePage {
@@ -84,6 +130,7 @@ async fn office_view(
     f: BTreeMap<String, String>,
     chosen: Vec<String>,
     err: Option<&AppError>,
+    preview: Option<Preview>,
 ) -> AppResult<Response> {
     let (list, total) = notices::office_list(state.kernel(), ctx.actor(), c, 1).await?;
     let rows = list
@@ -113,10 +160,13 @@ async fn office_view(
         .into_iter()
         .map(|(t, _)| (t.id, t.name))
         .collect();
+    let unconfigured = unconfigured_warning(ctx, &reach::unconfigured(state.kernel(), c).await);
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nt.office")).await;
     Ok(render_for(
         err,
         &OfficePage {
+            unconfigured,
+            preview,
             shell,
             active: "notices",
             code: c.code.clone(),
@@ -149,7 +199,7 @@ async fn list(
     publisher(ctx.actor(), &c)?;
     let mut f = BTreeMap::new();
     f.insert("category".into(), "notice".into());
-    office_view(&state, &ctx, &c, f, vec!["audience=all".into()], None).await
+    office_view(&state, &ctx, &c, f, vec!["audience=all".into()], None, None).await
 }
 
 /// Reads the new-notice form; checkbox groups arrive as repeated names, which the multipart
@@ -226,14 +276,60 @@ async fn create(
     .await
     .map_err(AppError::from);
     match res {
-        Ok(n) => {
-            Ok(Redirect::to(&format!("/c/{}/office/notices/{}", c.code, n.id)).into_response())
-        }
+        Ok(n) => Ok(Redirect::to(&format!(
+            "/c/{}/office/notices/{}?published=1",
+            c.code, n.id
+        ))
+        .into_response()),
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::FORBIDDEN => {
-            office_view(&state, &ctx, &c, fields, chosen, Some(&e)).await
+            office_view(&state, &ctx, &c, fields, chosen, Some(&e), None).await
         }
         Err(e) => Err(e),
     }
+}
+
+/// "Xem trước": the draft rendered as its notice page will show it. htmx asks for the preview
+/// alone (shown under the form); without script the form comes back filled, with the preview.
+/// Nothing is saved.
+async fn preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    hx: kernel::web::htmx::HxRequest,
+    Path(code): Path<String>,
+    Query(q): Query<CsrfQuery>,
+    mp: Multipart,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &q.csrf)?;
+    let c = state.communes.active(&code)?;
+    publisher(ctx.actor(), &c)?;
+    let Parts { fields, .. } = read_multipart(mp).await?;
+    let preview = Preview::of(&fields);
+    if hx.0 {
+        return Ok(render(&PreviewFragment {
+            tr: ctx.tr(),
+            preview,
+        }));
+    }
+    let chosen = chosen_of(&fields);
+    office_view(&state, &ctx, &c, fields, chosen, None, Some(preview)).await
+}
+
+/// The audience boxes a posted form had ticked, to tick them again.
+fn chosen_of(fields: &BTreeMap<String, String>) -> Vec<String> {
+    fields
+        .keys()
+        .filter_map(|k| {
+            if k == "a_all" {
+                Some("audience=all".to_owned())
+            } else if let Some(v) = k.strip_prefix("a_village_") {
+                Some(format!("village={v}"))
+            } else if let Some(r) = k.strip_prefix("a_role_") {
+                Some(format!("role={r}"))
+            } else {
+                k.strip_prefix("a_topic_").map(|t| format!("topic={t}"))
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -255,7 +351,7 @@ async fn create_topic(
     {
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/office/notices#topics", c.code)).into_response()),
         Err(e) if e.status.is_client_error() => {
-            office_view(&state, &ctx, &c, BTreeMap::new(), vec![], Some(&e)).await
+            office_view(&state, &ctx, &c, BTreeMap::new(), vec![], Some(&e), None).await
         }
         Err(e) => Err(e),
     }
@@ -288,12 +384,24 @@ struct ReachPage {
     status: String,
     reach: Reach,
     bars: Vec<Bar>,
-    channels: Vec<(String, ChannelReach)>,
+    /// (channel, "not configured" label or empty, counts).
+    channels: Vec<(String, String, ChannelReach)>,
     read_pct: i64,
     ack_pct: i64,
     waiting: Vec<Waiting>,
     /// Messages not sent (yet), per person and channel.
     unsent: Vec<Unsent>,
+    /// Just published: say so, and what will not go out.
+    published: bool,
+    /// Per outside channel with no gateway: "Chưa cấu hình SMS: không gửi được" and how many
+    /// messages wait for it.
+    unconfigured: Vec<(String, i64)>,
+}
+
+#[derive(Deserialize)]
+struct ReachQuery {
+    #[serde(default)]
+    published: Option<String>,
 }
 
 pub struct Unsent {
@@ -331,9 +439,23 @@ async fn reach_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
+    Query(q): Query<ReachQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let report = reach::report(state.kernel(), ctx.actor(), &c, id).await?;
+    let unconfigured = report
+        .unconfigured
+        .iter()
+        .map(|ch| {
+            let waiting = report
+                .reach
+                .by_channel
+                .iter()
+                .find(|r| r.channel == *ch)
+                .map_or(0, |r| r.not_configured);
+            (not_configured_label(&ctx, ch), waiting)
+        })
+        .collect();
     let (n, reach) = (report.notice, report.reach);
     let waiting = report.waiting.into_iter().map(Waiting::from).collect();
     let tr = ctx.tr();
@@ -359,6 +481,11 @@ async fn reach_page(
         .map(|ch| {
             (
                 tr.get(&format!("nt.channel.{}", ch.channel)).to_owned(),
+                if ch.configured {
+                    String::new()
+                } else {
+                    not_configured_label(&ctx, &ch.channel)
+                },
                 ch.clone(),
             )
         })
@@ -379,6 +506,8 @@ async fn reach_page(
     let shell = Shell::new(&state, &ctx, Some(c.clone()), &n.title).await;
     Ok(render(&ReachPage {
         unsent,
+        published: q.published.is_some(),
+        unconfigured,
         shell,
         active: "notices",
         code: c.code.clone(),
@@ -391,6 +520,18 @@ async fn reach_page(
         channels,
         waiting,
     }))
+}
+
+/// "Chưa cấu hình SMS: không gửi được".
+fn not_configured_label(ctx: &Ctx, channel: &str) -> String {
+    kernel::i18n::fill(
+        ctx.locale,
+        "nt.unconfigured_row",
+        &[(
+            "channel",
+            ctx.tr().get(&format!("nt.channel_short.{channel}")),
+        )],
+    )
 }
 
 #[derive(Deserialize)]

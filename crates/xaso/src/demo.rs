@@ -43,6 +43,42 @@ const PEOPLE: &[(&str, &str, Role, Option<&str>)] = &[
     ("0912000012", "Vi Thị Phương", Role::Citizen, None),
 ];
 
+/// The demo commune's map area: a simple boundary inside its feedback area
+/// (19.27–19.37 N, 105.12–105.24 E) and its villages as a grid of blocks within it, so maps
+/// without tiles draw labelled shapes and a tap finds its village.
+async fn demo_area(db: &DatabaseConnection, code: &str, villages: &[i64]) -> anyhow::Result<()> {
+    use tenancy::area;
+    let e = |e: kernel::error::AppError| anyhow::anyhow!("{e}");
+    let (s, w, n, east) = (19.275, 105.125, 19.365, 105.235);
+    let boundary = serde_json::json!({"type": "Polygon", "coordinates": [[
+        [w, s], [105.18, s - 0.003], [east, s], [east + 0.003, 19.32], [east, n],
+        [105.18, n + 0.003], [w, n], [w - 0.003, 19.32], [w, s]
+    ]]});
+    area::set_boundary(
+        db,
+        code,
+        Some(area::check(&boundary.to_string()).map_err(e)?),
+    )
+    .await
+    .map_err(e)?;
+    let rows = if villages.len() > 1 { 2 } else { 1 };
+    let cols = villages.len().div_ceil(rows).max(1);
+    let (dh, dw) = ((n - s) / rows as f64, (east - w) / cols as f64);
+    for (i, id) in villages.iter().enumerate() {
+        let (r, c) = ((i / cols) as f64, (i % cols) as f64);
+        let shape = area::rectangle(
+            s + r * dh,
+            w + c * dw,
+            s + (r + 1.0) * dh,
+            w + (c + 1.0) * dw,
+        );
+        area::set_village(db, code, *id, Some(area::check(&shape).map_err(e)?))
+            .await
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo commune when the database has no commune yet. Returns the accounts created
 /// with their one-time passwords, to print once on the console.
 pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
@@ -80,6 +116,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, String
                 .id,
         );
     }
+    demo_area(db, &commune.code, &village_ids).await?;
     let mut created = vec![];
     let mut user_ids = vec![];
     for (i, (phone, name, role, dept)) in PEOPLE.iter().enumerate() {

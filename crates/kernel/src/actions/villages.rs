@@ -73,3 +73,54 @@ pub async fn delete(
     crate::cache::changed(VILLAGES, &c.code);
     Ok(m)
 }
+
+/// Which shape of the commune's map area: its boundary or one village's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaTarget {
+    Boundary,
+    Village(i64),
+}
+
+/// Use case: an admin sets (pasted or uploaded GeoJSON) or clears (blank) the commune's
+/// boundary or a village's shape; the shape is checked ([`tenancy::area::check`]) before
+/// anything is written, and the change is audited.
+pub async fn set_area(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    target: AreaTarget,
+    geojson: &str,
+) -> ActionResult<()> {
+    let u = access::with_role(actor, c, ADMINS)?;
+    let geometry = match geojson.trim() {
+        "" => None,
+        text => Some(tenancy::area::check(text)?),
+    };
+    let cleared = geometry.is_none();
+    let txn = crate::db::begin_write(k.db).await?;
+    let entry = match target {
+        AreaTarget::Boundary => {
+            tenancy::area::set_boundary(&txn, &c.code, geometry).await?;
+            let summary = if cleared {
+                "xoá ranh giới xã"
+            } else {
+                "ranh giới xã"
+            };
+            Entry::in_commune(u, c, "commune.area", "commune", 0, summary.to_owned())
+        }
+        AreaTarget::Village(id) => {
+            let v = tenancy::village(&txn, &c.code, id).await?;
+            tenancy::area::set_village(&txn, &c.code, id, geometry).await?;
+            let summary = if cleared {
+                format!("xoá vùng {}", v.name)
+            } else {
+                format!("vùng {}", v.name)
+            };
+            Entry::in_commune(u, c, "village.area", "village", id, summary)
+        }
+    };
+    audit::record(&txn, entry).await?;
+    txn.commit().await?;
+    crate::cache::changed(VILLAGES, &c.code);
+    Ok(())
+}

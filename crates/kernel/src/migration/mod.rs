@@ -8,6 +8,7 @@ mod m0003_calendar;
 mod m0004_payments;
 mod m0005_message_texts;
 mod m0006_commune_contacts;
+mod m0007_map_area;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
 pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_payments::Migration),
             Box::new(m0005_message_texts::Migration),
             Box::new(m0006_commune_contacts::Migration),
+            Box::new(m0007_map_area::Migration),
         ]
     }
 }

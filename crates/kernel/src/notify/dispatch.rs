@@ -246,6 +246,15 @@ impl Dispatcher {
         self.limits.rate(channel)
     }
 
+    /// Whether `channel` can deliver the commune's messages now: false for a channel this
+    /// process does not have, or one whose gateway is not configured ([`Channel::configured`]).
+    pub async fn configured(&self, channel: &str, commune_code: &str) -> bool {
+        match self.channel(channel) {
+            Some(c) => c.configured(commune_code).await,
+            None => false,
+        }
+    }
+
     pub fn wake(&self) {
         self.wake.notify_one();
     }

@@ -320,6 +320,12 @@ pub trait Channel: Send + Sync {
     ) -> Delivery {
         self.deliver(db, msg).await.into()
     }
+    /// Whether the channel can deliver the commune's messages now: its gateway or mail
+    /// server is set, by the deployment or the commune. When it is not, its messages wait
+    /// (`Delivery::NotConfigured`) and pages say so rather than "sending". Yes by default.
+    async fn configured(&self, _commune_code: &str) -> bool {
+        true
+    }
 }
 
 /// The in-app inbox: a row the user sees under the bell in the header.

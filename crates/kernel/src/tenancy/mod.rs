@@ -1,5 +1,6 @@
 //! Tenancy: which communes this deployment serves, their branding, districts and villages.
 
+pub mod area;
 pub mod entity;
 
 use std::collections::HashMap;

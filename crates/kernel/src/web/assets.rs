@@ -80,6 +80,12 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/map.js"),
     },
+    // The writing help over a Markdown textarea (toolbar: bold, heading, list, link).
+    Asset {
+        name: "md-toolbar.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/md-toolbar.js"),
+    },
     // Web Push: the opt-in button, and the service worker's push handlers (sw.js imports it).
     Asset {
         name: "push.js",

@@ -9,11 +9,13 @@ use serde_json::{Value, json};
 use crate::config::Config;
 
 /// What a page needs to draw a map: the deployment's tiles (empty for none, e.g. offline) and
-/// their attribution, and the area to show (`south,west,north,east`, empty for the country).
+/// their attribution, the area to show (`south,west,north,east`, empty for the country), and
+/// where the commune's boundary and village shapes are (`data-area`, empty for none).
 pub struct MapConf {
     pub tiles: String,
     pub attribution: String,
     pub bounds: String,
+    pub area: String,
 }
 
 impl MapConf {
@@ -22,8 +24,20 @@ impl MapConf {
             tiles: config.map_tiles.clone(),
             attribution: config.map_attribution.clone(),
             bounds,
+            area: String::new(),
         }
     }
+
+    /// Draws commune `code`'s boundary and villages (`/c/{code}/map-area.geojson`).
+    pub fn with_area(mut self, code: &str) -> Self {
+        self.area = area_url(code);
+        self
+    }
+}
+
+/// The commune's map area as GeoJSON (see `tenancy::area`).
+pub fn area_url(code: &str) -> String {
+    format!("/c/{code}/map-area.geojson")
 }
 
 /// A GeoJSON point feature (coordinates are longitude first, as GeoJSON wants).

@@ -13,7 +13,21 @@ use super::{BOARD, BOARD_PAGE, PUBLISHED};
 use crate::entity::notice;
 use crate::model::Category;
 
-/// A page of the board: published and unexpired, pinned first, newest first; `q` matches
+/// Active emergency alerts (published, unexpired) sort before everything else.
+fn active_emergency(now: DateTime<Utc>) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::ExprTrait;
+    notice::Column::Category
+        .eq(Category::Emergency.as_str())
+        .and(notice::Column::Status.eq(PUBLISHED))
+        .and(
+            notice::Column::ExpiresAt
+                .is_null()
+                .or(notice::Column::ExpiresAt.gt(now)),
+        )
+}
+
+/// A page of the board: published and unexpired, emergency alerts first (even above pinned
+/// notices and whatever a search ranks), then pinned, newest first; `q` matches
 /// every word of the title or text whatever the accents (as word prefixes, whole-word matches
 /// first); `category` narrows.
 pub async fn board(
@@ -41,6 +55,7 @@ pub async fn board(
     let page = page.clamp(1, kernel::paging::MAX_PAGE);
     let mut rows = sel
         .filter(search.matches(backend, &q))
+        .order_by_desc(active_emergency(now))
         .order_by_desc(search.rank(backend, &q))
         .order_by_desc(notice::Column::Pinned)
         .order_by_desc(notice::Column::PublishAt)
@@ -89,7 +104,7 @@ pub async fn board_page(
     Ok(fresh)
 }
 
-/// Every notice of the commune for the office, newest first.
+/// Every notice of the commune for the office: active emergency alerts first, then newest first.
 pub async fn office_list(
     db: &impl ConnectionTrait,
     code: &str,
@@ -98,6 +113,7 @@ pub async fn office_list(
     let sel = notice::Entity::find().filter(notice::Column::CommuneCode.eq(code));
     let total = sel.clone().count(db).await?;
     let rows = sel
+        .order_by_desc(active_emergency(Utc::now()))
         .order_by_desc(notice::Column::Id)
         .offset(kernel::paging::offset(page, BOARD_PAGE))
         .limit(BOARD_PAGE)

@@ -138,6 +138,9 @@ pub async fn publish_in(
         },
     )
     .await?;
+    if emergency {
+        keyed_emergency(txn, n, &body, &link).await?;
+    }
     notice::Entity::update_many()
         .col_expr(notice::Column::Status, Expr::value(PUBLISHED))
         .col_expr(notice::Column::PublishedAt, Expr::value(Some(now)))
@@ -148,6 +151,40 @@ pub async fn publish_in(
         .await?;
     Ok(reached)
 }
+
+/// The bulk fan-out stores words as written; an emergency's "[KHẨN CẤP]" is the system's,
+/// so its messages are keyed (`nt.note.emergency`, the official's title and excerpt as
+/// arguments) and every inbox and channel renders them in the reader's language.
+async fn keyed_emergency(
+    txn: &impl ConnectionTrait,
+    n: &notice::Model,
+    body: &str,
+    link: &str,
+) -> AppResult<()> {
+    use kernel::notify::{Text, inbox_item, outbox};
+    let (key, args) = Text::key(EMERGENCY_MESSAGE)
+        .arg("title", &n.title)
+        .arg("body", body)
+        .stored();
+    inbox_item::Entity::update_many()
+        .col_expr(inbox_item::Column::TextKey, Expr::value(key.clone()))
+        .col_expr(inbox_item::Column::TextArgs, Expr::value(args.clone()))
+        .filter(inbox_item::Column::Link.eq(link))
+        .filter(inbox_item::Column::TextKey.is_null())
+        .exec(txn)
+        .await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::TextKey, Expr::value(key))
+        .col_expr(outbox::Column::TextArgs, Expr::value(args))
+        .filter(outbox::Column::RefKind.eq("notice"))
+        .filter(outbox::Column::RefId.eq(n.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The message of an emergency alert: `[KHẨN CẤP] {title}` / `{body}`.
+pub const EMERGENCY_MESSAGE: &str = "nt.note.emergency";
 
 /// Saves a checked notice by `u` with its attachments (already stored files: (name,
 /// attachment id)) inside the caller's transaction, and publishes it now unless scheduled.

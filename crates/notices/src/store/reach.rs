@@ -19,7 +19,8 @@ pub struct VillageReach {
     pub acknowledged: i64,
 }
 
-/// Delivery of one channel: messages queued, sent, still pending (retrying), dead.
+/// Delivery of one channel: messages queued, sent, still pending (retrying), dead, and those
+/// that cannot go because the channel has no gateway configured.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ChannelReach {
     pub channel: String,
@@ -27,9 +28,13 @@ pub struct ChannelReach {
     pub sent: i64,
     pub pending: i64,
     pub failed: i64,
+    /// False when no gateway or mail server is configured for this channel (deployment or
+    /// commune settings): its waiting messages are counted in `not_configured`, not `pending`.
+    pub configured: bool,
+    pub not_configured: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Reach {
     pub audience: i64,
     pub read: i64,
@@ -89,6 +94,8 @@ pub async fn reach(db: &impl ConnectionTrait, n: &notice::Model) -> AppResult<Re
         sent: audience,
         pending: 0,
         failed: 0,
+        configured: true,
+        not_configured: 0,
     }];
     let o = notify::outbox::Column::Channel;
     let q = Query::select()
@@ -117,6 +124,8 @@ pub async fn reach(db: &impl ConnectionTrait, n: &notice::Model) -> AppResult<Re
                     sent: 0,
                     pending: 0,
                     failed: 0,
+                    configured: true,
+                    not_configured: 0,
                 });
                 by_channel.len() - 1
             }
@@ -202,7 +211,8 @@ pub struct Delivery {
     pub full_name: String,
     pub village: String,
     pub channel: String,
-    /// `pending`, `sending`, `sent` or `dead`.
+    /// `pending`, `sending`, `sent`, `dead`, or `not_configured` (waiting for a channel that
+    /// has no gateway configured).
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,

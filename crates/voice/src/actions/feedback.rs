@@ -63,7 +63,14 @@ pub async fn submit(
     nf: NewFeedback,
     photos: Vec<Upload>,
 ) -> ActionResult<feedback::Model> {
+    let mut nf = nf;
     let checked = check_new(k.db, &c.code, &nf).await?;
+    // A tapped spot inside a village's shape tells which village it is.
+    if let (None, Some(lat), Some(lon)) = (nf.village_id, nf.lat, nf.lon) {
+        nf.village_id = kernel::tenancy::area::area(k.db, &c.code)
+            .await?
+            .village_at(lat, lon);
+    }
     check_photos(&photos)?;
     let mut ids = vec![];
     for (_, name, bytes) in photos {

@@ -46,7 +46,12 @@ pub fn workbook(p: &Poll, r: &Results) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
     ws.set_column_width(1, 28)?;
 
     let ws = wb.add_worksheet().set_name("Theo thôn")?;
-    let mut row = 0;
+    ws.write(
+        0,
+        0,
+        "Để giữ kín ý kiến từng người: ô có ít hơn 5 ý kiến không ghi số, các thôn ít người trả lời được gộp lại.",
+    )?;
+    let mut row = 2;
     for q in r.questions.iter().filter(|q| !q.options.is_empty()) {
         ws.write_with_format(row, 0, q.text.as_str(), &bold)?;
         row += 1;
@@ -58,7 +63,10 @@ pub fn workbook(p: &Poll, r: &Results) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         for (village, counts) in &q.by_village {
             ws.write(row, 0, village.as_str())?;
             for (c, n) in counts.iter().enumerate() {
-                ws.write(row, c as u16 + 1, *n as f64)?;
+                match n {
+                    Some(n) => ws.write(row, c as u16 + 1, *n as f64)?,
+                    None => ws.write(row, c as u16 + 1, "ít hơn 5")?,
+                };
             }
             row += 1;
         }

@@ -339,6 +339,57 @@ pub fn questions_from_text(text: &str) -> Result<Vec<QuestionDraft>, Invalid> {
     Ok(out)
 }
 
+/// Fewest answers a breakdown cell may show: polls promise anonymous answers, and a village
+/// with one respondent would otherwise show that person's answer.
+pub const MIN_SHOWN: u64 = 5;
+
+/// What the public (and the officials' export) may see of one question's answers by village:
+/// `groups` maps a village name to (people who answered the question there, count per option).
+/// Villages with fewer than [`MIN_SHOWN`] people are pooled under `pooled`; when that pool is
+/// itself smaller than [`MIN_SHOWN`], the smallest shown villages join it (so the commune's
+/// totals minus the shown rows never single out a few people), and a pool that still has fewer
+/// is left out. Every cell under [`MIN_SHOWN`] is `None` ("fewer than 5").
+pub fn safe_breakdown(
+    groups: &std::collections::BTreeMap<String, (u64, Vec<u64>)>,
+    pooled: &str,
+) -> std::collections::BTreeMap<String, Vec<Option<u64>>> {
+    let width = groups.values().map(|(_, c)| c.len()).max().unwrap_or(0);
+    let mut shown: Vec<(&String, &(u64, Vec<u64>))> = vec![];
+    let mut pool = (0u64, vec![0u64; width]);
+    let add = |pool: &mut (u64, Vec<u64>), (n, counts): &(u64, Vec<u64>)| {
+        pool.0 += n;
+        for (i, c) in counts.iter().enumerate() {
+            pool.1[i] += c;
+        }
+    };
+    for (name, g) in groups {
+        if g.0 >= MIN_SHOWN {
+            shown.push((name, g));
+        } else {
+            add(&mut pool, g);
+        }
+    }
+    shown.sort_by_key(|(_, g)| std::cmp::Reverse(g.0));
+    while pool.0 > 0 && pool.0 < MIN_SHOWN {
+        let Some((_, g)) = shown.pop() else { break };
+        add(&mut pool, g);
+    }
+    let cells = |counts: &[u64]| -> Vec<Option<u64>> {
+        counts
+            .iter()
+            .map(|c| (*c >= MIN_SHOWN).then_some(*c))
+            .collect()
+    };
+    let mut out: std::collections::BTreeMap<String, Vec<Option<u64>>> = shown
+        .into_iter()
+        .map(|(name, (_, counts))| (name.clone(), cells(counts)))
+        .collect();
+    if pool.0 >= MIN_SHOWN {
+        out.insert(pooled.to_owned(), cells(&pool.1));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,5 +526,39 @@ mod tests {
         assert!(in_audience(&[3], Some("17071"), "17071", Some(3)));
         assert!(!in_audience(&[3], Some("17071"), "17071", Some(4)));
         assert!(!in_audience(&[3], Some("17071"), "17071", None));
+    }
+    #[test]
+    fn a_breakdown_never_shows_fewer_than_five_answers() {
+        use std::collections::BTreeMap;
+        let g = |v: &[(&str, u64, &[u64])]| -> BTreeMap<String, (u64, Vec<u64>)> {
+            v.iter()
+                .map(|(n, k, c)| (n.to_string(), (*k, c.to_vec())))
+                .collect()
+        };
+        // One lonely respondent: no row at all.
+        assert!(safe_breakdown(&g(&[("Thôn 1", 1, &[1, 0])]), "Khác").is_empty());
+        // A big village is shown, small cells hidden; the two small villages pool to 5.
+        let out = safe_breakdown(
+            &g(&[
+                ("Thôn 1", 12, &[9, 3]),
+                ("Thôn 2", 2, &[2, 0]),
+                ("Thôn 3", 3, &[0, 3]),
+            ]),
+            "Khác",
+        );
+        assert_eq!(out["Thôn 1"], vec![Some(9), None]);
+        assert_eq!(out["Khác"], vec![None, None]);
+        assert_eq!(out.len(), 2);
+        // A pool of one person takes the smallest shown village with it.
+        let out = safe_breakdown(
+            &g(&[
+                ("Thôn 1", 20, &[15, 5]),
+                ("Thôn 2", 6, &[6, 0]),
+                ("Thôn 3", 1, &[1, 0]),
+            ]),
+            "Khác",
+        );
+        assert_eq!(out.keys().collect::<Vec<_>>(), ["Khác", "Thôn 1"]);
+        assert_eq!(out["Khác"], vec![Some(7), None]);
     }
 }

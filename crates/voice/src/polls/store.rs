@@ -140,6 +140,20 @@ pub async fn has_answered(
         > 0)
 }
 
+/// When this person answered the poll, if they did.
+pub async fn answered_at(
+    db: &impl ConnectionTrait,
+    poll_id: i64,
+    user_id: i64,
+) -> AppResult<Option<DateTime<Utc>>> {
+    Ok(response::Entity::find()
+        .filter(response::Column::PollId.eq(poll_id))
+        .filter(response::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .map(|r| r.created_at))
+}
+
 /// Stores one person's checked answers (inside the caller's transaction). The unique
 /// (poll, user) index settles a double submission racing past the use case's check:
 /// `poll_already_answered`.
@@ -197,8 +211,10 @@ pub struct QuestionResult {
     /// Free-text answers (officials only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub texts: Vec<String>,
-    /// Village name → counts per option, in the order of `options`.
-    pub by_village: BTreeMap<String, Vec<u64>>,
+    /// Village name → counts per option, in the order of `options`; `null` where fewer than
+    /// 5 people chose it. Villages where fewer than 5 people answered are pooled under
+    /// "Các thôn khác (gộp)" (see `model::safe_breakdown`), so no answer can be traced to a person.
+    pub by_village: BTreeMap<String, Vec<Option<u64>>>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -214,6 +230,9 @@ pub struct Results {
     pub respondents: u64,
     pub questions: Vec<QuestionResult>,
 }
+
+/// The row of the villages too small to show on their own.
+pub const POOLED: &str = "Các thôn khác (gộp)";
 
 /// Counts every answer of a poll, by question and by village.
 pub async fn results(db: &impl ConnectionTrait, p: &Poll, with_texts: bool) -> AppResult<Results> {
@@ -249,7 +268,8 @@ pub async fn results(db: &impl ConnectionTrait, p: &Poll, with_texts: bool) -> A
             _ => q.options.clone(),
         };
         let mut counts = vec![0u64; labels.len()];
-        let mut by_village: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut by_village: BTreeMap<String, (std::collections::BTreeSet<i64>, Vec<u64>)> =
+            BTreeMap::new();
         let mut people = std::collections::BTreeSet::new();
         let (mut sum, mut n) = (0i64, 0u64);
         let mut texts = vec![];
@@ -267,7 +287,11 @@ pub async fn results(db: &impl ConnectionTrait, p: &Poll, with_texts: bool) -> A
             if let Some(i) = slot.filter(|i| *i < counts.len()) {
                 counts[i] += 1;
                 let v = village_of.get(&a.response_id).cloned().unwrap_or_default();
-                by_village.entry(v).or_insert_with(|| vec![0; labels.len()])[i] += 1;
+                let g = by_village
+                    .entry(v)
+                    .or_insert_with(|| (Default::default(), vec![0; labels.len()]));
+                g.0.insert(a.response_id);
+                g.1[i] += 1;
             }
             if let Some(t) = &a.text
                 && with_texts
@@ -295,7 +319,13 @@ pub async fn results(db: &impl ConnectionTrait, p: &Poll, with_texts: bool) -> A
             answered,
             average: (n > 0).then(|| (sum as f64 * 100.0 / n as f64).round() / 100.0),
             texts,
-            by_village,
+            by_village: super::model::safe_breakdown(
+                &by_village
+                    .into_iter()
+                    .map(|(v, (people, counts))| (v, (people.len() as u64, counts)))
+                    .collect(),
+                POOLED,
+            ),
         });
     }
     Ok(Results {

@@ -236,7 +236,9 @@ async fn answer_form(
         Err(e) => Err(e),
     };
     match res {
-        Ok(()) => Ok(Redirect::to(&format!("/c/{}/polls/{id}/results", c.code)).into_response()),
+        Ok(()) => Ok(
+            Redirect::to(&format!("/c/{}/polls/{id}/results?answered=1", c.code)).into_response(),
+        ),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             poll_view(&state, &ctx, c, id, Some(&e)).await
         }
@@ -250,7 +252,7 @@ pub struct ResultView {
     answered: u64,
     average: Option<f64>,
     labels: Vec<String>,
-    by_village: Vec<(String, Vec<u64>)>,
+    by_village: Vec<(String, Vec<Option<u64>>)>,
     texts: Vec<String>,
 }
 
@@ -265,6 +267,21 @@ struct ResultsPage {
     respondents: u64,
     questions: Vec<ResultView>,
     official: bool,
+    /// Right after this reader answered: the thank-you card.
+    thanks: Option<PollThanks>,
+}
+
+/// What someone reads after answering: when their answer was recorded, and when the poll
+/// closes (the final results).
+pub struct PollThanks {
+    recorded: String,
+    closes: String,
+}
+
+#[derive(Deserialize)]
+struct ResultsQuery {
+    #[serde(default)]
+    answered: Option<String>,
 }
 
 async fn results_of(
@@ -286,9 +303,19 @@ async fn results_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
+    Query(q): Query<ResultsQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let (p, r, official) = results_of(&state, &ctx, &c, id).await?;
+    let thanks = match (&ctx.user, q.answered) {
+        (Some(u), Some(_)) => store::answered_at(&state.db, p.poll.id, u.id)
+            .await?
+            .map(|at| PollThanks {
+                recorded: vn_time(at),
+                closes: vn_time(p.poll.closes_at),
+            }),
+        _ => None,
+    };
     let questions = r
         .questions
         .iter()
@@ -313,6 +340,7 @@ async fn results_page(
         respondents: r.respondents,
         questions,
         official,
+        thanks,
     }))
 }
 

@@ -115,7 +115,7 @@ pub(super) async fn board(
         .iter()
         .map(|f| row(&ctx, f, cat_of(&d.cats, f.category_id), false))
         .collect();
-    let map = MapConf::new(&state.config, d.bounds);
+    let map = MapConf::new(&state.config, d.bounds).with_area(&c.code);
     let shell = Shell::new(&state, &ctx, Some(c.clone()), ctx.tr().get("fb.board")).await;
     Ok(render(&BoardPage {
         shell,

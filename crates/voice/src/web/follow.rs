@@ -35,6 +35,26 @@ struct FollowPage {
     may_rate: bool,
     merged_into: Option<String>,
     error: Option<String>,
+    /// Just sent by this reader: the thank-you card with the receipt and what happens next.
+    thanks: Option<Thanks>,
+}
+
+/// What the reporter reads right after sending: the receipt to keep, and by when the commune
+/// answers (the category's deadline).
+pub struct Thanks {
+    receipt: String,
+    /// The answer deadline, as a Vietnamese date.
+    due: String,
+    /// "5 ngày" style: the category's handling time.
+    days: i64,
+}
+
+/// How the follow page is reached: plainly, right after sending (the thank-you card), or
+/// again with a refusal (a rating that was not accepted).
+enum Visit<'a> {
+    Plain,
+    JustSent,
+    Refused(&'a AppError),
 }
 
 /// The follow page shows what [`crate::model::sight`] allows this reader, found through the
@@ -46,8 +66,13 @@ async fn follow_page(
     ip: std::net::IpAddr,
     c: Arc<CommuneInfo>,
     receipt: &str,
-    err: Option<&AppError>,
+    visit: Visit<'_>,
 ) -> AppResult<Response> {
+    let (err, sent) = match visit {
+        Visit::Refused(e) => (Some(e), false),
+        Visit::JustSent => (None, true),
+        Visit::Plain => (None, false),
+    };
     let found = receipt::look_up(&state.db, guard, ip, &c, receipt, ctx.user.as_deref()).await?;
     let sight = found.sight;
     let cat = found.category().cloned().ok_or_else(AppError::not_found)?;
@@ -71,7 +96,19 @@ async fn follow_page(
         vec![]
     };
     let events = event_rows(state, ctx, &f, false).await?;
-    let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("fb.follow")).await;
+    let thanks = (sent && is_reporter).then(|| Thanks {
+        receipt: f.receipt_code.clone(),
+        due: kernel::time::vn_date(f.due_at)
+            .format("%d/%m/%Y")
+            .to_string(),
+        days: (f.due_at - f.created_at).num_days().max(1),
+    });
+    let title = if thanks.is_some() {
+        ctx.tr().get("fb.thanks_title")
+    } else {
+        ctx.tr().get("fb.follow")
+    };
+    let shell = Shell::new(state, ctx, Some(c.clone()), title).await;
     Ok(render_for(
         err,
         &FollowPage {
@@ -84,6 +121,7 @@ async fn follow_page(
             may_rate,
             merged_into,
             error: err.map(|e| e.message(ctx.locale).to_owned()),
+            thanks,
         },
     ))
 }
@@ -92,6 +130,9 @@ async fn follow_page(
 pub(super) struct FollowQuery {
     #[serde(default)]
     receipt: Option<String>,
+    /// Set by the redirect after sending: show the thank-you card.
+    #[serde(default)]
+    sent: Option<String>,
 }
 
 pub(super) async fn follow(
@@ -114,7 +155,12 @@ pub(super) async fn follow(
         .into_response());
     }
     let ip = kernel::web::ops::client_ip(&ext);
-    follow_page(&state, &ctx, &guard, ip, c, &receipt, None).await
+    let visit = if q.sent.is_some() {
+        Visit::JustSent
+    } else {
+        Visit::Plain
+    };
+    follow_page(&state, &ctx, &guard, ip, c, &receipt, visit).await
 }
 
 #[derive(Deserialize)]
@@ -143,7 +189,7 @@ pub(super) async fn rate(
         Ok(_) => Ok(Redirect::to(&format!("/c/{}/feedback/{receipt}", c.code)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let ip = kernel::web::ops::client_ip(&ext);
-            follow_page(&state, &ctx, &guard, ip, c, &receipt, Some(&e)).await
+            follow_page(&state, &ctx, &guard, ip, c, &receipt, Visit::Refused(&e)).await
         }
         Err(e) => Err(e),
     }

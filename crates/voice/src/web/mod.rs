@@ -73,7 +73,7 @@ pub(super) async fn map_conf(state: &AppState, commune: &str) -> AppResult<MapCo
         .await?
         .map(|b| b.to_csv())
         .unwrap_or_default();
-    Ok(MapConf::new(&state.config, bounds))
+    Ok(MapConf::new(&state.config, bounds).with_area(commune))
 }
 
 pub(super) fn status_label(ctx: &Ctx, s: &str) -> String {
@@ -120,7 +120,8 @@ pub(super) fn row(
     let open = Status::parse(&f.status).is_some_and(Status::is_open);
     let place = match (&f.address, f.lat, f.lon) {
         (Some(a), _, _) => a.clone(),
-        (None, Some(lat), Some(lon)) => format!("{lat:.5}, {lon:.5}"),
+        // Never raw coordinates on a page: the map shows the pin.
+        (None, Some(_), Some(_)) => ctx.tr().get("fb.place_pinned").to_owned(),
         _ => String::new(),
     };
     let reporter = if !show_reporter {

@@ -137,9 +137,10 @@ pub(super) async fn submit(
     }
     .await;
     match res {
-        Ok(f) => {
-            Ok(Redirect::to(&format!("/c/{}/feedback/{}", c.code, f.receipt_code)).into_response())
-        }
+        Ok(f) => Ok(
+            Redirect::to(&format!("/c/{}/feedback/{}?sent=1", c.code, f.receipt_code))
+                .into_response(),
+        ),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             new_page(&state, &ctx, c, parts.fields, Some(&e)).await
         }

@@ -145,7 +145,7 @@ async fn the_today_board_shows_each_role_its_work_and_admins_the_setup_checklist
         assert_eq!(today.status, StatusCode::OK);
         assert!(!today.body.contains("hồ sơ mới chờ tiếp nhận"));
 
-        // The demo commune is set up but for its emblem: one step left, the others ticked.
+        // The demo commune is set up but for its emblem and an SMS gateway: the others ticked.
         let mut admin = app.login(common::COMMUNE_ADMIN).await;
         let today = admin.get("/c/17071/office").await.body;
         assert!(today.contains("Thiết lập xã"), "{today}");
@@ -155,7 +155,11 @@ async fn the_today_board_shows_each_role_its_work_and_admins_the_setup_checklist
             "done"
         );
         assert!(today.contains("Nhập các thôn, bản, tổ dân phố"));
-        assert!(today.contains("4/5"), "{today}");
+        assert!(
+            today.contains("<a href=\"/c/17071/office/delivery\">"),
+            "no SMS gateway here"
+        );
+        assert!(today.contains("5/7"), "{today}");
     });
 }
 

@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod api_contract;
+mod civic;
 mod community;
 mod delivery;
 mod doors;

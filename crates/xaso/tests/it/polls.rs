@@ -169,10 +169,9 @@ async fn officials_build_residents_answer_once_and_results_are_counted_by_villag
         assert_eq!(q[1]["options"][2]["count"], 2, "both chose March");
         assert_eq!(q[2]["average"], 3.0);
         assert_eq!(q[3]["texts"][0], "Làm sớm trước mùa mưa <3");
-        assert_eq!(
-            q[0]["by_village"].as_object().unwrap().len(),
-            2,
-            "two villages answered"
+        assert!(
+            q[0]["by_village"].as_object().unwrap().is_empty(),
+            "two people in two villages: no breakdown that would show each answer"
         );
         let page = official.get(&format!("{poll_path}/results")).await;
         assert!(
@@ -274,5 +273,122 @@ async fn a_village_poll_is_for_that_village_only() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let list = app.client().get("/c/17071/polls").await;
         assert!(list.body.contains("Họp thôn cuối năm") && list.body.contains("Đang mở"));
+    });
+}
+
+/// Inserts `n` answer sheets choosing `choice` on the poll's first question, as people of
+/// `village` (ids far from real users: the table has no key on them).
+async fn fake_answers(app: &TestApp, poll: i64, village: i64, choice: i32, n: usize) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.platform.state.db;
+    let q: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT id FROM poll_question WHERE poll_id = {poll} ORDER BY position LIMIT 1"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    for _ in 0..n {
+        let user = 900_000 + app.count("poll_response").await;
+        db.execute_unprepared(&format!(
+            "INSERT INTO poll_response (poll_id, user_id, village_id, created_at) VALUES ({poll}, {user}, {village}, CURRENT_TIMESTAMP)"
+        ))
+        .await
+        .unwrap();
+        let r: i64 = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT id FROM poll_response WHERE user_id = {user}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "id")
+            .unwrap();
+        db.execute_unprepared(&format!(
+            "INSERT INTO poll_answer (response_id, poll_id, question_id, choice) VALUES ({r}, {poll}, {q}, {choice})"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn results_by_village_never_show_a_cell_of_fewer_than_five_answers() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = app.login(common::OFFICIAL).await;
+        let now = chrono::Utc::now();
+        let r = official
+            .post_json_csrf(
+                "/api/v1/communes/17071/polls",
+                json!({"title": "Giờ họp dân", "opens_at": now - chrono::Duration::hours(1), "closes_at": now + chrono::Duration::days(3),
+                       "questions": [{"kind": "single", "text": "Họp buổi nào?", "options": ["Sáng", "Tối"], "required": true}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let api = format!("/api/v1/communes/17071/polls/{id}");
+        let page = format!("/c/17071/polls/{id}/results");
+        let mut citizen = app.login(common::CITIZEN).await;
+        let a = village_of(&mut citizen).await;
+        let mut second = app.login("0912000012").await;
+        let b = village_of(&mut second).await;
+        for (who, choice) in [(&mut citizen, 0), (&mut second, 1)] {
+            let r = who
+                .post_json_csrf(
+                    &format!("{api}/answers"),
+                    json!({"answers": [{"choices": [choice]}]}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let name = |v: i64| async move {
+            kernel::tenancy::village(&app.platform.state.db, "17071", v)
+                .await
+                .unwrap()
+                .name
+        };
+        let (name_a, name_b) = (name(a).await, name(b).await);
+        // One person per village: the public sees no village at all, officials neither.
+        for who in [&mut app.client(), &mut official] {
+            let res = who.get(&api).await.json();
+            assert_eq!(res["results"]["questions"][0]["by_village"], json!({}));
+            let html = who.get(&page).await.body;
+            assert!(html.contains("Chưa đủ người trả lời để xem theo thôn"));
+            assert!(!html.contains(&format!("data-label=\"Thôn, bản\">{name_a}")));
+        }
+
+        // Village A: 7 people (6 morning, 1 evening); village B: 5 (all evening); a third
+        // village: 1 person, pooled with B so that totals minus rows single out nobody.
+        let third = kernel::tenancy::villages(&app.platform.state.db, "17071")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|v| v.id != a && v.id != b)
+            .unwrap();
+        fake_answers(app, id, a, 0, 5).await;
+        fake_answers(app, id, a, 1, 1).await;
+        fake_answers(app, id, b, 1, 4).await;
+        fake_answers(app, id, third.id, 0, 1).await;
+        let res = app.client().get(&api).await.json();
+        let q = &res["results"]["questions"][0];
+        assert_eq!(q["options"][0]["count"], 7, "commune totals stay exact");
+        assert_eq!(
+            q["by_village"],
+            json!({ name_a.clone(): [6, null], "Các thôn khác (gộp)": [null, 5] })
+        );
+        let html = app.client().get(&page).await.body;
+        assert!(html.contains("ít hơn 5 ý kiến"), "{html}");
+        assert!(html.contains(&format!("data-label=\"Thôn, bản\">{name_a}</td>")));
+        assert!(
+            !html.contains(&format!(">{name_b}<")) && !html.contains(&format!(">{}<", third.name))
+        );
+        let xlsx = official.get(&format!("{page}.xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
     });
 }

@@ -82,7 +82,9 @@ async fn citizen_sends_feedback_with_photos_and_a_pin_and_follows_it() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let loc = r.location().to_owned();
+        let (loc, sent) = r.location().split_once('?').unwrap();
+        assert_eq!(sent, "sent=1", "the thank-you card after sending");
+        let loc = loc.to_owned();
         assert!(loc.starts_with("/c/17071/feedback/PA17071-"), "{loc}");
         let page = citizen.get(&loc).await;
         assert_eq!(page.status, StatusCode::OK);

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod auth;
 mod branding;
 pub(crate) mod holidays;
+pub(crate) mod map_area;
 mod me;
 pub(crate) mod office;
 pub(crate) mod otp;
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
             get(office::villages).post(office::add_village),
         )
         .route("/c/{code}/office/villages/{id}", post(office::edit_village))
+        .route("/c/{code}/office/map-area", post(map_area::save))
+        .route("/c/{code}/map-area.geojson", get(map_area::geojson))
         .route(
             "/c/{code}/office/villages/{id}/delete",
             post(office::delete_village),

@@ -67,7 +67,6 @@ pub fn nav() -> crate::web::nav::Nav {
             },
         ],
         admin: vec![("holidays.title", "/admin/holidays")],
-        front: Some(std::sync::Arc::new(super::today::KernelDoor)),
         ..Default::default()
     }
 }
@@ -83,16 +82,28 @@ struct VillagesPage {
     kinds: &'static [&'static str],
     can_edit: bool,
     error: Option<String>,
+    /// The map area: whether the commune has a boundary, which villages have a shape, and
+    /// whether a shape was just saved.
+    has_boundary: bool,
+    shaped: Vec<i64>,
+    area_saved: bool,
+    code: String,
 }
 
-async fn villages_page(
+pub(super) async fn villages_page(
     state: &AppState,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     err: Option<&AppError>,
+    area_saved: bool,
 ) -> AppResult<Response> {
     let u = ctx.staff(&c)?;
+    let area = tenancy::area::area(&state.db, &c.code).await?;
     let page = VillagesPage {
+        has_boundary: area.boundary.is_some(),
+        shaped: area.villages.iter().map(|(id, _)| *id).collect(),
+        area_saved,
+        code: c.code.clone(),
         can_edit: u.has_role_in(&c, ADMINS),
         villages: tenancy::villages(&state.db, &c.code).await?,
         kinds: &VILLAGE_KINDS,
@@ -103,13 +114,20 @@ async fn villages_page(
     Ok(render_for(err, &page))
 }
 
+#[derive(Deserialize)]
+pub struct VillagesQuery {
+    #[serde(default)]
+    area: Option<String>,
+}
+
 pub async fn villages(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
+    Query(q): Query<VillagesQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    villages_page(&state, &ctx, c, None).await
+    villages_page(&state, &ctx, c, None, q.area.as_deref() == Some("saved")).await
 }
 
 #[derive(Deserialize)]
@@ -152,7 +170,7 @@ async fn villages_or(
     if back.ends_with("/staff") {
         staff_page(state, ctx, c, Some(e)).await
     } else {
-        villages_page(state, ctx, c, Some(e)).await
+        villages_page(state, ctx, c, Some(e), false).await
     }
 }
 

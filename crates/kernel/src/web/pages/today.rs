@@ -1,57 +1,60 @@
 //! The back office's first page, "today": the work waiting for this official (every room's
-//! `FrontDoor::today`, late first), the commune's setup checklist for its admins, and a few
-//! figures. The kernel's own setup steps (branding and contacts, villages, staff) are here too.
+//! `FrontDoor::today`, late first), the commune's setup checklist for its admins (the kernel's
+//! own steps, then every room's `FrontDoor::setup`), and a few figures.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::accounts::access::ADMINS;
 use crate::accounts::{self, Role, entity::user};
 use crate::audit;
 use crate::error::AppResult;
-use crate::future::BoxFuture;
 use crate::tenancy::{self, CommuneInfo};
 use crate::web::AppState;
 use crate::web::ctx::Ctx;
-use crate::web::front::{FrontDoor, SetupStep, TodayItem};
+use crate::web::front::{SetupStep, TodayItem};
 use crate::web::nav::roles_of;
 use crate::web::shell::{Shell, render};
 
-/// The kernel's part of the setup checklist.
-pub struct KernelDoor;
-
-impl FrontDoor for KernelDoor {
-    fn setup<'a>(
-        &'a self,
-        db: &'a DatabaseConnection,
-        c: &'a CommuneInfo,
-    ) -> BoxFuture<'a, AppResult<Vec<SetupStep>>> {
-        Box::pin(async move {
-            let code = &c.code;
-            let villages = tenancy::villages(db, code).await?.len();
-            // The admin who set the commune up is one; a working office has more.
-            let staff = accounts::staff_of(db, code).await?.len();
-            Ok(vec![
-                SetupStep {
-                    text: "front.setup.branding",
-                    href: format!("/c/{code}/office/branding"),
-                    done: c.has_logo && c.contacts.phone.is_some(),
-                },
-                SetupStep {
-                    text: "front.setup.villages",
-                    href: format!("/c/{code}/office/villages"),
-                    done: villages > 0,
-                },
-                SetupStep {
-                    text: "front.setup.staff",
-                    href: format!("/c/{code}/office/staff"),
-                    done: staff > 1,
-                },
-            ])
-        })
-    }
+/// The kernel's part of the setup checklist: the commune's look and contacts, villages, its map
+/// area, staff, and a way to reach people outside the app (the SMS gateway, the deployment's or
+/// the commune's own).
+async fn kernel_steps(state: &AppState, c: &CommuneInfo) -> AppResult<Vec<SetupStep>> {
+    let (db, code) = (&state.db, &c.code);
+    let villages = tenancy::villages(db, code).await?.len();
+    // The admin who set the commune up is one; a working office has more.
+    let staff = accounts::staff_of(db, code).await?.len();
+    let area = tenancy::area::area(db, code).await?;
+    let sms = state.dispatcher.configured(crate::notify::SMS, code).await;
+    Ok(vec![
+        SetupStep {
+            text: "front.setup.branding",
+            href: format!("/c/{code}/office/branding"),
+            done: c.has_logo && c.contacts.phone.is_some(),
+        },
+        SetupStep {
+            text: "front.setup.villages",
+            href: format!("/c/{code}/office/villages"),
+            done: villages > 0,
+        },
+        SetupStep {
+            text: "front.setup.map_area",
+            href: format!("/c/{code}/office/villages#area"),
+            done: area.boundary.is_some(),
+        },
+        SetupStep {
+            text: "front.setup.staff",
+            href: format!("/c/{code}/office/staff"),
+            done: staff > 1,
+        },
+        SetupStep {
+            text: "front.setup.sms",
+            href: format!("/c/{code}/office/delivery"),
+            done: sms,
+        },
+    ])
 }
 
 #[derive(Template)]
@@ -97,7 +100,12 @@ pub async fn dashboard(
     let role_label = ctx.tr().get(&u.acting_role(&c).label_key()).to_owned();
     let roles: Vec<Role> = roles_of(Some(u), &c);
     let is_admin = roles.iter().any(|r| ADMINS.contains(r));
-    let (mut today, mut setup) = (vec![], vec![]);
+    let mut today = vec![];
+    let mut setup = if is_admin {
+        kernel_steps(&state, &c).await?
+    } else {
+        vec![]
+    };
     for door in state.front_doors() {
         today.extend(door.today(&state.db, &c, &roles).await?);
         if is_admin {

@@ -436,7 +436,9 @@ async fn the_commune_admin_manages_the_team_and_the_villages_it_helps() {
         // The public sees the team and, per village, who helps it.
         let page = app.client().get("/c/17071/directory").await;
         assert!(
-            page.body.contains("<td>Lò Thị Mai</td><td>Tổ trưởng</td>"),
+            page.body.contains(
+                "<td data-label=\"Họ và tên\">Lò Thị Mai</td><td data-label=\"Vai trò trong tổ\">Tổ trưởng</td>"
+            ),
             "her name and role"
         );
         let team = app

@@ -6,6 +6,7 @@
 use crate::common;
 
 mod refusals;
+mod trust;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};
@@ -619,7 +620,9 @@ async fn the_office_form_publishes_with_an_attachment() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let id: i64 = r.location().rsplit('/').next().unwrap().parse().unwrap();
+        let (path, flash) = r.location().split_once('?').unwrap();
+        assert_eq!(flash, "published=1", "the reach page says it was published");
+        let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
         let mut anon = app.client();
         let page = anon.get(&format!("/c/17071/notices/{id}")).await;
         assert!(page.body.contains("ke-hoach.pdf"));
