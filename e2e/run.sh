@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests for Xã Số: builds the binary, starts a fresh demo server on a free local
 # port, and runs e2e/tests/*.test.mjs with Node's test runner against Debian's Chromium.
-# Usage (from anywhere): bash e2e/run.sh            (extra args go to `node --test`)
+# Usage (from anywhere): bash e2e/run.sh            (extra args go to `node --test`;
+#   XASO_BIN=path/to/xaso to use a binary already built instead of building the release one)
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,10 +36,15 @@ for dir in "$E2E_DIR" "$E2E_DIR/vietqr"; do
 done
 
 # --- The server --------------------------------------------------------------------------
-log "building xaso (release)"
-cargo build --release -p xaso --quiet
-# Where cargo put it: a shared CARGO_TARGET_DIR (several worktrees) or the project's target/.
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/xaso"
+if [ -n "${XASO_BIN:-}" ]; then
+  BIN="$XASO_BIN"
+  log "using $BIN"
+else
+  log "building xaso (release)"
+  cargo build --release -p xaso --quiet
+  # Where cargo put it: a shared CARGO_TARGET_DIR (several worktrees) or the project's target/.
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/xaso"
+fi
 # The PWA test starts servers of its own from the same binary.
 export XASO_BIN="$BIN"
 

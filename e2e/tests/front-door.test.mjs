@@ -10,7 +10,11 @@ import {
 } from './helpers.mjs';
 
 const WIDE = { width: 1366, height: 900 };
-const PUBLIC = ['/', `/c/${C}`, `/c/${C}/notices`, '/login', '/register', '/styleguide'];
+const PUBLIC = [
+  '/', `/c/${C}`, `/c/${C}/services`, `/c/${C}/track`, `/c/${C}/feedback`, `/c/${C}/feedback/new`,
+  `/c/${C}/polls`, `/c/${C}/forum`, `/c/${C}/directory`, `/c/${C}/notices`, '/login', '/register',
+  '/styleguide',
+];
 
 let browser;
 before(async () => { browser = await launch(); });

@@ -13,17 +13,12 @@
 // directory, so that stopping it leaves the shared server of e2e/run.sh alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { openSync, readFileSync, rmSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
 import {
-  launch, newContext, registerCitizen, tempDir, artifact, pngBytes, E2E_DIR, COMMUNE_CODE, MOBILE,
+  launch, newContext, registerCitizen, artifact, pngBytes, COMMUNE_CODE, MOBILE,
 } from './helpers.mjs';
+import { ownServer } from './own-server.mjs';
 
 const C = COMMUNE_CODE;
-const BIN = process.env.XASO_BIN || join(E2E_DIR, '..', 'target', 'release', 'xaso');
 // The public notice board of the demo commune, and a page nobody has opened.
 const BOARD = `/c/${C}/notices`;
 const UNKNOWN = `/c/${C}/no-such-page`;
@@ -64,79 +59,22 @@ function keptFiles(page) {
   }));
 }
 
-let dataDir;
-let port;
-let server;
-let logFd;
+let own;
 let browser;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address();
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function startServer() {
-  server = spawn(BIN, ['--data', dataDir, 'serve', '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited: ${serverLog()}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server not healthy after 60 s: ${serverLog()}`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null) return;
-  const exited = once(server, 'exit');
-  server.kill('SIGTERM');
-  await exited;
-  server = undefined;
-  // Nothing answers on the port any more.
-  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the server is really down');
-}
-
-function serverLog() {
-  try {
-    return readFileSync(join(dataDir, 'server.log'), 'utf8').split('\n').slice(-30).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 before(async () => {
-  dataDir = tempDir('xaso-pwa-');
-  const seeded = spawnSync(BIN, ['--data', dataDir, 'demo'], { encoding: 'utf8' });
-  assert.equal(seeded.status, 0, `xaso demo: ${seeded.stderr}`);
-  logFd = openSync(join(dataDir, 'server.log'), 'a');
-  port = await freePort();
-  await startServer();
+  own = await ownServer('xaso-pwa-');
+  await own.start();
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  await stopServer().catch(() => {});
-  if (logFd !== undefined) closeSync(logFd);
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await own?.close();
 });
 
 test('installable app: manifest, service worker, notice board offline, offline page, draft box', async (t) => {
-  const base = `http://127.0.0.1:${port}`;
+  const base = own.base;
   // Through newContext, so a CSP violation in the app shell or the worker's pages fails too.
   const context = await newContext(browser, MOBILE, { baseURL: base, serviceWorkers: 'allow' });
   const page = await context.newPage();
@@ -239,7 +177,7 @@ test('installable app: manifest, service worker, notice board offline, offline p
     });
 
     await step('4. with the server stopped, the notice board opens from the cache with the offline banner', async () => {
-      await stopServer();
+      await own.stop();
       const res = await page.goto(BOARD);
       assert.equal(res.status(), 200);
       assert.equal((await page.locator('main h1').first().textContent()).trim(), boardTitle);
@@ -300,7 +238,7 @@ test('installable app: manifest, service worker, notice board offline, offline p
     });
 
     await step('7. back online with the server running again, "Gửi ngay" sends the draft', async () => {
-      await startServer();
+      await own.start();
       await context.setOffline(false);
       const box = page.locator('#drafts');
       await box.getByText('Đã có mạng trở lại').waitFor();

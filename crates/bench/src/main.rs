@@ -6,6 +6,7 @@ mod load;
 mod memory;
 mod notices;
 mod outbox;
+mod pages;
 mod report;
 mod scratch;
 mod search;
@@ -53,6 +54,9 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Skip the public-pages part (every public page of the demo commune against /sw.js).
+    #[arg(long)]
+    skip_pages: bool,
     /// Skip the services-room part (bulk data load, tracking, submission, desk inbox).
     #[arg(long)]
     skip_services: bool,
@@ -154,6 +158,7 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
     println!("Benchmarking the running server at {url}");
     preflight(&target).await?;
     let (healthz, home, root) = throughput(args, &target).await?;
+    let pages = public_pages(args, &target).await?;
     if !(args.skip_services && args.skip_voice) {
         println!(
             "\nServices and voice rooms skipped: they load their own data with `xaso bench-data`, so they need a server this run starts (drop --url)"
@@ -176,6 +181,7 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
         } else {
             "--url"
         }),
+        pages,
     };
     report::print_summary(&figures, bench_command, None);
     Ok(())
@@ -224,6 +230,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     println!("Idle resident memory: {}", report::mb(idle_rss));
 
     let (healthz, home, root) = throughput(args, &target).await?;
+    let pages = public_pages(args, &target).await?;
     let loaded_rss = server.rss_bytes()?;
     let server_command = server.command.clone();
     server.stop().await?;
@@ -272,6 +279,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
         root,
         services,
         voice,
+        pages,
     };
     report::print_summary(&figures, bench_command, Some(&server_command));
     Ok(())
@@ -285,6 +293,17 @@ async fn throughput(args: &Args, target: &Target) -> Result<(Outcome, Outcome, O
     let root = load::run(&plan, &Load::get("/")).await;
     report::print_throughput("Throughput", &plan, &[&healthz, &home, &root]);
     Ok((healthz, home, root))
+}
+
+/// Every public page of the demo commune against /sw.js, unless skipped.
+async fn public_pages(args: &Args, target: &Target) -> Result<Part<report::Pages>> {
+    if args.skip_pages {
+        return Ok(Part::Skipped("--skip-pages"));
+    }
+    let commune = HOME_PATH.trim_start_matches("/c/");
+    Ok(Part::Measured(Box::new(
+        pages::run(&plan(args, target)?, commune).await?,
+    )))
 }
 
 fn plan(args: &Args, target: &Target) -> Result<Plan> {

@@ -24,6 +24,17 @@ pub struct Figures {
     pub root: Outcome,
     pub services: Part<Services>,
     pub voice: Part<Voice>,
+    pub pages: Part<Pages>,
+}
+
+/// The public pages against `/sw.js` in the same run: the worst of them.
+pub struct Pages {
+    pub count: usize,
+    /// The page with the lowest rate relative to the static file, and that ratio.
+    pub slowest: (String, f64),
+    /// The page with the highest p99, and that p99 in µs.
+    pub worst_p99: (String, u32),
+    pub errors: u64,
 }
 
 /// A part of the run that loads its own data and server: measured, or why not.
@@ -75,6 +86,9 @@ const RESTART_MAX: Duration = Duration::from_secs(1);
 const IDLE_RSS_MAX_BYTES: u64 = 40_000_000;
 const HOME_RATIO_MIN: f64 = 0.40;
 const HOME_P99_MAX_US: u32 = 20_000;
+/// Every public page against a small static file of the same server (issue 11).
+pub const PAGE_RATIO_MIN: f64 = 0.40;
+pub const PAGE_P99_MAX_US: u32 = 20_000;
 const TRACK_RPS_MIN: f64 = 10_000.0;
 const TRACK_P99_MAX_US: u32 = 20_000;
 const SUBMIT_RPS_MIN: f64 = 500.0;
@@ -252,9 +266,36 @@ fn checks(f: &Figures, home_ratio: f64) -> Vec<Check> {
             verdict: verdict(f.home.latency.p99_us < HOME_P99_MAX_US, f.home.errors()),
         },
     ];
+    checks.extend(page_checks(&f.pages));
     checks.extend(service_checks(&f.services));
     checks.extend(voice_checks(&f.voice));
     checks
+}
+
+/// The public pages' rows (issue 11): every page, so the worst one decides.
+fn page_checks(run: &Part<Pages>) -> Vec<Check> {
+    const NAMES: [(&str, &str); 2] = [
+        ("slowest public page req/s ÷ /sw.js req/s", ">= 0.40"),
+        ("slowest public page p99 latency", "< 20 ms"),
+    ];
+    let p = match run {
+        Part::Measured(p) => p,
+        Part::Skipped(why) => return skipped_rows(&NAMES, why),
+    };
+    vec![
+        Check {
+            name: format!("{} ({} of {} pages)", NAMES[0].0, p.slowest.0, p.count),
+            measured: format!("{:.3}", p.slowest.1),
+            goal: NAMES[0].1,
+            verdict: verdict(p.slowest.1 >= PAGE_RATIO_MIN, p.errors),
+        },
+        Check {
+            name: format!("{} ({})", NAMES[1].0, p.worst_p99.0),
+            measured: format!("{} ms", ms(p.worst_p99.1)),
+            goal: NAMES[1].1,
+            verdict: verdict(p.worst_p99.1 < PAGE_P99_MAX_US, p.errors),
+        },
+    ]
 }
 
 /// The services room's rows, in the order they were measured.

@@ -69,6 +69,7 @@ struct OfficePage {
     error_field: String,
     /// "Not configured" warning for the outside channels with no gateway, or empty.
     unconfigured: String,
+    fix: ChannelFix,
     /// The draft's preview (title, sanitised HTML) after "Xem trước" without script.
     preview: Option<Preview>,
 }
@@ -95,6 +96,42 @@ impl Preview {
 struct PreviewFragment {
     tr: kernel::i18n::Tr,
     preview: Preview,
+}
+
+/// Who can make an unconfigured channel work: for the commune's administrators, a link to the
+/// channel settings; for every other official, the administrators to call.
+pub struct ChannelFix {
+    pub settings_href: Option<String>,
+    /// (name, phone as shown, `tel:` number) of each commune administrator with a phone.
+    pub admins: Vec<(String, String, String)>,
+}
+
+async fn channel_fix(state: &AppState, ctx: &Ctx, c: &CommuneInfo) -> AppResult<ChannelFix> {
+    use kernel::accounts::access::ADMINS;
+    if ctx.with_role(c, ADMINS).is_ok() {
+        return Ok(ChannelFix {
+            settings_href: Some(format!("/c/{}/office/delivery/settings", c.code)),
+            admins: vec![],
+        });
+    }
+    let mut admins: Vec<(String, String, String)> = kernel::accounts::staff_of(&state.db, &c.code)
+        .await?
+        .into_iter()
+        .filter(|(g, _)| g.role == kernel::accounts::Role::CommuneAdmin.as_str())
+        .filter_map(|(_, u)| {
+            let phone = u.phone?;
+            Some((
+                u.full_name,
+                kernel::accounts::phone::display_phone(&phone),
+                phone,
+            ))
+        })
+        .collect();
+    admins.dedup();
+    Ok(ChannelFix {
+        settings_href: None,
+        admins,
+    })
 }
 
 /// The warning shown before publishing when some outside channels have no gateway, e.g.
@@ -160,12 +197,22 @@ async fn office_view(
         .into_iter()
         .map(|(t, _)| (t.id, t.name))
         .collect();
-    let unconfigured = unconfigured_warning(ctx, &reach::unconfigured(state.kernel(), c).await);
+    let off = reach::unconfigured(state.kernel(), c).await;
+    let fix = if off.is_empty() {
+        ChannelFix {
+            settings_href: None,
+            admins: vec![],
+        }
+    } else {
+        channel_fix(state, ctx, c).await?
+    };
+    let unconfigured = unconfigured_warning(ctx, &off);
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("nt.office")).await;
     Ok(render_for(
         err,
         &OfficePage {
             unconfigured,
+            fix,
             preview,
             shell,
             active: "notices",
@@ -396,6 +443,7 @@ struct ReachPage {
     /// Per outside channel with no gateway: "Chưa cấu hình SMS: không gửi được" and how many
     /// messages wait for it.
     unconfigured: Vec<(String, i64)>,
+    fix: ChannelFix,
 }
 
 #[derive(Deserialize)]
@@ -456,6 +504,7 @@ async fn reach_page(
             (not_configured_label(&ctx, ch), waiting)
         })
         .collect();
+    let fix = channel_fix(&state, &ctx, &c).await?;
     let (n, reach) = (report.notice, report.reach);
     let waiting = report.waiting.into_iter().map(Waiting::from).collect();
     let tr = ctx.tr();
@@ -508,6 +557,7 @@ async fn reach_page(
         unsent,
         published: q.published.is_some(),
         unconfigured,
+        fix,
         shell,
         active: "notices",
         code: c.code.clone(),

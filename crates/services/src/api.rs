@@ -125,6 +125,22 @@ async fn create_procedure(
     Ok((StatusCode::CREATED, Json(Procedure::from(p))).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/communes/{code}/procedures/standard", tag = "services", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    description = "Copies the standard commune-level procedures (civil status, certification, residence) into the commune's catalogue. Procedures whose code the commune already uses are left as they are, so a second call adds nothing. Commune admins only; audited.",
+    responses((status = 200, body = procedures::StandardCopied), (status = 403, body = ErrorBody)))]
+async fn copy_standard(
+    State(state): State<AppState>,
+    Extension(svc): Extension<crate::Services>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+) -> AppResult<Json<procedures::StandardCopied>> {
+    let c = state.communes.active(&code)?;
+    Ok(Json(
+        procedures::copy_standard(state.kernel(), &svc, ctx.actor(), &c).await?,
+    ))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewDossier {
     procedure_id: i64,
@@ -453,7 +469,7 @@ async fn api_figures(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_procedures, get_procedure, create_procedure, submit, track, dossier_inbox, step, payment, payment_code, rating, api_figures),
+    paths(list_procedures, get_procedure, create_procedure, copy_standard, submit, track, dossier_inbox, step, payment, payment_code, rating, api_figures),
     components(schemas(Status, Action, Figures)),
     tags((name = "services", description = "Online public services and the one-stop desk"))
 )]
@@ -464,6 +480,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/communes/{code}/procedures",
             get(list_procedures).post(create_procedure),
+        )
+        .route(
+            "/api/v1/communes/{code}/procedures/standard",
+            post(copy_standard),
         )
         .route(
             "/api/v1/communes/{code}/procedures/{id}",

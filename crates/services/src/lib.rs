@@ -12,6 +12,7 @@ pub mod migration;
 pub mod migration_search;
 pub mod model;
 pub mod payments;
+pub mod standard;
 pub mod stats;
 pub mod store;
 

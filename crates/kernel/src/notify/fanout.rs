@@ -11,15 +11,17 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 
-use super::{PENDING, Priority};
+use super::{PENDING, Priority, Text};
 use crate::error::AppResult;
+use crate::i18n::Locale;
 
 /// One message for everyone `recipients` selects (a single column of `app_user` ids).
 pub struct FanOut<'a> {
     pub commune_code: &'a str,
     pub recipients: SelectStatement,
-    pub title: &'a str,
-    pub body: &'a str,
+    /// Rendered in each reader's language like any other message: a catalogue key with
+    /// arguments, or an official's words.
+    pub text: Text,
     pub link: Option<&'a str>,
     pub priority: Priority,
     /// The record the message is about, e.g. ("notice", 42).
@@ -59,12 +61,17 @@ pub async fn fan_out(db: &impl ConnectionTrait, f: FanOut<'_>) -> AppResult<FanO
     let u = Alias::new("u");
     let id = (u.clone(), Alias::new("id"));
     let mut counts = FanOutCounts::default();
+    // The Vietnamese rendering beside the key, as `notify` stores a single message.
+    let (title, body) = f.text.render(Locale::Vi);
+    let (text_key, text_args) = f.text.stored();
 
     let inbox_rows = Query::select()
         .expr(Expr::val(f.commune_code))
         .column(id.clone())
-        .expr(Expr::val(f.title))
-        .expr(Expr::val(f.body))
+        .expr(Expr::val(title.as_str()))
+        .expr(Expr::val(body.as_str()))
+        .expr(Expr::val(text_key.clone()))
+        .expr(Expr::val(text_args.clone()))
         .expr(Expr::val(f.link.map(str::to_owned)))
         .expr(Expr::val(now))
         .from_as(Alias::new("app_user"), u.clone())
@@ -78,6 +85,8 @@ pub async fn fan_out(db: &impl ConnectionTrait, f: FanOut<'_>) -> AppResult<FanO
                 "user_id",
                 "title",
                 "body",
+                "text_key",
+                "text_args",
                 "link",
                 "created_at",
             ]
@@ -98,8 +107,10 @@ pub async fn fan_out(db: &impl ConnectionTrait, f: FanOut<'_>) -> AppResult<FanO
             .expr(Expr::val(f.commune_code))
             .column(id.clone())
             .expr(Expr::val(channel))
-            .expr(Expr::val(f.title))
-            .expr(Expr::val(f.body))
+            .expr(Expr::val(title.as_str()))
+            .expr(Expr::val(body.as_str()))
+            .expr(Expr::val(text_key.clone()))
+            .expr(Expr::val(text_args.clone()))
             .expr(Expr::val(f.link.map(str::to_owned)))
             .expr(Expr::val(PENDING))
             .expr(Expr::val(0i32))
@@ -130,6 +141,8 @@ pub async fn fan_out(db: &impl ConnectionTrait, f: FanOut<'_>) -> AppResult<FanO
                     "channel",
                     "title",
                     "body",
+                    "text_key",
+                    "text_args",
                     "link",
                     "status",
                     "attempts",

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use kernel::accounts::CurrentUser;
 use kernel::audit;
 use kernel::error::{AppError, AppResult};
-use kernel::notify::{Priority, fanout};
+use kernel::notify::{Priority, Text, fanout};
 use kernel::tenancy::CommuneInfo;
 use kernel::text::fold_vi;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
@@ -110,24 +110,23 @@ pub async fn publish_in(
         .and_where(Expr::col(Alias::new("notice_id")).eq(n.id))
         .to_owned();
     let emergency = n.category == Category::Emergency.as_str();
-    let title = if emergency {
-        format!(
-            "{} {}",
-            kernel::i18n::t(kernel::i18n::Locale::Vi, "nt.emergency_prefix"),
-            n.title
-        )
-    } else {
-        n.title.clone()
-    };
     let body = markdown::excerpt(&n.body_md, 300);
     let link = link(&n.commune_code, n.id);
+    // An emergency's "[KHẨN CẤP]" is the platform's word, in each reader's language; the
+    // notice's own title and summary are the official's.
+    let text = if emergency {
+        Text::key(EMERGENCY_MESSAGE)
+            .arg("title", &n.title)
+            .arg("body", &body)
+    } else {
+        Text::written(n.title.clone(), body)
+    };
     fanout::fan_out(
         txn,
         fanout::FanOut {
             commune_code: &n.commune_code,
             recipients,
-            title: &title,
-            body: &body,
+            text,
             link: Some(&link),
             priority: if emergency {
                 Priority::Emergency
@@ -138,9 +137,6 @@ pub async fn publish_in(
         },
     )
     .await?;
-    if emergency {
-        keyed_emergency(txn, n, &body, &link).await?;
-    }
     notice::Entity::update_many()
         .col_expr(notice::Column::Status, Expr::value(PUBLISHED))
         .col_expr(notice::Column::PublishedAt, Expr::value(Some(now)))
@@ -150,37 +146,6 @@ pub async fn publish_in(
         .exec(txn)
         .await?;
     Ok(reached)
-}
-
-/// The bulk fan-out stores words as written; an emergency's "[KHẨN CẤP]" is the system's,
-/// so its messages are keyed (`nt.note.emergency`, the official's title and excerpt as
-/// arguments) and every inbox and channel renders them in the reader's language.
-async fn keyed_emergency(
-    txn: &impl ConnectionTrait,
-    n: &notice::Model,
-    body: &str,
-    link: &str,
-) -> AppResult<()> {
-    use kernel::notify::{Text, inbox_item, outbox};
-    let (key, args) = Text::key(EMERGENCY_MESSAGE)
-        .arg("title", &n.title)
-        .arg("body", body)
-        .stored();
-    inbox_item::Entity::update_many()
-        .col_expr(inbox_item::Column::TextKey, Expr::value(key.clone()))
-        .col_expr(inbox_item::Column::TextArgs, Expr::value(args.clone()))
-        .filter(inbox_item::Column::Link.eq(link))
-        .filter(inbox_item::Column::TextKey.is_null())
-        .exec(txn)
-        .await?;
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::TextKey, Expr::value(key))
-        .col_expr(outbox::Column::TextArgs, Expr::value(args))
-        .filter(outbox::Column::RefKind.eq("notice"))
-        .filter(outbox::Column::RefId.eq(n.id))
-        .exec(txn)
-        .await?;
-    Ok(())
 }
 
 /// The message of an emergency alert: `[KHẨN CẤP] {title}` / `{body}`.

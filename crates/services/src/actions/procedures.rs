@@ -177,3 +177,66 @@ pub async fn attach_form(
     svc.forget_catalogue(&c.code);
     Ok(p)
 }
+
+/// What copying the standard set did: how many procedures were added, of how many in the set.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct StandardCopied {
+    /// Procedures added to the commune's catalogue now.
+    pub copied: usize,
+    /// Procedures in the standard set; those whose code the commune already uses are kept as they are.
+    pub total: usize,
+}
+
+/// The standard procedures whose code the commune's catalogue does not use yet.
+pub async fn standard_missing(
+    db: &impl sea_orm::ConnectionTrait,
+    commune: &str,
+) -> ActionResult<Vec<ProcedureInput>> {
+    let mut missing = Vec::new();
+    for p in crate::standard::catalogue() {
+        if !store::code_taken(db, commune, &p.code, None).await? {
+            missing.push(p);
+        }
+    }
+    Ok(missing)
+}
+
+/// Use case: the commune admin copies the standard commune-level set into the catalogue, so a new
+/// commune starts with procedures to review instead of an empty list. Procedures whose code the
+/// commune already uses are left alone, so copying twice adds nothing.
+pub async fn copy_standard(
+    k: Kernel<'_>,
+    svc: &Services,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+) -> ActionResult<StandardCopied> {
+    let u = access::with_role(actor, c, ADMINS)?;
+    let total = crate::standard::catalogue().len();
+    let txn = kernel::db::begin_write(k.db).await?;
+    let missing = standard_missing(&txn, &c.code).await?;
+    if missing.is_empty() {
+        return Ok(StandardCopied { copied: 0, total });
+    }
+    for p in &missing {
+        store::create_procedure(&txn, &c.code, p).await?;
+    }
+    let codes: Vec<&str> = missing.iter().map(|p| p.code.as_str()).collect();
+    audit::record(
+        &txn,
+        Entry::in_commune(
+            u,
+            c,
+            "procedure.copy_standard",
+            "commune",
+            &c.code,
+            codes.join(", "),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.forget_catalogue(&c.code);
+    Ok(StandardCopied {
+        copied: missing.len(),
+        total,
+    })
+}

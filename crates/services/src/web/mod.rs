@@ -59,6 +59,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/c/{code}/office/procedures", get(procedures::list))
         .route(
+            "/c/{code}/office/procedures/standard",
+            post(procedures::copy_standard),
+        )
+        .route(
             "/c/{code}/office/procedures/new",
             get(procedures::form_new).post(procedures::create),
         )

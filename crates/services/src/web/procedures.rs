@@ -33,6 +33,10 @@ struct ProceduresAdmin {
     active: &'static str,
     code: String,
     rows: Vec<(ProcRow, bool)>,
+    /// Names of the standard procedures the catalogue lacks, offered to a commune admin to copy.
+    standard: Vec<String>,
+    /// "N standard procedures can be copied", in the reader's language.
+    standard_offer: String,
 }
 
 pub(super) async fn list(
@@ -47,6 +51,15 @@ pub(super) async fn list(
         .iter()
         .map(|p| (proc_row(&ctx, p), p.active))
         .collect();
+    let standard = if ctx.with_role(&c, ADMINS).is_ok() {
+        procedures::standard_missing(&state.db, &c.code)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    } else {
+        vec![]
+    };
     let shell = Shell::new(
         &state,
         &ctx,
@@ -59,7 +72,33 @@ pub(super) async fn list(
         active: "procedures",
         code: c.code.clone(),
         rows,
+        standard_offer: kernel::i18n::fill(
+            ctx.locale,
+            "svc.standard_offer",
+            &[("n", standard.len().to_string().as_str())],
+        ),
+        standard,
     }))
+}
+
+/// The commune admin copies the standard commune-level procedures into the catalogue.
+pub(super) async fn copy_standard(
+    State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    CsrfForm(_): CsrfForm<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let done = procedures::copy_standard(state.kernel(), &svc, ctx.actor(), &c).await?;
+    Ok(kernel::web::flash::redirect(
+        &format!("/c/{}/office/procedures", c.code),
+        match done.copied {
+            0 => kernel::web::flash::Flash::key("flash.standard_procedures_none"),
+            n => kernel::web::flash::Flash::key("flash.standard_procedures_copied").arg("n", n),
+        },
+        state.config.cookies_secure(),
+    ))
 }
 
 #[derive(Template)]

@@ -125,6 +125,22 @@ async fn channels_without_a_gateway_are_said_so_and_not_counted_as_pending() {
         assert!(page.contains("Đã đăng thông báo"));
         assert!(page.contains("Chưa cấu hình SMS: không gửi được"), "{page}");
         assert!(!page.contains(">Đang gửi<") && !page.contains(">Đang chờ<"));
+        // A leader cannot fix it: the page names the commune's administrators to call.
+        assert!(page.contains("Hãy báo cho quản trị viên"), "{page}");
+        assert!(page.contains("href=\"tel:+84"), "{page}");
+        assert!(!page.contains("/c/17071/office/delivery/settings"));
+        // An administrator gets the way to the settings instead.
+        let mut admin = app.login(common::COMMUNE_ADMIN).await;
+        let page = admin
+            .get(&format!("/c/17071/office/notices/{id}"))
+            .await
+            .body;
+        assert!(
+            page.contains("href=\"/c/17071/office/delivery/settings\""),
+            "{page}"
+        );
+        let form = admin.get("/c/17071/office/notices").await.body;
+        assert!(form.contains("href=\"/c/17071/office/delivery/settings\""));
         // The in-app inbox is always there.
         let inbox = &reach["by_channel"][0];
         assert_eq!(

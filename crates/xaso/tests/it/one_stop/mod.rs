@@ -8,6 +8,7 @@ use common::{Client, TestApp};
 use serde_json::json;
 
 mod desk;
+mod standard;
 mod trust;
 
 fn png() -> Vec<u8> {
