@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
@@ -20,9 +20,10 @@ pub mod entity {
     #[sea_orm(table_name = "attachment")]
     #[schema(as = Attachment)]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub sha256: String,
         pub mime: String,
         pub size_bytes: i64,
@@ -318,8 +319,7 @@ impl FileStore {
         commune_code: &str,
         id: i64,
     ) -> AppResult<entity::Model> {
-        entity::Entity::find_by_id(id)
-            .filter(entity::Column::CommuneCode.eq(commune_code))
+        entity::Entity::find_by_id((commune_code.to_owned(), id))
             .one(db)
             .await?
             .ok_or_else(AppError::not_found)

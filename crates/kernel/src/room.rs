@@ -50,6 +50,12 @@ pub trait Room: std::any::Any + Send + Sync {
         vec![]
     }
 
+    /// Where each of its tables lives on a Citus cluster ([`crate::placement`]); every table
+    /// its migrations create must be here, and commune-owned ones follow the key rules.
+    fn tables(&self) -> Vec<crate::placement::Table> {
+        vec![]
+    }
+
     /// Checks the room's section of the configuration file (`[rooms.<key>]`), if any. Called
     /// before anything starts, so a typo stops the process with a clear message.
     fn configure(&self, section: Option<&toml::Value>) -> anyhow::Result<()> {
@@ -135,6 +141,13 @@ impl Rooms {
     /// Every room's migrations, in the order the rooms are listed.
     pub fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
         self.0.iter().flat_map(|r| r.migrations()).collect()
+    }
+
+    /// Every table's placement: the kernel's, then each room's.
+    pub fn tables(&self) -> Vec<crate::placement::Table> {
+        let mut all = crate::placement::KERNEL.to_vec();
+        all.extend(self.0.iter().flat_map(|r| r.tables()));
+        all
     }
 
     /// Adds every room's texts to the catalogues (idempotent).

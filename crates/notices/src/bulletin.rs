@@ -94,8 +94,7 @@ pub async fn find(
     code: &str,
     id: i64,
 ) -> AppResult<Option<bulletin::Model>> {
-    Ok(bulletin::Entity::find_by_id(id)
-        .filter(bulletin::Column::CommuneCode.eq(code))
+    Ok(bulletin::Entity::find_by_id((code.to_owned(), id))
         .one(db)
         .await?)
 }
@@ -113,9 +112,14 @@ pub async fn recent(db: &impl ConnectionTrait, code: &str) -> AppResult<Vec<bull
 pub async fn render_audio(
     db: &impl ConnectionTrait,
     data_dir: &Path,
+    commune: Option<&str>,
     id: i64,
 ) -> Result<(), String> {
-    let b = bulletin::Entity::find_by_id(id)
+    let mut q = bulletin::Entity::find().filter(bulletin::Column::Id.eq(id));
+    if let Some(c) = commune {
+        q = q.filter(bulletin::Column::CommuneCode.eq(c));
+    }
+    let b = q
         .one(db)
         .await
         .map_err(|e| e.to_string())?

@@ -7,9 +7,10 @@ pub mod notice {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notice")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// [`crate::model::Category`] as stored.
         pub category: String,
         pub title: String,
@@ -51,6 +52,8 @@ pub mod recipient {
     #[sea_orm(table_name = "notice_recipient")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub notice_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
@@ -73,7 +76,9 @@ pub mod attachment {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notice_attachment")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub notice_id: i64,
         /// The kernel's stored file.
@@ -93,9 +98,10 @@ pub mod topic {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notice_topic")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub name: String,
         pub created_at: DateTimeUtc,
     }
@@ -112,6 +118,8 @@ pub mod subscription {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notice_subscription")]
     pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
         pub topic_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
@@ -131,9 +139,10 @@ pub mod bulletin {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notice_bulletin")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// The day it is read out, `YYYY-MM-DD` (Viet Nam time).
         pub day: String,
         /// The announcer's script.

@@ -14,6 +14,7 @@ mod front;
 pub mod ical;
 pub mod markdown;
 pub mod migration;
+pub mod migration_keys;
 pub mod migration_search;
 pub mod model;
 mod office;
@@ -86,10 +87,23 @@ impl Room for NoticesRoom {
         }
     }
 
+    fn tables(&self) -> Vec<kernel::placement::Table> {
+        use kernel::placement::Placement;
+        vec![
+            ("notice", Placement::Commune),
+            ("notice_topic", Placement::Commune),
+            ("notice_bulletin", Placement::Commune),
+            ("notice_attachment", Placement::Commune),
+            ("notice_recipient", Placement::Commune),
+            ("notice_subscription", Placement::Commune),
+        ]
+    }
+
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         vec![
             Box::new(migration::Migration),
             Box::new(migration_search::MIGRATION),
+            Box::new(migration_keys::Migration),
         ]
     }
 
@@ -120,7 +134,9 @@ impl Room for NoticesRoom {
                 let id = payload["bulletin_id"]
                     .as_i64()
                     .ok_or("bulletin_id missing")?;
-                bulletin::render_audio(&db, &data_dir, id).await
+                // Jobs queued before the shard keys carry no commune.
+                let commune = payload["commune"].as_str();
+                bulletin::render_audio(&db, &data_dir, commune, id).await
             }
         })
     }

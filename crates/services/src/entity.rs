@@ -6,9 +6,10 @@ pub mod procedure {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "procedure")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// The commune's own short code, e.g. `HT-01`.
         pub code: String,
         pub name: String,
@@ -43,9 +44,10 @@ pub mod dossier {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "dossier")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub receipt_code: String,
         pub procedure_id: i64,
         pub applicant_user_id: Option<i64>,
@@ -88,10 +90,11 @@ pub mod dossier_document {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "dossier_document")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub dossier_id: i64,
-        pub commune_code: String,
         pub attachment_id: i64,
         pub document_name: String,
     }
@@ -108,10 +111,11 @@ pub mod dossier_event {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "dossier_event")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub dossier_id: i64,
-        pub commune_code: String,
         pub at: DateTimeUtc,
         pub actor_user_id: Option<i64>,
         pub actor_name: String,

@@ -232,12 +232,23 @@ impl Room for ServicesRoom {
         }
     }
 
+    fn tables(&self) -> Vec<kernel::placement::Table> {
+        use kernel::placement::Placement;
+        vec![
+            ("procedure", Placement::Commune),
+            ("dossier", Placement::Commune),
+            ("dossier_document", Placement::Commune),
+            ("dossier_event", Placement::Commune),
+        ]
+    }
+
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         vec![
             Box::new(migration::Migration),
             Box::new(migration::InboxIndex),
             Box::new(migration::PaymentRecords),
             Box::new(migration_search::MIGRATION),
+            Box::new(migration::ShardKeys),
         ]
     }
 

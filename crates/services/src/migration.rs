@@ -317,3 +317,40 @@ fn payment_account_table() -> TableCreateStatement {
         )
         .to_owned()
 }
+
+/// The services room's shard keys (issue 12): procedures, dossiers, their documents and
+/// history keyed by (`commune_code`, id); a receipt code unique within its commune, which
+/// makes it unique everywhere since it starts with the commune's code.
+pub struct ShardKeys;
+
+impl MigrationName for ShardKeys {
+    fn name(&self) -> &str {
+        "m1001_services_shard_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ShardKeys {
+    /// One transaction on SQLite too: a key and the indexes it replaces change together, on
+    /// one connection (SQLite's pooled connections may otherwise see a dropped index still).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use kernel::migration::shard_keys as keys;
+        for table in ["procedure", "dossier", "dossier_document", "dossier_event"] {
+            keys::primary_key(m, table, &["id"]).await?;
+        }
+        keys::unique(m, "dossier", "ux_dossier_receipt", &["receipt_code"]).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use kernel::migration::shard_keys as keys;
+        keys::unique_without_commune(m, "dossier", "ux_dossier_receipt", &["receipt_code"]).await?;
+        for table in ["dossier_event", "dossier_document", "dossier", "procedure"] {
+            keys::primary_key_without_commune(m, table, &["id"]).await?;
+        }
+        Ok(())
+    }
+}

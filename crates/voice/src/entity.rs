@@ -8,9 +8,10 @@ pub mod category {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "feedback_category")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub code: String,
         pub name: String,
         pub description: String,
@@ -35,9 +36,10 @@ pub mod feedback {
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "feedback")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// Also the Open311 `service_request_id`.
         pub receipt_code: String,
         pub category_id: i64,
@@ -85,7 +87,9 @@ pub mod photo {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "feedback_photo")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub feedback_id: i64,
         pub attachment_id: i64,
@@ -104,7 +108,9 @@ pub mod event {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "feedback_event")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub feedback_id: i64,
         pub at: DateTimeUtc,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod figures;
 mod front;
 pub mod migration;
+pub mod migration_keys;
 pub mod migration_search;
 pub mod model;
 pub mod open311;
@@ -152,6 +153,27 @@ impl Room for VoiceRoom {
         }
     }
 
+    fn tables(&self) -> Vec<kernel::placement::Table> {
+        use kernel::placement::Placement;
+        vec![
+            ("feedback_category", Placement::Commune),
+            ("feedback", Placement::Commune),
+            ("feedback_event", Placement::Commune),
+            ("feedback_photo", Placement::Commune),
+            ("official_profile", Placement::Commune),
+            ("community_member", Placement::Commune),
+            ("community_member_village", Placement::Commune),
+            ("forum_topic", Placement::Commune),
+            ("forum_post", Placement::Commune),
+            ("forum_report", Placement::Commune),
+            ("poll", Placement::Commune),
+            ("poll_question", Placement::Commune),
+            ("poll_response", Placement::Commune),
+            ("poll_answer", Placement::Commune),
+            ("open311_key", Placement::Coordinator),
+        ]
+    }
+
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
         vec![
             Box::new(migration::Migration),
@@ -160,6 +182,7 @@ impl Room for VoiceRoom {
             Box::new(community::migration_province::Migration),
             Box::new(migration_search::Migration),
             Box::new(community::migration_search::Migration),
+            Box::new(migration_keys::Migration),
         ]
     }
 

@@ -35,13 +35,15 @@ pub struct Platform {
     pub rooms: Rooms,
 }
 
-/// Every migration: the kernel's, then each room's.
+/// Every migration, the kernel's and each room's, in name order (`kernel::migration`): a
+/// migration that changes a key other rooms point at runs after the tables that point at it.
 pub struct Migrations;
 
 impl MigratorTrait for Migrations {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = kernel::migration::Migrator::migrations();
         all.extend(rooms().migrations());
+        all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }
 }
@@ -71,11 +73,28 @@ pub fn openapi_json() -> Result<String, String> {
     Ok(out)
 }
 
+/// Applies every pending migration; on a Citus coordinator, then places every table as its
+/// room declared it (sharded by commune, reference or coordinator), which needs no hand-run SQL.
+pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    kernel::db::migrate_with::<Migrations>(db).await?;
+    if let Some(done) = kernel::citus::distribute(db, &rooms().tables()).await?
+        && !(done.sharded.is_empty() && done.reference.is_empty())
+    {
+        tracing::info!(
+            sharded = ?done.sharded,
+            reference = ?done.reference,
+            dropped_keys = ?done.dropped_keys,
+            "citus: tables placed"
+        );
+    }
+    Ok(())
+}
+
 /// Connects, migrates and assembles the platform (without starting the workers).
 pub async fn build(config: Config) -> anyhow::Result<Platform> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = kernel::db::connect(&config.effective_database_url()).await?;
-    kernel::db::migrate_with::<Migrations>(&db).await?;
+    migrate(&db).await?;
     build_on(db, config).await
 }
 

@@ -201,7 +201,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             std::fs::create_dir_all(&config.data_dir)?;
             let db = kernel::db::connect(&config.effective_database_url()).await?;
-            kernel::db::migrate_with::<xaso::Migrations>(&db).await?;
+            xaso::migrate(&db).await?;
             println!(
                 "Database is up to date ({}).",
                 kernel::db::backend_name(&db)

@@ -1,4 +1,10 @@
 //! The one migration set, applied to SQLite and PostgreSQL alike on start.
+//!
+//! Migrations run in name order across the kernel and every room (`xaso::Migrations`), so a
+//! migration that changes a key other rooms point at runs after the tables that point at it.
+//! A new migration takes the next number above the highest in use, whichever room it is in:
+//! m1000 and up since the shard keys (before them the kernel had m00xx, services m01xx,
+//! voice m02xx and notices m03xx).
 
 use sea_orm_migration::prelude::*;
 
@@ -9,6 +15,8 @@ mod m0004_payments;
 mod m0005_message_texts;
 mod m0006_commune_contacts;
 mod m0007_map_area;
+mod m1000_shard_keys;
+pub mod shard_keys;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
 pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
@@ -63,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_message_texts::Migration),
             Box::new(m0006_commune_contacts::Migration),
             Box::new(m0007_map_area::Migration),
+            Box::new(m1000_shard_keys::Migration),
         ]
     }
 }

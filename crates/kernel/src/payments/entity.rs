@@ -7,9 +7,10 @@ pub mod bank_account {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "bank_account")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// `commune`, `seller`, `school`… ([`crate::payments::Owner`]).
         pub owner_kind: String,
         /// The owner's id or code within its kind (the commune code for `commune`).
@@ -33,9 +34,10 @@ pub mod payment {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "payment")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         /// What it pays for: `dossier`, `order`…, and that thing's id.
         pub ref_kind: String,
         pub ref_id: i64,

@@ -315,7 +315,7 @@ pub async fn confirm_many(
                 ..AppError::conflict("payment_not_due")
             });
         }
-        let p = payment::Entity::find_by_id(id)
+        let p = payment::Entity::find_by_id((c.code.clone(), id))
             .one(&txn)
             .await?
             .ok_or_else(AppError::not_found)?;

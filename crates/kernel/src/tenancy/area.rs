@@ -39,8 +39,9 @@ pub mod village_area {
     #[sea_orm(table_name = "village_area")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub village_id: i64,
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub village_id: i64,
         pub geometry: String,
         pub updated_at: DateTimeUtc,
     }
@@ -294,7 +295,7 @@ pub async fn set_village(
     geometry: Option<String>,
 ) -> AppResult<()> {
     super::village(db, commune_code, village_id).await?;
-    village_area::Entity::delete_by_id(village_id)
+    village_area::Entity::delete_by_id((commune_code.to_owned(), village_id))
         .exec(db)
         .await?;
     if let Some(g) = geometry {

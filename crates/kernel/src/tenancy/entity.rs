@@ -56,9 +56,10 @@ pub mod village {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "village")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub name: String,
         /// `thon`, `ban`, `to_dan_pho`, `ap` or `khu_pho`.
         pub kind: String,

@@ -347,8 +347,7 @@ pub async fn village(
     commune_code: &str,
     id: i64,
 ) -> AppResult<village::Model> {
-    village::Entity::find_by_id(id)
-        .filter(village::Column::CommuneCode.eq(commune_code))
+    village::Entity::find_by_id((commune_code.to_owned(), id))
         .one(db)
         .await?
         .ok_or_else(AppError::not_found)
@@ -432,6 +431,8 @@ pub async fn delete_village(
     id: i64,
 ) -> AppResult<village::Model> {
     let v = village(db, commune_code, id).await?;
-    village::Entity::delete_by_id(id).exec(db).await?;
+    village::Entity::delete_by_id((commune_code.to_owned(), id))
+        .exec(db)
+        .await?;
     Ok(v)
 }

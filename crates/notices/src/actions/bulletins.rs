@@ -58,8 +58,11 @@ pub async fn compose(
     if audio {
         kernel::jobs::enqueue(
             &txn,
-            kernel::jobs::NewJob::now(AUDIO_JOB, serde_json::json!({ "bulletin_id": b.id }))
-                .commune(&c.code),
+            kernel::jobs::NewJob::now(
+                AUDIO_JOB,
+                serde_json::json!({ "bulletin_id": b.id, "commune": b.commune_code }),
+            )
+            .commune(&c.code),
         )
         .await?;
     }

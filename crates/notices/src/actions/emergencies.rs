@@ -24,14 +24,14 @@ pub async fn acknowledge(
     if n.category != Category::Emergency.as_str() {
         return Err(Refusal::AckNotEmergency.at("notice"));
     }
-    let Some(r) = store::recipient_of(k.db, n.id, u.id).await? else {
+    let Some(r) = store::recipient_of(k.db, &n, u.id).await? else {
         return Err(Refusal::NotRecipient.into());
     };
     if r.ack_at.is_some() {
         return Ok((n, r));
     }
     store::set_acknowledged(k.db, &r, Utc::now()).await?;
-    let r = store::recipient_of(k.db, n.id, u.id).await?.unwrap_or(r);
+    let r = store::recipient_of(k.db, &n, u.id).await?.unwrap_or(r);
     Ok((n, r))
 }
 

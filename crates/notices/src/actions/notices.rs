@@ -181,7 +181,7 @@ pub async fn read(
     let (n, publisher) = access::readable(k.db, c, id, actor).await?;
     let mut recipient = None;
     if let Some(u) = actor {
-        recipient = store::recipient_of(k.db, n.id, u.id).await?;
+        recipient = store::recipient_of(k.db, &n, u.id).await?;
         if recipient.is_some() && store::mark_read(k.db, &n, u.id).await? {
             kernel::notify::unread::changed(u.id);
         }

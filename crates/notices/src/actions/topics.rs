@@ -76,5 +76,5 @@ pub async fn follow(
     store::topic(k.db, &c.code, topic_id)
         .await?
         .ok_or(Refusal::TopicUnknown)?;
-    Ok(store::subscribe(k.db, u.id, topic_id, on).await?)
+    Ok(store::subscribe(k.db, &c.code, u.id, topic_id, on).await?)
 }

@@ -37,8 +37,7 @@ pub async fn find(
     code: &str,
     id: i64,
 ) -> AppResult<Option<notice::Model>> {
-    Ok(notice::Entity::find_by_id(id)
-        .filter(notice::Column::CommuneCode.eq(code))
+    Ok(notice::Entity::find_by_id((code.to_owned(), id))
         .one(db)
         .await?)
 }
@@ -61,12 +60,14 @@ pub async fn attachments(
 
 pub async fn recipient_of(
     db: &impl ConnectionTrait,
-    notice_id: i64,
+    n: &notice::Model,
     user_id: i64,
 ) -> AppResult<Option<recipient::Model>> {
-    Ok(recipient::Entity::find_by_id((notice_id, user_id))
-        .one(db)
-        .await?)
+    Ok(
+        recipient::Entity::find_by_id((n.commune_code.clone(), n.id, user_id))
+            .one(db)
+            .await?,
+    )
 }
 
 /// Marks the notice read by one of its recipients, and its inbox item with it; answers

@@ -88,6 +88,7 @@ pub async fn publish_in(
     let audience: Audience = serde_json::from_str(&n.audience).map_err(AppError::internal)?;
     let u = Alias::new("u");
     let rows = Query::select()
+        .expr(Expr::val(n.commune_code.as_str()))
         .expr(Expr::val(n.id))
         .column((u.clone(), Alias::new("id")))
         .column((u.clone(), Alias::new("village_id")))
@@ -96,7 +97,7 @@ pub async fn publish_in(
         .to_owned();
     let insert = Query::insert()
         .into_table(Alias::new("notice_recipient"))
-        .columns(["notice_id", "user_id", "village_id"].map(Alias::new))
+        .columns(["commune_code", "notice_id", "user_id", "village_id"].map(Alias::new))
         .select_from(rows)
         .map_err(|e| AppError::internal(e.to_string()))?
         .to_owned();
@@ -107,6 +108,7 @@ pub async fn publish_in(
     let recipients: SelectStatement = Query::select()
         .column(Alias::new("user_id"))
         .from(Alias::new("notice_recipient"))
+        .and_where(Expr::col(Alias::new("commune_code")).eq(n.commune_code.as_str()))
         .and_where(Expr::col(Alias::new("notice_id")).eq(n.id))
         .to_owned();
     let emergency = n.category == Category::Emergency.as_str();
@@ -190,6 +192,7 @@ pub async fn save(
     .await?;
     for (name, attachment_id) in files {
         attachment::ActiveModel {
+            commune_code: Set(saved.commune_code.clone()),
             notice_id: Set(saved.id),
             attachment_id: Set(attachment_id),
             name: Set(name),

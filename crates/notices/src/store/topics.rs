@@ -23,8 +23,7 @@ pub async fn topic(
     code: &str,
     id: i64,
 ) -> AppResult<Option<topic::Model>> {
-    Ok(topic::Entity::find_by_id(id)
-        .filter(topic::Column::CommuneCode.eq(code))
+    Ok(topic::Entity::find_by_id((code.to_owned(), id))
         .one(db)
         .await?)
 }
@@ -68,16 +67,18 @@ pub async fn subscriptions(db: &impl ConnectionTrait, user_id: i64) -> AppResult
 /// Follows or stops following a topic (already known to be the commune's).
 pub async fn subscribe(
     db: &impl ConnectionTrait,
+    commune: &str,
     user_id: i64,
     topic_id: i64,
     on: bool,
 ) -> AppResult<()> {
-    let existing = subscription::Entity::find_by_id((topic_id, user_id))
+    let existing = subscription::Entity::find_by_id((commune.to_owned(), topic_id, user_id))
         .one(db)
         .await?;
     match (on, existing) {
         (true, None) => {
             let res = subscription::ActiveModel {
+                commune_code: Set(commune.to_owned()),
                 topic_id: Set(topic_id),
                 user_id: Set(user_id),
                 created_at: Set(Utc::now()),
@@ -95,7 +96,7 @@ pub async fn subscribe(
             }
         }
         (false, Some(_)) => {
-            subscription::Entity::delete_by_id((topic_id, user_id))
+            subscription::Entity::delete_by_id((commune.to_owned(), topic_id, user_id))
                 .exec(db)
                 .await?;
         }

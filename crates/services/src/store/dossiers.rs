@@ -151,8 +151,7 @@ pub async fn by_id(
     commune: &str,
     id: i64,
 ) -> Result<Option<dossier::Model>, DbErr> {
-    dossier::Entity::find_by_id(id)
-        .filter(dossier::Column::CommuneCode.eq(commune))
+    dossier::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await
 }
@@ -202,7 +201,7 @@ pub async fn attachment_ok(
     uploader: Option<i64>,
 ) -> Result<Option<kernel::files::entity::Model>, DbErr> {
     use kernel::files::entity as file;
-    let mut q = file::Entity::find_by_id(id).filter(file::Column::CommuneCode.eq(commune));
+    let mut q = file::Entity::find_by_id((commune.to_owned(), id));
     if let Some(u) = uploader {
         q = q.filter(file::Column::UploadedBy.eq(u));
     }

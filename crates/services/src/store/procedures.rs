@@ -135,8 +135,7 @@ pub async fn find_procedure(
     commune: &str,
     id: i64,
 ) -> Result<Option<procedure::Model>, DbErr> {
-    procedure::Entity::find_by_id(id)
-        .filter(procedure::Column::CommuneCode.eq(commune))
+    procedure::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await
 }

@@ -130,10 +130,11 @@ pub async fn record(
         ..Default::default()
     };
     let fb = store::insert_new(&txn, &c.code, row, now).await?;
-    store::add_photos(&txn, fb.id, photo_ids).await?;
+    store::add_photos(&txn, &c.code, fb.id, photo_ids).await?;
     store::add_event(
         &txn,
         NewEvent {
+            commune: &fb.commune_code,
             feedback_id: fb.id,
             at: now,
             actor_user_id: None,
@@ -293,6 +294,7 @@ pub async fn take_step(
     store::add_event(
         &txn,
         NewEvent {
+            commune: &f.commune_code,
             feedback_id: f.id,
             at: now,
             actor_user_id: Some(u.id),
@@ -376,6 +378,7 @@ pub async fn rate(
     store::add_event(
         &txn,
         NewEvent {
+            commune: &f.commune_code,
             feedback_id: f.id,
             at: now,
             actor_user_id: Some(u.id),

@@ -201,7 +201,7 @@ pub async fn remove_member(
     let u = access::with_role(actor, c, ADMINS)?;
     let existing = team::find(k.db, &c.code, id).await?;
     let txn = kernel::db::begin_write(k.db).await?;
-    team::delete_member(&txn, id).await?;
+    team::delete_member(&txn, &c.code, id).await?;
     audit::record(
         &txn,
         Entry::in_commune(u, c, "team.remove", "community_member", id, existing.name),

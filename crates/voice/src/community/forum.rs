@@ -76,16 +76,14 @@ pub async fn topic(
     commune: &str,
     id: i64,
 ) -> ActionResult<topic::Model> {
-    topic::Entity::find_by_id(id)
-        .filter(topic::Column::CommuneCode.eq(commune))
+    topic::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await?
         .ok_or_else(|| Refusal::ForumTopicUnknown.into())
 }
 
 pub async fn post(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionResult<post::Model> {
-    post::Entity::find_by_id(id)
-        .filter(post::Column::CommuneCode.eq(commune))
+    post::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await?
         .ok_or_else(|| Refusal::ForumPostUnknown.into())

@@ -162,8 +162,7 @@ pub async fn find(
     commune: &str,
     id: i64,
 ) -> ActionResult<member::Model> {
-    member::Entity::find_by_id(id)
-        .filter(member::Column::CommuneCode.eq(commune))
+    member::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await?
         .ok_or_else(|| Refusal::TeamMemberUnknown.into())
@@ -220,11 +219,14 @@ pub async fn update_member(
 }
 
 /// Removes a member with their village links.
-pub async fn delete_member(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
+pub async fn delete_member(db: &impl ConnectionTrait, commune: &str, id: i64) -> AppResult<()> {
     member_village::Entity::delete_many()
+        .filter(member_village::Column::CommuneCode.eq(commune))
         .filter(member_village::Column::MemberId.eq(id))
         .exec(db)
         .await?;
-    member::Entity::delete_by_id(id).exec(db).await?;
+    member::Entity::delete_by_id((commune.to_owned(), id))
+        .exec(db)
+        .await?;
     Ok(())
 }

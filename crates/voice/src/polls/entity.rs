@@ -6,9 +6,10 @@ pub mod poll {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "poll")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub title: String,
         pub description: String,
         /// JSON list of village ids; empty for the whole commune.
@@ -31,7 +32,9 @@ pub mod question {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "poll_question")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub poll_id: i64,
         pub position: i32,
@@ -56,7 +59,9 @@ pub mod response {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "poll_response")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub poll_id: i64,
         pub user_id: i64,
@@ -78,7 +83,9 @@ pub mod answer {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "poll_answer")]
     pub struct Model {
-        #[sea_orm(primary_key)]
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub id: i64,
         pub response_id: i64,
         pub poll_id: i64,

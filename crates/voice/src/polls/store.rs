@@ -71,6 +71,7 @@ pub async fn insert(
     .await?;
     for (i, q) in input.questions.iter().enumerate() {
         question::ActiveModel {
+            commune_code: Set(p.commune_code.clone()),
             poll_id: Set(p.id),
             position: Set(i as i32),
             kind: Set(q.kind.as_str().into()),
@@ -96,8 +97,7 @@ pub async fn list(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec<pol
 }
 
 pub async fn get(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionResult<Poll> {
-    let p = poll::Entity::find_by_id(id)
-        .filter(poll::Column::CommuneCode.eq(commune))
+    let p = poll::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await?
         .ok_or(Refusal::PollUnknown)?;
@@ -165,6 +165,7 @@ pub async fn insert_answers(
     now: DateTime<Utc>,
 ) -> ActionResult<()> {
     let r = response::ActiveModel {
+        commune_code: Set(p.poll.commune_code.clone()),
         poll_id: Set(p.poll.id),
         user_id: Set(u.id),
         village_id: Set(u.village_id),
@@ -177,6 +178,7 @@ pub async fn insert_answers(
     for ((qid, _), a) in p.questions.iter().zip(answers) {
         let row =
             |choice: Option<i32>, rating: Option<i32>, text: Option<String>| answer::ActiveModel {
+                commune_code: Set(p.poll.commune_code.clone()),
                 response_id: Set(r.id),
                 poll_id: Set(p.poll.id),
                 question_id: Set(*qid),

@@ -61,8 +61,7 @@ pub async fn by_id(
     commune: &str,
     id: i64,
 ) -> ActionResult<feedback::Model> {
-    feedback::Entity::find_by_id(id)
-        .filter(feedback::Column::CommuneCode.eq(commune))
+    feedback::Entity::find_by_id((commune.to_owned(), id))
         .one(db)
         .await?
         .ok_or_else(|| Refusal::FeedbackUnknown.into())
@@ -132,11 +131,13 @@ pub async fn insert_new(
 /// Links already stored attachments to a report as its photos.
 pub async fn add_photos(
     db: &impl ConnectionTrait,
+    commune: &str,
     feedback_id: i64,
     attachment_ids: &[i64],
 ) -> AppResult<()> {
     for a in attachment_ids {
         photo::ActiveModel {
+            commune_code: Set(commune.to_owned()),
             feedback_id: Set(feedback_id),
             attachment_id: Set(*a),
             ..Default::default()
@@ -149,6 +150,7 @@ pub async fn add_photos(
 
 /// One line of a report's history.
 pub struct NewEvent<'a> {
+    pub commune: &'a str,
     pub feedback_id: i64,
     pub at: DateTime<Utc>,
     pub actor_user_id: Option<i64>,
@@ -160,6 +162,7 @@ pub struct NewEvent<'a> {
 
 pub async fn add_event(db: &impl ConnectionTrait, e: NewEvent<'_>) -> AppResult<()> {
     event::ActiveModel {
+        commune_code: Set(e.commune.to_owned()),
         feedback_id: Set(e.feedback_id),
         at: Set(e.at),
         actor_user_id: Set(e.actor_user_id),

@@ -26,4 +26,5 @@ mod push;
 mod search;
 mod security;
 mod services;
+mod shard_keys;
 mod voice;

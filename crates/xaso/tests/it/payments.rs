@@ -269,7 +269,8 @@ async fn the_payments_page_reads_a_statement_and_confirms_its_matches() {
     });
 }
 
-/// Every migration but the two that bring payments to the kernel: a database as it was.
+/// Every migration but the two that bring payments to the kernel, and those written after
+/// them (the shard keys): a database as it was.
 struct Before;
 
 impl sea_orm_migration::MigratorTrait for Before {
@@ -277,6 +278,7 @@ impl sea_orm_migration::MigratorTrait for Before {
         <xaso::Migrations as sea_orm_migration::MigratorTrait>::migrations()
             .into_iter()
             .filter(|m| !["m0004_payments", "m0102_services_payment_records"].contains(&m.name()))
+            .filter(|m| m.name() < "m1000")
             .collect()
     }
 }

@@ -296,7 +296,7 @@ async fn fake_answers(app: &TestApp, poll: i64, village: i64, choice: i32, n: us
     for _ in 0..n {
         let user = 900_000 + app.count("poll_response").await;
         db.execute_unprepared(&format!(
-            "INSERT INTO poll_response (poll_id, user_id, village_id, created_at) VALUES ({poll}, {user}, {village}, CURRENT_TIMESTAMP)"
+            "INSERT INTO poll_response (commune_code, poll_id, user_id, village_id, created_at) VALUES ('17071', {poll}, {user}, {village}, CURRENT_TIMESTAMP)"
         ))
         .await
         .unwrap();
@@ -311,7 +311,7 @@ async fn fake_answers(app: &TestApp, poll: i64, village: i64, choice: i32, n: us
             .try_get("", "id")
             .unwrap();
         db.execute_unprepared(&format!(
-            "INSERT INTO poll_answer (response_id, poll_id, question_id, choice) VALUES ({r}, {poll}, {q}, {choice})"
+            "INSERT INTO poll_answer (commune_code, response_id, poll_id, question_id, choice) VALUES ('17071', {r}, {poll}, {q}, {choice})"
         ))
         .await
         .unwrap();

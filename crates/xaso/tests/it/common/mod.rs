@@ -43,7 +43,7 @@ pub fn office_links(html: &str, code: &str) -> Vec<String> {
     out
 }
 
-fn test_config(dir: &std::path::Path, url: String) -> Config {
+pub fn test_config(dir: &std::path::Path, url: String) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
         database_url: url,
@@ -140,6 +140,26 @@ impl TestApp {
             passwords,
             _dir: dir,
             pg_cleanup,
+        }
+    }
+
+    /// The platform on a database that already exists (`url`, in `dir` or the PostgreSQL
+    /// database `pg` of server `base`, dropped at the end), migrated as a start would.
+    pub async fn open(
+        backend: &'static str,
+        dir: tempfile::TempDir,
+        url: String,
+        pg: Option<(String, String)>,
+        passwords: HashMap<String, String>,
+    ) -> TestApp {
+        let config = test_config(dir.path(), url);
+        let platform = xaso::build(config).await.expect("platform builds");
+        TestApp {
+            backend,
+            platform,
+            passwords,
+            _dir: dir,
+            pg_cleanup: pg,
         }
     }
 

@@ -575,7 +575,7 @@ async fn events_are_an_icalendar_feed_and_bulletins_read_the_day_s_notices() {
         if espeak {
             // The background job speaks the script into a WAV file.
             let state = &app.platform.state;
-            notices::bulletin::render_audio(&state.db, &state.config.data_dir, bid)
+            notices::bulletin::render_audio(&state.db, &state.config.data_dir, Some("17071"), bid)
                 .await
                 .unwrap();
             let b = official

@@ -1,0 +1,233 @@
+//! The shard keys (issue 12): every table is declared where it lives on a Citus cluster, the
+//! commune-owned ones keyed by commune, and a database made before the keys changed is carried
+//! over without losing a row and stays readable through the API.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+use axum::http::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+
+use crate::common::{self, TestApp};
+
+/// The tables the database has, without SQLite's own and the full-text index's shadow tables.
+async fn tables(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+        }
+        _ => {
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT LIKE '%_fts_%' ORDER BY 1"
+        }
+    };
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "t").unwrap())
+        .collect()
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+async fn row_counts(db: &DatabaseConnection) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for t in tables(db).await {
+        let n = scalar(db, &format!("SELECT COUNT(*) FROM \"{t}\"")).await;
+        out.insert(t, n);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_table_is_placed_and_commune_tables_are_keyed_by_commune() {
+    for backend in common::backends() {
+        let scratch = common::Scratch::new(backend).await;
+        xaso::migrate(&scratch.db).await.unwrap();
+        let declared = xaso::rooms().tables();
+        let names: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(
+            sorted.len(),
+            names.len(),
+            "a table declared twice: {names:?}"
+        );
+        // Every table the migrations made is declared, on both backends.
+        for t in tables(&scratch.db).await {
+            assert!(
+                names.contains(&t.as_str()),
+                "[{backend}] {t} is not declared"
+            );
+        }
+        if backend == "postgres" {
+            let schema = kernel::citus::read_schema(&scratch.db).await.unwrap();
+            let problems = kernel::placement::rules(&schema, &declared);
+            assert!(problems.is_empty(), "{problems:#?}");
+            // The rule has teeth: a table keyed by id alone is caught.
+            scratch
+                .db
+                .execute_unprepared(
+                    "CREATE TABLE stray (id bigint PRIMARY KEY, commune_code varchar(5) NOT NULL)",
+                )
+                .await
+                .unwrap();
+            let mut with_stray = declared.clone();
+            with_stray.push(("stray", kernel::placement::Placement::Commune));
+            let schema = kernel::citus::read_schema(&scratch.db).await.unwrap();
+            let problems = kernel::placement::rules(&schema, &with_stray);
+            assert_eq!(
+                problems,
+                ["stray: primary key (id) does not start with commune_code"]
+            );
+        }
+        scratch.close().await;
+    }
+}
+
+fn unpack(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// The fixture database of `backend` in a fresh place: (data dir, URL, PostgreSQL database).
+async fn old_database(backend: &str) -> (tempfile::TempDir, String, Option<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    if backend == "postgres" {
+        let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+        let (url, name) = common::fresh_pg(&base).await;
+        let sql = String::from_utf8(unpack("before-shard-keys.pg.sql.gz")).unwrap();
+        // psql's own commands (\restrict) are not SQL.
+        let sql: String = sql
+            .lines()
+            .filter(|l| !l.starts_with('\\'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        // A connection of its own: the dump empties its search_path.
+        let load = Database::connect(&url).await.unwrap();
+        load.execute_unprepared(&sql).await.unwrap();
+        load.close().await.unwrap();
+        (dir, url, Some((base, name)))
+    } else {
+        let path = dir.path().join("xaso.db");
+        std::fs::write(&path, unpack("before-shard-keys.sqlite.gz")).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        (dir, url, None)
+    }
+}
+
+#[tokio::test]
+async fn a_database_made_before_the_shard_keys_keeps_every_row_and_reads_through_the_api() {
+    for backend in common::backends() {
+        let (dir, url, pg) = old_database(backend).await;
+        let before = {
+            let db = kernel::db::connect(&url).await.unwrap();
+            let counts = row_counts(&db).await;
+            db.close().await.unwrap();
+            counts
+        };
+        assert!(
+            before["dossier"] >= 300 && before["feedback"] >= 300,
+            "{before:?}"
+        );
+        for t in [
+            "feedback_photo",
+            "poll_answer",
+            "notice_attachment",
+            "dossier_event",
+            "payment",
+        ] {
+            assert!(before[t] > 0, "[{backend}] the fixture has no {t} rows");
+        }
+        let passwords = HashMap::from([
+            ("0900000001".to_owned(), "Fixture-2026".to_owned()),
+            ("0900000002".to_owned(), "Fixture-2026".to_owned()),
+        ]);
+        let app = TestApp::open(backend, dir, url, pg, passwords).await;
+        let db = &app.platform.state.db;
+        let after = row_counts(db).await;
+        for (table, n) in &before {
+            if table == "seaql_migrations" {
+                assert_eq!(
+                    after[table],
+                    n + 4,
+                    "[{backend}] the four shard-key migrations"
+                );
+                continue;
+            }
+            assert_eq!(after.get(table), Some(n), "[{backend}] rows of {table}");
+        }
+        // Child rows got their commune from their parent.
+        for t in [
+            "feedback_event",
+            "feedback_photo",
+            "poll_question",
+            "poll_response",
+            "poll_answer",
+            "notice_attachment",
+            "notice_recipient",
+            "notice_subscription",
+        ] {
+            let missing = scalar(
+                db,
+                &format!(
+                    "SELECT COUNT(*) FROM {t} WHERE commune_code IS NULL OR commune_code <> '17071'"
+                ),
+            )
+            .await;
+            assert_eq!(missing, 0, "[{backend}] {t} rows without their commune");
+        }
+        assert!(before["notice_recipient"] > 200);
+
+        // Readable through the API: tracking, the desk, a feedback receipt, the notice board.
+        let mut anon = app.client();
+        let r = anon
+            .get("/api/v1/track?receipt=17071-250101-00001&phone=0900000001")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.body);
+        assert_eq!(r.json()["dossier"]["receipt_code"], "17071-250101-00001");
+        assert!(!r.json()["history"].as_array().unwrap().is_empty());
+        let mut official = app.login("0900000002").await;
+        let inbox = official.get("/api/v1/communes/17071/dossiers").await;
+        assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+        assert!(
+            !inbox.json().as_array().unwrap().is_empty(),
+            "{}",
+            inbox.body
+        );
+        let fb = anon.get("/c/17071/feedback/PA17071-250101-000001").await;
+        assert_eq!(fb.status, StatusCode::OK, "[{backend}]");
+        let board = anon.get("/api/v1/communes/17071/notices").await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(
+            board.json()["items"].as_array().unwrap().len() >= 20,
+            "{}",
+            board.body
+        );
+        // And it takes new rows under the new keys: a report with its history.
+        let mut applicant = app.login("0900000001").await;
+        let events = app.count("feedback_event").await;
+        let village = scalar(db, "SELECT MIN(id) FROM village").await;
+        let r = applicant
+            .post_json_csrf(
+                "/api/v1/communes/17071/feedback",
+                serde_json::json!({"category": "infrastructure", "text": "Ổ gà lớn trước cổng chợ", "village_id": village}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{backend}] {}", r.body);
+        assert_eq!(app.count("feedback_event").await, events + 1);
+        app.finish().await;
+    }
+}
