@@ -150,18 +150,14 @@ pub async fn distribute(
     let already: BTreeSet<String> = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT logicalrelid::regclass::text AS t FROM pg_dist_partition",
+            "SELECT c.relname AS t FROM pg_dist_partition p
+             JOIN pg_class c ON c.oid = p.logicalrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema()",
         ))
         .await?
         .iter()
         .filter_map(|r| r.try_get::<String>("", "t").ok())
-        .map(|t| {
-            t.rsplit('.')
-                .next()
-                .unwrap_or(&t)
-                .trim_matches('"')
-                .to_owned()
-        })
         .collect();
     let mut done = Distributed::default();
     let txn = db.begin().await?;
@@ -172,16 +168,38 @@ pub async fn distribute(
         "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'".into(),
     ))
     .await?;
+    // Keys from commune tables to reference tables are set aside while the tables are
+    // placed: a plain table that points at a new reference table becomes a "Citus local"
+    // table, which cannot then be sharded when it has an identity column. They come back once
+    // both sides are placed.
+    let mut set_aside: Vec<(String, String, String)> = Vec::new();
     for (table, shape) in &schema.tables {
         for fk in &shape.foreign_keys {
-            if !fk.kept_on_citus(placed(table), placed(&fk.references)) {
-                txn.execute_raw(exec(format!(
-                    "ALTER TABLE \"{table}\" DROP CONSTRAINT \"{}\"",
-                    fk.name
-                )))
-                .await?;
+            let (from, to) = (placed(table), placed(&fk.references));
+            let keep = fk.kept_on_citus(from, to);
+            let later = keep && to == Placement::Reference && !already.contains(table);
+            if keep && !later {
+                continue;
+            }
+            if later {
+                let def = txn
+                    .query_one_raw(exec(format!(
+                        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = '{}' AND conrelid = '\"{table}\"'::regclass",
+                        fk.name
+                    )))
+                    .await?
+                    .map(|r| r.try_get::<String>("", "def"))
+                    .transpose()?
+                    .unwrap_or_default();
+                set_aside.push((table.clone(), fk.name.clone(), def));
+            } else {
                 done.dropped_keys.push(format!("{table}.{}", fk.name));
             }
+            txn.execute_raw(exec(format!(
+                "ALTER TABLE \"{table}\" DROP CONSTRAINT \"{}\"",
+                fk.name
+            )))
+            .await?;
         }
     }
     for t in placement::order(&schema, declared, Placement::Reference) {
@@ -206,6 +224,12 @@ pub async fn distribute(
         .await?;
         anchor.get_or_insert_with(|| t.to_owned());
         done.sharded.push(t.to_owned());
+    }
+    for (table, name, def) in set_aside {
+        txn.execute_raw(exec(format!(
+            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {def}"
+        )))
+        .await?;
     }
     txn.commit().await?;
     // The coordinator kept its own copy of the rows it had before; the shards have them now.

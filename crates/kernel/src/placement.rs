@@ -64,6 +64,17 @@ pub const KERNEL: &[Table] = &[
     ("seaql_migrations", Placement::Coordinator),
 ];
 
+/// The commune a code people read out carries (a dossier receipt `17071-261124-K7Q2X`, a
+/// feedback receipt `PA17071-…`): such codes start, after their room's `prefix`, with the
+/// commune's five-digit code and a dash. That is the rule that keeps them unique in the whole
+/// country while unique indexes are per commune, and that lets a look-up by code alone go to
+/// the one shard holding it.
+pub fn commune_in_code<'a>(code: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = code.strip_prefix(prefix)?;
+    let commune = rest.get(..5)?;
+    (commune.bytes().all(|b| b.is_ascii_digit()) && rest[5..].starts_with('-')).then_some(commune)
+}
+
 /// The schema as the rules need it: per table, its columns, primary key, unique indexes and
 /// foreign keys (each as the referencing columns, the referenced table and its columns).
 #[derive(Debug, Default, Clone)]
@@ -269,6 +280,20 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("stray: not declared"))
         );
+    }
+
+    #[test]
+    fn codes_people_read_out_carry_their_commune() {
+        assert_eq!(commune_in_code("17071-261124-K7Q2X", ""), Some("17071"));
+        assert_eq!(
+            commune_in_code("PA17071-250101-000001", "PA"),
+            Some("17071")
+        );
+        assert_eq!(commune_in_code("PA17071-250101-000001", ""), None);
+        assert_eq!(commune_in_code("1707-261124", ""), None);
+        assert_eq!(commune_in_code("17071X261124", ""), None);
+        assert_eq!(commune_in_code("", ""), None);
+        assert_eq!(commune_in_code("1707١-1", ""), None);
     }
 
     #[test]

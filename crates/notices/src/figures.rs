@@ -81,7 +81,8 @@ pub async fn residents_reached(
         r#"SELECT (SELECT COUNT(*) FROM "app_user"
                    WHERE "commune_code" = $1 AND "disabled" = $4) AS whole,
                   (SELECT COUNT(DISTINCT nr."user_id")
-                   FROM "notice" n JOIN "notice_recipient" nr ON nr."notice_id" = n."id"
+                   FROM "notice" n JOIN "notice_recipient" nr
+                     ON nr."commune_code" = n."commune_code" AND nr."notice_id" = n."id"
                    WHERE n."commune_code" = $1
                      AND n."published_at" >= $2 AND n."published_at" < $3
                      AND +nr."user_id" IN (SELECT "id" FROM "app_user"
@@ -128,7 +129,8 @@ pub async fn emergencies_acknowledged(
     let row = aggregate(
         db,
         r#"SELECT COUNT(*) AS whole, COUNT(nr."ack_at") AS part
-           FROM "notice_recipient" nr JOIN "notice" n ON n."id" = nr."notice_id"
+           FROM "notice_recipient" nr
+           JOIN "notice" n ON n."commune_code" = nr."commune_code" AND n."id" = nr."notice_id"
            WHERE n."commune_code" = $1 AND n."published_at" >= $2 AND n."published_at" < $3
              AND n."category" = $4"#,
         vec![

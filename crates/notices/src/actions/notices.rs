@@ -187,7 +187,7 @@ pub async fn read(
         }
     }
     Ok(Reading {
-        attachments: store::attachments(k.db, n.id).await?,
+        attachments: store::attachments(k.db, &n).await?,
         notice: n,
         publisher,
         recipient,
@@ -210,7 +210,7 @@ pub async fn file(
     attachment_id: i64,
 ) -> ActionResult<Download> {
     let (n, _) = access::readable(k.db, c, id, actor).await?;
-    let a = store::attachments(k.db, n.id)
+    let a = store::attachments(k.db, &n)
         .await?
         .into_iter()
         .find(|a| a.attachment_id == attachment_id)

@@ -49,10 +49,11 @@ pub fn is_public(n: &notice::Model, now: DateTime<Utc>) -> bool {
 
 pub async fn attachments(
     db: &impl ConnectionTrait,
-    notice_id: i64,
+    n: &notice::Model,
 ) -> AppResult<Vec<attachment::Model>> {
     Ok(attachment::Entity::find()
-        .filter(attachment::Column::NoticeId.eq(notice_id))
+        .filter(attachment::Column::CommuneCode.eq(&n.commune_code))
+        .filter(attachment::Column::NoticeId.eq(n.id))
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?)

@@ -60,20 +60,18 @@ fn audience_condition(code: &str, a: &Audience) -> Condition {
         ));
     }
     if !a.topic_ids.is_empty() {
-        let s = Alias::new("s");
-        any = any.add(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from_as(Alias::new("notice_subscription"), s.clone())
-                .and_where(
-                    Expr::col((s.clone(), Alias::new("user_id")))
-                        .equals((u.clone(), Alias::new("id"))),
-                )
-                .and_where(
-                    Expr::col((s.clone(), Alias::new("topic_id"))).is_in(a.topic_ids.clone()),
-                )
-                .to_owned(),
-        ));
+        // Not correlated with `u`: subscriptions are commune rows (on Citus, sharded) and
+        // accounts are not, and only an uncorrelated subquery can join them there.
+        any = any.add(
+            col("id").in_subquery(
+                Query::select()
+                    .column(Alias::new("user_id"))
+                    .from(Alias::new("notice_subscription"))
+                    .and_where(Expr::col(Alias::new("commune_code")).eq(code))
+                    .and_where(Expr::col(Alias::new("topic_id")).is_in(a.topic_ids.clone()))
+                    .to_owned(),
+            ),
+        );
     }
     Condition::all().add(col("disabled").eq(false)).add(any)
 }
@@ -144,6 +142,7 @@ pub async fn publish_in(
         .col_expr(notice::Column::PublishedAt, Expr::value(Some(now)))
         .col_expr(notice::Column::RecipientCount, Expr::value(reached as i32))
         .col_expr(notice::Column::UpdatedAt, Expr::value(now))
+        .filter(notice::Column::CommuneCode.eq(&n.commune_code))
         .filter(notice::Column::Id.eq(n.id))
         .exec(txn)
         .await?;

@@ -51,6 +51,7 @@ pub async fn write_step(
         upd = upd.col_expr(dossier::Column::DoneAt, Expr::value(Some(at)));
     }
     let res = upd
+        .filter(dossier::Column::CommuneCode.eq(&d.commune_code))
         .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Version.eq(d.version))
         .exec(db)
@@ -71,6 +72,7 @@ pub async fn write_paid(
         .col_expr(dossier::Column::PaymentMethod, Expr::value(method))
         .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(at))
+        .filter(dossier::Column::CommuneCode.eq(&d.commune_code))
         .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Version.eq(d.version))
         .filter(dossier::Column::PaidAt.is_null())
@@ -97,6 +99,7 @@ pub async fn write_rating(
         )
         .col_expr(dossier::Column::Version, Expr::value(d.version + 1))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::CommuneCode.eq(&d.commune_code))
         .filter(dossier::Column::Id.eq(d.id))
         .filter(dossier::Column::Rating.is_null())
         .filter(dossier::Column::Version.eq(d.version))

@@ -290,7 +290,7 @@ pub async fn take_step(
 
     let txn = kernel::db::begin_write(db).await?;
     // The version is checked again by the write itself: the read above may be stale.
-    store::update_at_version(&txn, f.id, f.version, am).await?;
+    store::update_at_version(&txn, &f, am).await?;
     store::add_event(
         &txn,
         NewEvent {

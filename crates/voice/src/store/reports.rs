@@ -177,18 +177,18 @@ pub async fn add_event(db: &impl ConnectionTrait, e: NewEvent<'_>) -> AppResult<
     Ok(())
 }
 
-/// Writes a step's changes if the report is still at `version` (the read before it may be
+/// Writes a step's changes if report `f` is still at its version (the read before it may be
 /// stale); `feedback_conflict` when someone was quicker.
 pub async fn update_at_version(
     db: &impl ConnectionTrait,
-    id: i64,
-    version: i32,
+    f: &feedback::Model,
     changes: feedback::ActiveModel,
 ) -> ActionResult<()> {
     let res = feedback::Entity::update_many()
         .set(changes)
-        .filter(feedback::Column::Id.eq(id))
-        .filter(feedback::Column::Version.eq(version))
+        .filter(feedback::Column::CommuneCode.eq(&f.commune_code))
+        .filter(feedback::Column::Id.eq(f.id))
+        .filter(feedback::Column::Version.eq(f.version))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
@@ -219,6 +219,7 @@ pub async fn set_rating(
         )
         .col_expr(feedback::Column::UpdatedAt, Expr::value(now))
         .col_expr(feedback::Column::Version, Expr::value(f.version + 1))
+        .filter(feedback::Column::CommuneCode.eq(&f.commune_code))
         .filter(feedback::Column::Id.eq(f.id))
         .filter(feedback::Column::Rating.is_null())
         .exec(db)

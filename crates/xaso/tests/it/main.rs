@@ -23,6 +23,7 @@ mod payments;
 mod platform;
 mod polls;
 mod push;
+mod routing;
 mod search;
 mod security;
 mod services;

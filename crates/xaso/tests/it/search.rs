@@ -402,7 +402,7 @@ async fn an_index_covers_the_rows_already_there_and_follows_every_write() {
     for backend in common::backends() {
         let scratch = common::Scratch::new(backend).await;
         let db = &scratch.db;
-        let pk = if backend == "postgres" {
+        let pk = if backend != "sqlite" {
             "bigserial PRIMARY KEY"
         } else {
             "integer PRIMARY KEY AUTOINCREMENT"

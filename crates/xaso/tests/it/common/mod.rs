@@ -1,5 +1,6 @@
-//! Test harness: the whole platform on a fresh SQLite file, and on a fresh PostgreSQL database
-//! when `XASO_TEST_PG_URL` is set, driven through HTTP by a small cookie-keeping client.
+//! Test harness: the whole platform on a fresh SQLite file, on a fresh PostgreSQL database when
+//! `XASO_TEST_PG_URL` is set, and in a fresh schema of a Citus cluster's coordinator when
+//! `XASO_TEST_CITUS_URL` is set, driven through HTTP by a small cookie-keeping client.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -17,8 +18,11 @@ pub struct TestApp {
     /// Demo accounts: phone → password.
     pub passwords: HashMap<String, String>,
     _dir: tempfile::TempDir,
-    pg_cleanup: Option<(String, String)>,
+    pg_cleanup: Option<Cleanup>,
 }
+
+/// What removes a test's PostgreSQL or Citus data: the server's URL and the statement to run.
+pub type Cleanup = (String, String);
 
 pub const ADMIN: &str = "0912000000";
 pub const COMMUNE_ADMIN: &str = "0912000001";
@@ -59,7 +63,10 @@ pub async fn fresh_pg(base: &str) -> (String, String) {
     let admin = Database::connect(base)
         .await
         .expect("connect to XASO_TEST_PG_URL");
-    let name = format!("xaso_t_{}", kernel::accounts::random_token(6));
+    let name = format!(
+        "xaso_t_{}",
+        kernel::accounts::random_token(6).to_lowercase()
+    );
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
@@ -68,41 +75,80 @@ pub async fn fresh_pg(base: &str) -> (String, String) {
     (format!("{prefix}/{name}"), name)
 }
 
+/// A fresh place for one test's data on `backend` other than SQLite: a database of its own on
+/// PostgreSQL; on Citus a schema of its own in the cluster's database (a database would need
+/// the extension and the workers registered again), with few shards so that placing the tables
+/// stays quick. Answers the URL and what removes it.
+pub async fn fresh_server_db(backend: &str) -> (String, Cleanup) {
+    match backend {
+        "citus" => {
+            let base = std::env::var("XASO_TEST_CITUS_URL").unwrap();
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to XASO_TEST_CITUS_URL");
+            let name = format!(
+                "xaso_t_{}",
+                kernel::accounts::random_token(6).to_lowercase()
+            );
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA {name}"))
+                .await
+                .expect("create test schema");
+            admin.close().await.ok();
+            let sep = if base.contains('?') { '&' } else { '?' };
+            (
+                format!("{base}{sep}options[search_path]={name}&options[citus.shard_count]=4"),
+                (base, format!("DROP SCHEMA IF EXISTS {name} CASCADE")),
+            )
+        }
+        _ => {
+            let base = std::env::var("XASO_TEST_PG_URL").unwrap();
+            let (url, name) = fresh_pg(&base).await;
+            (
+                url,
+                (base, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+            )
+        }
+    }
+}
+
+/// Runs a test's cleanup statement on its server.
+async fn clean(c: Cleanup) {
+    let admin = Database::connect(&c.0).await.unwrap();
+    admin.execute_unprepared(&c.1).await.ok();
+    admin.close().await.ok();
+}
+
 /// An empty database of `backend` with no platform on it (for migration and index tests): a
 /// SQLite file or a fresh PostgreSQL database, gone when the `Scratch` is dropped or closed.
 pub struct Scratch {
     pub db: sea_orm::DatabaseConnection,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    pg: Option<Cleanup>,
 }
 
 impl Scratch {
     pub async fn new(backend: &str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg) = match backend {
-            "postgres" => {
-                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
-                let (url, name) = fresh_pg(&base).await;
-                (url, Some((base, name)))
-            }
-            _ => (
+            "sqlite" => (
                 format!("sqlite://{}/scratch.db?mode=rwc", dir.path().display()),
                 None,
             ),
+            _ => {
+                let (url, cleanup) = fresh_server_db(backend).await;
+                (url, Some(cleanup))
+            }
         };
         let db = kernel::db::connect(&url).await.unwrap();
         Scratch { db, _dir: dir, pg }
     }
 
-    /// Closes the connection and drops the PostgreSQL database.
+    /// Closes the connection and drops the PostgreSQL database or Citus schema.
     pub async fn close(self) {
         self.db.close().await.ok();
-        if let Some((base, name)) = self.pg {
-            let admin = Database::connect(&base).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .ok();
+        if let Some(c) = self.pg {
+            clean(c).await;
         }
     }
 }
@@ -111,15 +157,14 @@ impl TestApp {
     pub async fn start(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_cleanup) = match backend {
-            "postgres" => {
-                let base = std::env::var("XASO_TEST_PG_URL").unwrap();
-                let (url, name) = fresh_pg(&base).await;
-                (url, Some((base, name)))
-            }
-            _ => (
+            "sqlite" => (
                 format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
                 None,
             ),
+            _ => {
+                let (url, cleanup) = fresh_server_db(backend).await;
+                (url, Some(cleanup))
+            }
         };
         let mut config = test_config(dir.path(), url);
         tweak(&mut config);
@@ -149,11 +194,28 @@ impl TestApp {
         backend: &'static str,
         dir: tempfile::TempDir,
         url: String,
-        pg: Option<(String, String)>,
+        pg: Option<Cleanup>,
         passwords: HashMap<String, String>,
     ) -> TestApp {
         let config = test_config(dir.path(), url);
         let platform = xaso::build(config).await.expect("platform builds");
+        TestApp {
+            backend,
+            platform,
+            passwords,
+            _dir: dir,
+            pg_cleanup: pg,
+        }
+    }
+
+    /// A platform the test built itself (to watch its connection, say).
+    pub fn on_platform(
+        backend: &'static str,
+        platform: xaso::Platform,
+        dir: tempfile::TempDir,
+        pg: Option<Cleanup>,
+        passwords: HashMap<String, String>,
+    ) -> TestApp {
         TestApp {
             backend,
             platform,
@@ -218,12 +280,8 @@ impl TestApp {
         let db = platform.state.db.clone();
         drop(platform);
         db.close().await.ok();
-        if let Some((base, name)) = pg_cleanup {
-            let admin = Database::connect(&base).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .ok();
+        if let Some(c) = pg_cleanup {
+            clean(c).await;
         }
     }
 }
@@ -233,6 +291,9 @@ pub fn backends() -> Vec<&'static str> {
     let mut v = vec!["sqlite"];
     if std::env::var("XASO_TEST_PG_URL").is_ok_and(|u| !u.is_empty()) {
         v.push("postgres");
+    }
+    if std::env::var("XASO_TEST_CITUS_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push("citus");
     }
     v
 }

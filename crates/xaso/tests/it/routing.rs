@@ -1,0 +1,185 @@
+//! On a Citus cluster, the hot requests (tracking, the desk's inbox, the notice board, the
+//! Open311 list, a feedback receipt, a notice's page; a new report, a desk step) use that
+//! commune's shard alone: every statement they send to commune-owned tables is planned on one
+//! shard.
+//! Each statement the platform really sends is recorded and `EXPLAIN`ed with its own values.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+
+use crate::common::{self, TestApp};
+
+const PASSWORD: &str = "Routing-2026";
+
+/// The commune-owned tables, as `"name"` appears in SQL, to tell which statements to check.
+fn commune_tables() -> Vec<String> {
+    xaso::rooms()
+        .tables()
+        .into_iter()
+        .filter(|(_, p)| *p == kernel::placement::Placement::Commune)
+        .map(|(t, _)| format!("\"{t}\""))
+        .collect()
+}
+
+/// How many shards Citus plans `st` on: the `Task Count` of its plan, 0 when Citus is not
+/// involved (coordinator tables only).
+async fn shards(db: &sea_orm::DatabaseConnection, st: &Statement) -> (usize, String) {
+    let explain = Statement {
+        sql: format!("EXPLAIN {}", st.sql),
+        ..st.clone()
+    };
+    let plan: Vec<String> = db
+        .query_all_raw(explain)
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN {}: {e}", st.sql))
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let tasks = plan
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("Task Count: "))
+        .map(|n| n.trim().parse::<usize>().unwrap_or(usize::MAX))
+        .max()
+        .unwrap_or(0);
+    (tasks, plan.join("\n"))
+}
+
+#[tokio::test]
+async fn hot_requests_read_one_communes_shard() {
+    if !common::backends().contains(&"citus") {
+        eprintln!("no XASO_TEST_CITUS_URL: routing is checked on a Citus cluster only");
+        return;
+    }
+    let (url, cleanup) = common::fresh_server_db("citus").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = kernel::db::connect(&url).await.unwrap();
+    let seen: Arc<Mutex<Option<Vec<Statement>>>> = Arc::default();
+    let record = seen.clone();
+    db.set_metric_callback(move |info| {
+        if let Some(v) = record.lock().unwrap().as_mut() {
+            v.push(info.statement.clone());
+        }
+    });
+    xaso::migrate(&db).await.unwrap();
+    let platform = xaso::build_on(db, common::test_config(dir.path(), url))
+        .await
+        .unwrap();
+    let state = &platform.state;
+    xaso::demo::seed(&state.db).await.unwrap();
+    state.communes.reload(&state.db).await.unwrap();
+    let cal = state.calendar.get();
+    services::benchdata::seed(&state.db, &cal, "17071", 20, PASSWORD)
+        .await
+        .unwrap();
+    voice::benchdata::seed(&state.db, "17071", 20)
+        .await
+        .unwrap();
+    let c = state.communes.active("17071").unwrap();
+    let author = kernel::accounts::entity::user::Entity::find()
+        .filter(
+            kernel::accounts::entity::user::Column::Phone
+                .eq(kernel::accounts::parse_phone(services::benchdata::OFFICIAL_PHONE).unwrap()),
+        )
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    notices::benchdata::seed_history(&state.db, &c, author, 10)
+        .await
+        .unwrap();
+    let passwords = HashMap::from([
+        (
+            services::benchdata::APPLICANT_PHONE.to_owned(),
+            PASSWORD.to_owned(),
+        ),
+        (
+            services::benchdata::OFFICIAL_PHONE.to_owned(),
+            PASSWORD.to_owned(),
+        ),
+    ]);
+    let app = TestApp::on_platform("citus", platform, dir, Some(cleanup), passwords);
+    let mut official = app.login(services::benchdata::OFFICIAL_PHONE).await;
+    let mut anon = app.client();
+    let receipt = services::benchdata::receipt("17071", 7);
+    let feedback = voice::benchdata::receipt("17071", 3);
+    let notice: i64 = anon.get("/api/v1/communes/17071/notices").await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    // Record what the hot requests send (after a first request each has warmed the caches
+    // that would hide a statement).
+    let hot = [
+        format!(
+            "/api/v1/track?receipt={receipt}&phone={}",
+            services::benchdata::APPLICANT_PHONE
+        ),
+        "/api/v1/communes/17071/dossiers".to_owned(),
+        "/c/17071/office/dossiers".to_owned(),
+        "/api/v1/communes/17071/notices?page=2".to_owned(),
+        format!("/c/17071/notices/{notice}"),
+        "/open311/v2/requests.json?jurisdiction_id=17071".to_owned(),
+        format!("/api/v1/communes/17071/feedback/{feedback}"),
+        "/c/17071/feedback".to_owned(),
+    ];
+    let mut applicant = app.login(services::benchdata::APPLICANT_PHONE).await;
+    let village = kernel::tenancy::villages(&app.platform.state.db, "17071")
+        .await
+        .unwrap()[0]
+        .id;
+    let waiting = official
+        .get("/api/v1/communes/17071/dossiers?status=received")
+        .await
+        .json()[0]
+        .clone();
+    *seen.lock().unwrap() = Some(Vec::new());
+    for path in &hot {
+        let r = official.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    // And the hot writes: a report with its history, a step on a dossier.
+    let r = applicant
+        .post_json_csrf(
+            "/api/v1/communes/17071/feedback",
+            serde_json::json!({"category": "infrastructure", "text": "Ổ gà lớn trước cổng chợ", "village_id": village}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = official
+        .post_json_csrf(
+            &format!("/api/v1/communes/17071/dossiers/{}/steps", waiting["id"]),
+            serde_json::json!({"action": "accept", "version": waiting["version"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let statements = seen.lock().unwrap().take().unwrap();
+    assert!(statements.len() >= hot.len(), "{statements:?}");
+
+    let tables = commune_tables();
+    let mut checked = 0;
+    let mut spread = Vec::new();
+    for st in &statements {
+        if !tables.iter().any(|t| st.sql.contains(t.as_str())) {
+            continue;
+        }
+        checked += 1;
+        let (tasks, plan) = shards(&app.platform.state.db, st).await;
+        if tasks != 1 {
+            spread.push(format!("{tasks} shards: {}\n{plan}", st.sql));
+        }
+    }
+    assert!(
+        checked >= hot.len(),
+        "only {checked} statements on commune tables"
+    );
+    assert!(
+        spread.is_empty(),
+        "{} of {checked} statements go to more than one shard:\n\n{}",
+        spread.len(),
+        spread.join("\n\n")
+    );
+    app.finish().await;
+}
