@@ -224,19 +224,20 @@ pub async fn unique(
     name: &str,
     cols: &[&str],
 ) -> Result<(), DbErr> {
-    run(m, &format!("DROP INDEX IF EXISTS \"{name}\"")).await?;
-    run(
-        m,
-        &format!(
-            "CREATE UNIQUE INDEX \"{name}\" ON \"{table}\" (commune_code, {})",
-            cols.join(", ")
-        ),
-    )
-    .await
+    replace_unique(m, table, name, &[&["commune_code"], cols].concat()).await
 }
 
 /// The way back from [`unique`]: the index on `cols` alone (migrations' `down`).
 pub async fn unique_without_commune(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&str],
+) -> Result<(), DbErr> {
+    replace_unique(m, table, name, cols).await
+}
+
+async fn replace_unique(
     m: &SchemaManager<'_>,
     table: &str,
     name: &str,
@@ -263,20 +264,15 @@ pub async fn foreign_key(
     parent: &str,
     on_delete: &str,
 ) -> Result<(), DbErr> {
-    if !is_pg(m) {
-        return Ok(());
-    }
-    run(
+    let key = [&["commune_code"], cols].concat();
+    replace_foreign_key(
         m,
-        &format!("ALTER TABLE \"{table}\" DROP CONSTRAINT IF EXISTS \"{name}\""),
-    )
-    .await?;
-    run(
-        m,
-        &format!(
-            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" FOREIGN KEY (commune_code, {}) REFERENCES \"{parent}\" (commune_code, id) ON DELETE {on_delete}",
-            cols.join(", ")
-        ),
+        table,
+        name,
+        &key,
+        parent,
+        &["commune_code", "id"],
+        on_delete,
     )
     .await
 }
@@ -290,6 +286,18 @@ pub async fn foreign_key_without_commune(
     parent: &str,
     on_delete: &str,
 ) -> Result<(), DbErr> {
+    replace_foreign_key(m, table, name, cols, parent, &["id"], on_delete).await
+}
+
+async fn replace_foreign_key(
+    m: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    cols: &[&str],
+    parent: &str,
+    parent_cols: &[&str],
+    on_delete: &str,
+) -> Result<(), DbErr> {
     if !is_pg(m) {
         return Ok(());
     }
@@ -301,8 +309,9 @@ pub async fn foreign_key_without_commune(
     run(
         m,
         &format!(
-            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" FOREIGN KEY ({}) REFERENCES \"{parent}\" (id) ON DELETE {on_delete}",
-            cols.join(", ")
+            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" FOREIGN KEY ({}) REFERENCES \"{parent}\" ({}) ON DELETE {on_delete}",
+            cols.join(", "),
+            parent_cols.join(", ")
         ),
     )
     .await

@@ -59,20 +59,22 @@ pub fn test_config(dir: &std::path::Path, url: String) -> Config {
     }
 }
 
-pub async fn fresh_pg(base: &str) -> (String, String) {
+/// Creates a database or schema with a fresh name on the server at `base` (`CREATE DATABASE` or
+/// `CREATE SCHEMA`); answers the name.
+async fn create_fresh(base: &str, what: &str) -> String {
     let admin = Database::connect(base)
         .await
-        .expect("connect to XASO_TEST_PG_URL");
+        .unwrap_or_else(|e| panic!("connect to {base}: {e}"));
     let name = format!(
         "xaso_t_{}",
         kernel::accounts::random_token(6).to_lowercase()
     );
     admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .execute_unprepared(&format!("CREATE {what} {name}"))
         .await
-        .expect("create test database");
-    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-    (format!("{prefix}/{name}"), name)
+        .unwrap_or_else(|e| panic!("create test {what}: {e}"));
+    admin.close().await.ok();
+    name
 }
 
 /// A fresh place for one test's data on `backend` other than SQLite: a database of its own on
@@ -83,18 +85,7 @@ pub async fn fresh_server_db(backend: &str) -> (String, Cleanup) {
     match backend {
         "citus" => {
             let base = std::env::var("XASO_TEST_CITUS_URL").unwrap();
-            let admin = Database::connect(&base)
-                .await
-                .expect("connect to XASO_TEST_CITUS_URL");
-            let name = format!(
-                "xaso_t_{}",
-                kernel::accounts::random_token(6).to_lowercase()
-            );
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA {name}"))
-                .await
-                .expect("create test schema");
-            admin.close().await.ok();
+            let name = create_fresh(&base, "SCHEMA").await;
             let sep = if base.contains('?') { '&' } else { '?' };
             (
                 format!("{base}{sep}options[search_path]={name}&options[citus.shard_count]=4"),
@@ -103,9 +94,10 @@ pub async fn fresh_server_db(backend: &str) -> (String, Cleanup) {
         }
         _ => {
             let base = std::env::var("XASO_TEST_PG_URL").unwrap();
-            let (url, name) = fresh_pg(&base).await;
+            let name = create_fresh(&base, "DATABASE").await;
+            let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
             (
-                url,
+                format!("{prefix}/{name}"),
                 (base, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
             )
         }
