@@ -320,7 +320,7 @@ pub async fn file(
         return Err(Refusal::Forbidden.into());
     }
     let belongs = d.result_attachment_id == Some(att)
-        || store::documents(k.db, d.id)
+        || store::documents(k.db, &d.commune_code, d.id)
             .await?
             .iter()
             .any(|x| x.attachment_id == att);

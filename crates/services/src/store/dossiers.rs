@@ -173,9 +173,11 @@ pub async fn of_applicant(
 
 pub async fn events(
     db: &impl ConnectionTrait,
+    commune: &str,
     dossier_id: i64,
 ) -> Result<Vec<dossier_event::Model>, DbErr> {
     dossier_event::Entity::find()
+        .filter(dossier_event::Column::CommuneCode.eq(commune))
         .filter(dossier_event::Column::DossierId.eq(dossier_id))
         .order_by_asc(dossier_event::Column::Id)
         .all(db)
@@ -184,9 +186,11 @@ pub async fn events(
 
 pub async fn documents(
     db: &impl ConnectionTrait,
+    commune: &str,
     dossier_id: i64,
 ) -> Result<Vec<dossier_document::Model>, DbErr> {
     dossier_document::Entity::find()
+        .filter(dossier_document::Column::CommuneCode.eq(commune))
         .filter(dossier_document::Column::DossierId.eq(dossier_id))
         .order_by_asc(dossier_document::Column::Id)
         .all(db)

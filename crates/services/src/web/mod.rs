@@ -184,7 +184,7 @@ pub async fn event_rows(
     d: &dossier::Model,
     show_names: bool,
 ) -> AppResult<Vec<EventRow>> {
-    Ok(store::events(&state.db, d.id)
+    Ok(store::events(&state.db, &d.commune_code, d.id)
         .await?
         .into_iter()
         .map(|e| EventRow {
@@ -215,7 +215,7 @@ pub async fn event_rows(
 
 /// A dossier's documents as (attachment id, document name).
 async fn document_rows(state: &AppState, d: &dossier::Model) -> AppResult<Vec<(i64, String)>> {
-    Ok(store::documents(&state.db, d.id)
+    Ok(store::documents(&state.db, &d.commune_code, d.id)
         .await?
         .into_iter()
         .map(|x| (x.attachment_id, x.document_name))

@@ -57,7 +57,7 @@ pub(super) async fn slip(
             .collect();
     }
     // Who received it: the official who accepted it, or who entered it at the counter.
-    let events = store::events(&state.db, d.id).await?;
+    let events = store::events(&state.db, &d.commune_code, d.id).await?;
     let official = events
         .iter()
         .find(|e| e.action == "accept")

@@ -333,7 +333,7 @@ async fn forum_get_topic(
     let m = moderator(&ctx, &c);
     let t = forum::topic(&state.db, &c.code, id).await?;
     let page = kernel::paging::page(q.page);
-    let (posts, total_posts) = forum::posts(&state.db, t.id, page).await?;
+    let (posts, total_posts) = forum::posts(&state.db, &t.commune_code, t.id, page).await?;
     Ok(Json(ForumTopicDetail {
         topic: topic_api(t, m),
         total_posts,

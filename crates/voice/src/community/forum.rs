@@ -92,10 +92,13 @@ pub async fn post(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionRe
 /// A page of a topic's posts, the opening post first.
 pub async fn posts(
     db: &impl ConnectionTrait,
+    commune: &str,
     topic_id: i64,
     page: u64,
 ) -> AppResult<(Vec<post::Model>, u64)> {
-    let sel = post::Entity::find().filter(post::Column::TopicId.eq(topic_id));
+    let sel = post::Entity::find()
+        .filter(post::Column::CommuneCode.eq(commune))
+        .filter(post::Column::TopicId.eq(topic_id));
     let total = sel.clone().count(db).await?;
     let rows = sel
         .order_by_asc(post::Column::Id)

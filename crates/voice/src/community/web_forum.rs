@@ -362,7 +362,7 @@ async fn topic_page(
 ) -> AppResult<Response> {
     let t = forum::topic(&state.db, &c.code, id).await?;
     let moderator = is_moderator(ctx, &c);
-    let (first, total) = forum::posts(&state.db, t.id, 1).await?;
+    let (first, total) = forum::posts(&state.db, &t.commune_code, t.id, 1).await?;
     let pages = rules::pages(total, POSTS_PAGE);
     // Without a page, a failed reply shows the last page, where the form is.
     let page = q
@@ -372,7 +372,9 @@ async fn topic_page(
     let posts = if page == 1 {
         first
     } else {
-        forum::posts(&state.db, t.id, page).await?.0
+        forum::posts(&state.db, &t.commune_code, t.id, page)
+            .await?
+            .0
     };
     let row = topic_row(state, ctx, &c.code, &t, moderator);
     let communes = super::province_wide(state);
@@ -450,7 +452,7 @@ async fn reply(
     .map_err(AppError::from);
     match res {
         Ok(p) => {
-            let (_, total) = forum::posts(&state.db, id, 1).await?;
+            let (_, total) = forum::posts(&state.db, &c.code, id, 1).await?;
             let last = rules::pages(total, POSTS_PAGE);
             Ok(
                 Redirect::to(&format!("/c/{}/forum/{id}?page={last}#p{}", c.code, p.id))

@@ -87,7 +87,7 @@ pub async fn answer(
     ) {
         return Err(Refusal::PollNotForYou.into());
     }
-    if store::has_answered(k.db, p.poll.id, u.id).await? {
+    if store::has_answered(k.db, &p.poll.commune_code, p.poll.id, u.id).await? {
         return Err(Refusal::PollAlreadyAnswered.into());
     }
     model::check_answers(&p.drafts(), answers).map_err(invalid)?;

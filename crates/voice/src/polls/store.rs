@@ -102,6 +102,7 @@ pub async fn get(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionRes
         .await?
         .ok_or(Refusal::PollUnknown)?;
     let questions = question::Entity::find()
+        .filter(question::Column::CommuneCode.eq(&p.commune_code))
         .filter(question::Column::PollId.eq(p.id))
         .order_by_asc(question::Column::Position)
         .all(db)
@@ -129,10 +130,12 @@ pub async fn get(db: &impl ConnectionTrait, commune: &str, id: i64) -> ActionRes
 
 pub async fn has_answered(
     db: &impl ConnectionTrait,
+    commune: &str,
     poll_id: i64,
     user_id: i64,
 ) -> AppResult<bool> {
     Ok(response::Entity::find()
+        .filter(response::Column::CommuneCode.eq(commune))
         .filter(response::Column::PollId.eq(poll_id))
         .filter(response::Column::UserId.eq(user_id))
         .count(db)
@@ -143,10 +146,12 @@ pub async fn has_answered(
 /// When this person answered the poll, if they did.
 pub async fn answered_at(
     db: &impl ConnectionTrait,
+    commune: &str,
     poll_id: i64,
     user_id: i64,
 ) -> AppResult<Option<DateTime<Utc>>> {
     Ok(response::Entity::find()
+        .filter(response::Column::CommuneCode.eq(commune))
         .filter(response::Column::PollId.eq(poll_id))
         .filter(response::Column::UserId.eq(user_id))
         .one(db)
@@ -239,6 +244,7 @@ pub const POOLED: &str = "Các thôn khác (gộp)";
 /// Counts every answer of a poll, by question and by village.
 pub async fn results(db: &impl ConnectionTrait, p: &Poll, with_texts: bool) -> AppResult<Results> {
     let sheets = response::Entity::find()
+        .filter(response::Column::CommuneCode.eq(&p.poll.commune_code))
         .filter(response::Column::PollId.eq(p.poll.id))
         .all(db)
         .await?;

@@ -137,7 +137,11 @@ async fn poll_view(
         (_, Phase::NotYetOpen) => "poll.not_open",
         (_, Phase::Closed) => "poll.closed_note",
         (None, _) => "poll.sign_in",
-        (Some(u), _) if store::has_answered(&state.db, p.poll.id, u.id).await? => "poll.answered",
+        (Some(u), _)
+            if store::has_answered(&state.db, &p.poll.commune_code, p.poll.id, u.id).await? =>
+        {
+            "poll.answered"
+        }
         (Some(u), _)
             if !model::in_audience(
                 &p.audience,
@@ -308,7 +312,7 @@ async fn results_page(
     let c = state.communes.active(&code)?;
     let (p, r, official) = results_of(&state, &ctx, &c, id).await?;
     let thanks = match (&ctx.user, q.answered) {
-        (Some(u), Some(_)) => store::answered_at(&state.db, p.poll.id, u.id)
+        (Some(u), Some(_)) => store::answered_at(&state.db, &p.poll.commune_code, p.poll.id, u.id)
             .await?
             .map(|at| PollThanks {
                 recorded: vn_time(at),

@@ -1,7 +1,7 @@
-//! On a Citus cluster, the hot requests (tracking, the desk's inbox, the notice board, the
-//! Open311 list, a feedback receipt, a notice's page; a new report, a desk step) use that
-//! commune's shard alone: every statement they send to commune-owned tables is planned on one
-//! shard.
+//! On a Citus cluster, the hot requests (tracking, the desk's inbox and a dossier, the notice
+//! board and a notice, the Open311 list, a feedback receipt and the board, payments, polls, the
+//! forum, the directory; a new report, a desk step) use that commune's shard alone: every
+//! statement they send to commune-owned tables is planned on one shard.
 //! Each statement the platform really sends is recorded and `EXPLAIN`ed with its own values.
 
 use std::collections::HashMap;
@@ -109,9 +109,33 @@ async fn hot_requests_read_one_communes_shard() {
     let notice: i64 = anon.get("/api/v1/communes/17071/notices").await.json()["items"][0]["id"]
         .as_i64()
         .unwrap();
+    let first = async |table: &str| -> i64 {
+        app.platform
+            .state
+            .db
+            .query_one_raw(Statement::from_string(
+                app.platform.state.db.get_database_backend(),
+                format!("SELECT MIN(id) AS id FROM {table} WHERE commune_code = '17071'"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "id")
+            .unwrap()
+    };
+    let (poll, topic) = (first("poll").await, first("forum_topic").await);
 
-    // Record what the hot requests send (after a first request each has warmed the caches
-    // that would hide a statement).
+    let mut applicant = app.login(services::benchdata::APPLICANT_PHONE).await;
+    let village = kernel::tenancy::villages(&app.platform.state.db, "17071")
+        .await
+        .unwrap()[0]
+        .id;
+    let waiting = official
+        .get("/api/v1/communes/17071/dossiers?status=received")
+        .await
+        .json()[0]
+        .clone();
+    // Record what the hot requests send, each the first of its kind (no cache hides a query).
     let hot = [
         format!(
             "/api/v1/track?receipt={receipt}&phone={}",
@@ -124,17 +148,14 @@ async fn hot_requests_read_one_communes_shard() {
         "/open311/v2/requests.json?jurisdiction_id=17071".to_owned(),
         format!("/api/v1/communes/17071/feedback/{feedback}"),
         "/c/17071/feedback".to_owned(),
+        format!("/c/17071/office/dossiers/{}", waiting["id"]),
+        "/c/17071/office/payments".to_owned(),
+        "/c/17071/polls".to_owned(),
+        format!("/c/17071/polls/{poll}"),
+        "/c/17071/forum".to_owned(),
+        format!("/c/17071/forum/{topic}"),
+        "/c/17071/directory".to_owned(),
     ];
-    let mut applicant = app.login(services::benchdata::APPLICANT_PHONE).await;
-    let village = kernel::tenancy::villages(&app.platform.state.db, "17071")
-        .await
-        .unwrap()[0]
-        .id;
-    let waiting = official
-        .get("/api/v1/communes/17071/dossiers?status=received")
-        .await
-        .json()[0]
-        .clone();
     *seen.lock().unwrap() = Some(Vec::new());
     for path in &hot {
         let r = official.get(path).await;
