@@ -191,13 +191,7 @@ impl TestApp {
     ) -> TestApp {
         let config = test_config(dir.path(), url);
         let platform = xaso::build(config).await.expect("platform builds");
-        TestApp {
-            backend,
-            platform,
-            passwords,
-            _dir: dir,
-            pg_cleanup: pg,
-        }
+        TestApp::on_platform(backend, platform, dir, pg, passwords)
     }
 
     /// A platform the test built itself (to watch its connection, say).
