@@ -5,6 +5,10 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{ActionError, ActionResult, Kernel, Refusal};
+
+/// The generation kind of a commune's staff (`crate::cache`): bumped when an official is added
+/// or a role taken back, for what rooms keep in memory about the staff (the directory).
+pub const STAFF: &str = "staff";
 use crate::accounts::access::{self, ADMINS};
 use crate::accounts::entity::{role_grant, user};
 use crate::accounts::phone::display_phone;
@@ -109,6 +113,7 @@ pub async fn add(
     .await?;
     txn.commit().await?;
     k.auth_cache.clear();
+    crate::cache::changed(STAFF, &c.code);
     Ok((user_id, role))
 }
 
@@ -129,5 +134,6 @@ pub async fn revoke(
     .await?;
     txn.commit().await?;
     k.auth_cache.clear();
+    crate::cache::changed(STAFF, &c.code);
     Ok(g)
 }

@@ -85,6 +85,7 @@ pub async fn save_profile_as(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(directory::DIRECTORY, &c.code);
     directory::officials(db, &c.code)
         .await?
         .into_iter()
@@ -158,6 +159,7 @@ pub async fn add_member_as(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(directory::DIRECTORY, &c.code);
     team::one(db, &c.code, row.id).await
 }
 
@@ -188,6 +190,7 @@ pub async fn update_member(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(directory::DIRECTORY, &c.code);
     team::one(k.db, &c.code, id).await
 }
 
@@ -208,6 +211,7 @@ pub async fn remove_member(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(directory::DIRECTORY, &c.code);
     Ok(())
 }
 

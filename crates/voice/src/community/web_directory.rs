@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
@@ -23,8 +23,11 @@ use super::rules::{self, ADMINS, DIRECTORY_EDITORS, DIRECTORY_ROLES};
 use super::team::{self, MemberInput};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let directory = Router::new()
         .route("/c/{code}/directory", get(public_directory))
+        .layer(Extension(Arc::new(DirectoryCache::default())));
+    Router::new()
+        .merge(directory)
         .route("/c/{code}/office/directory", get(office_directory))
         .route("/c/{code}/office/directory/{user_id}", post(save_profile))
         .route(
@@ -92,17 +95,62 @@ struct DirectoryPage {
     is_official: bool,
 }
 
-async fn public_directory(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-) -> AppResult<Response> {
-    let c = state.communes.active(&code)?;
-    let list: Vec<Official> = directory::officials(&state.db, &c.code)
+/// What the public directory shows, kept in memory until the commune's staff, entries, team
+/// or villages change (and 5 s at most, for changes made by another process or a renamed
+/// account): the page is read far more than it changes.
+pub(super) struct DirectoryData {
+    list: Vec<Official>,
+    team: Vec<team::Member>,
+    villages: Vec<team::VillageHelpers>,
+}
+
+pub(super) type DirectoryCache = kernel::cache::GenerationCache<Arc<DirectoryData>>;
+
+fn directory_generation(code: &str) -> u64 {
+    use kernel::cache::generation;
+    generation(kernel::actions::staff::STAFF, code)
+        .wrapping_add(generation(directory::DIRECTORY, code))
+        .wrapping_add(generation(kernel::tenancy::VILLAGES, code))
+}
+
+async fn directory_data(
+    state: &AppState,
+    cache: &DirectoryCache,
+    code: &str,
+) -> AppResult<Arc<DirectoryData>> {
+    let generation = directory_generation(code);
+    if let Some(d) = cache.get(code, generation) {
+        return Ok(d);
+    }
+    let _flight = cache.flight(code).await;
+    if let Some(d) = cache.get(code, generation) {
+        return Ok(d);
+    }
+    let list: Vec<Official> = directory::officials(&state.db, code)
         .await?
         .into_iter()
         .filter(|o| o.visible)
         .collect();
+    let team = team::members(&state.db, code).await?;
+    let villages = team::by_village(&state.db, code, &team).await?;
+    let data = Arc::new(DirectoryData {
+        list,
+        team,
+        villages,
+    });
+    cache.put(code.to_owned(), generation, data.clone());
+    Ok(data)
+}
+
+async fn public_directory(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DirectoryCache>>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    let data = directory_data(&state, &cache, &c.code).await?;
+    let list = data.list.clone();
     let total = list.len();
     let published = list
         .iter()
@@ -119,8 +167,7 @@ async fn public_directory(
             (d, v.iter().map(|o| official_row(&ctx, o)).collect())
         })
         .collect();
-    let team = team::members(&state.db, &c.code).await?;
-    let villages = team::by_village(&state.db, &c.code, &team).await?;
+    let (team, villages) = (data.team.clone(), data.villages.clone());
     let is_official = ctx
         .user
         .as_ref()

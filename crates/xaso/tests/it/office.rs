@@ -208,8 +208,25 @@ async fn commune_admin_creates_officials() {
             ("department", "Địa chính - Xây dựng"),
             ("password", "Dia-chinh-2025"),
         ];
+        // The public directory is served from memory: read it first, so the cache is warm.
+        let mut public = app.client();
+        assert!(
+            !public
+                .get("/c/17071/directory")
+                .await
+                .body
+                .contains("Đinh Thị Chín")
+        );
         let r = admin.post_form("/c/17071/office/staff", &fields).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(
+            public
+                .get("/c/17071/directory")
+                .await
+                .body
+                .contains("Đinh Thị Chín"),
+            "a new official is in the directory at once"
+        );
         let page = admin.get("/c/17071/office/staff").await;
         assert!(page.body.contains("Đinh Thị Chín") && page.body.contains("Địa chính - Xây dựng"));
         let r = admin.post_form("/c/17071/office/staff", &fields).await;
@@ -256,6 +273,14 @@ async fn commune_admin_creates_officials() {
                 .await
                 .status,
             StatusCode::SEE_OTHER
+        );
+        assert!(
+            !public
+                .get("/c/17071/directory")
+                .await
+                .body
+                .contains("Đinh Thị Chín"),
+            "and out of it at once when the role is taken back"
         );
         assert_eq!(
             new.get("/c/17071/office").await.status,
