@@ -174,13 +174,25 @@ pub(super) fn form_error(
 
 async fn procedure_view(
     state: &AppState,
+    svc: &Services,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     id: i64,
     values: BTreeMap<String, String>,
     err: Option<&AppError>,
 ) -> AppResult<Response> {
-    let p = procedures::open(state.kernel(), &c.code, id).await?;
+    // From the catalogue in memory (forgotten on every edit), like the catalogue page.
+    let p = svc
+        .catalogue(&state.db, &c.code)
+        .await?
+        .get(&id)
+        .filter(|p| p.active)
+        .cloned()
+        .ok_or_else(|| {
+            AppError::from(crate::actions::ActionError::from(
+                crate::actions::Refusal::ProcedureUnknown,
+            ))
+        })?;
     let due = state.calendar.get().add_working_days(
         kernel::time::to_vn(Utc::now()),
         p.processing_days.max(0) as u32,
@@ -230,15 +242,17 @@ async fn procedure_view(
 
 pub(super) async fn procedure_page(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    procedure_view(&state, &ctx, c, id, BTreeMap::new(), None).await
+    procedure_view(&state, &svc, &ctx, c, id, BTreeMap::new(), None).await
 }
 
 pub(super) async fn submit(
     State(state): State<AppState>,
+    Extension(svc): Extension<Services>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
     Query(q): Query<CsrfQuery>,
@@ -264,7 +278,7 @@ pub(super) async fn submit(
         ),
         Err(e) => match AppError::from(e) {
             e if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-                procedure_view(&state, &ctx, c, id, parts.fields, Some(&e)).await
+                procedure_view(&state, &svc, &ctx, c, id, parts.fields, Some(&e)).await
             }
             e => Err(e),
         },
