@@ -17,10 +17,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub addr: SocketAddr,
+    /// More processes of the same deployment: connection `i` goes to `[addr, also…][i % n]`,
+    /// as a round-robin balancer in front of them would send it. Usually empty.
+    pub also: Vec<SocketAddr>,
+    /// The Host header of every request, whichever process gets it.
     pub host: String,
     pub connections: usize,
     pub warmup: Duration,
     pub duration: Duration,
+}
+
+impl Plan {
+    /// The process connection `i` talks to.
+    pub fn addr_for(&self, connection: usize) -> SocketAddr {
+        match connection % (1 + self.also.len()) {
+            0 => self.addr,
+            k => self.also[k - 1],
+        }
+    }
 }
 
 /// Builds the request for one pseudo-random number (e.g. which dossier to track).
@@ -108,7 +122,7 @@ pub async fn run(plan: &Plan, load: &Load) -> Outcome {
                 until,
                 expect_status: load.expect_status,
             };
-            tokio::spawn(drive(plan.addr, source, window))
+            tokio::spawn(drive(plan.addr_for(i), source, window))
         })
         .collect();
     let mut tallies = Vec::with_capacity(tasks.len());
@@ -315,6 +329,26 @@ mod tests {
         );
         // Every bucket of 1..=100 is hit in a thousand draws.
         assert!((0..100).all(|k| xs.contains(&k)));
+    }
+
+    #[test]
+    fn connections_alternate_between_processes() {
+        let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let mut plan = Plan {
+            addr: addr(1),
+            also: Vec::new(),
+            host: "127.0.0.1:1".into(),
+            connections: 4,
+            warmup: Duration::ZERO,
+            duration: Duration::ZERO,
+        };
+        assert!((0..4).all(|i| plan.addr_for(i) == addr(1)));
+        plan.also = vec![addr(2)];
+        let ports: Vec<u16> = (0..5).map(|i| plan.addr_for(i).port()).collect();
+        assert_eq!(ports, [1, 2, 1, 2, 1]);
+        plan.also.push(addr(3));
+        let ports: Vec<u16> = (0..4).map(|i| plan.addr_for(i).port()).collect();
+        assert_eq!(ports, [1, 2, 3, 1]);
     }
 
     #[test]

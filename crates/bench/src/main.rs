@@ -1,6 +1,7 @@
 //! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput, and the
-//! services and voice rooms on large databases) in one run.
+//! services and voice rooms on large databases, Citus against PostgreSQL) in one run.
 
+mod cluster;
 mod http;
 mod load;
 mod memory;
@@ -36,7 +37,7 @@ pub const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
 #[derive(Parser)]
 #[command(
     name = "xaso-bench",
-    about = "Measure Xã Số's startup, idle memory, throughput, services-room and voice-room targets in one run"
+    about = "Measure Xã Số's startup, idle memory, throughput, services-room, voice-room and cluster targets in one run"
 )]
 struct Args {
     /// The xaso binary to start [default: `xaso` next to this binary, i.e. target/release/xaso].
@@ -60,7 +61,7 @@ struct Args {
     /// Skip the services-room part (bulk data load, tracking, submission, desk inbox).
     #[arg(long)]
     skip_services: bool,
-    /// Synthetic dossiers loaded for the services-room part.
+    /// Synthetic dossiers loaded for the services-room and cluster parts.
     #[arg(long, default_value_t = 100_000)]
     dossiers: u64,
     /// Skip the voice-room part (bulk feedback load, Open311 list and submission, public board).
@@ -72,7 +73,7 @@ struct Args {
     /// Skip the notices part (fan-out of one notice to many residents, the notice board).
     #[arg(long)]
     skip_notices: bool,
-    /// Residents a notice fans out to in the notices part.
+    /// Residents a notice fans out to in the notices and cluster parts.
     #[arg(long, default_value_t = 100_000)]
     notice_people: u64,
     /// Notices on the board in the notices part.
@@ -82,6 +83,16 @@ struct Args {
     /// (a database `xaso_bench_notices` is made next to it with psql).
     #[arg(long, env = "XASO_BENCH_PG_URL")]
     pg_url: Option<String>,
+    /// A Citus coordinator for the cluster part, e.g. postgres://postgres@127.0.0.1:9700/xaso
+    /// (a schema `xaso_bench_cluster` is made in its database with psql; needs --pg-url too).
+    #[arg(long, env = "XASO_BENCH_CITUS_URL")]
+    citus_url: Option<String>,
+    /// Skip the cluster part (Citus against PostgreSQL, two server processes against one).
+    #[arg(long)]
+    skip_cluster: bool,
+    /// Run only the cluster part.
+    #[arg(long, conflicts_with_all = ["search_only", "skip_cluster", "url"])]
+    only_cluster: bool,
     /// Skip the memory part (idle after the first start, peak under sustained sign-ins).
     #[arg(long)]
     skip_memory: bool,
@@ -128,6 +139,9 @@ async fn run(args: Args) -> Result<()> {
     if args.search_only {
         return search::run(args.search_rows, args.pg_url.as_deref()).await;
     }
+    if args.only_cluster {
+        return cluster::run_alone(&args, &bench_command).await;
+    }
     match &args.url {
         Some(url) => bench_running(&args, url, &bench_command).await?,
         None => bench_spawned(&args, &bench_command).await?,
@@ -164,6 +178,9 @@ async fn bench_running(args: &Args, url: &str, bench_command: &str) -> Result<()
             "\nServices and voice rooms skipped: they load their own data with `xaso bench-data`, so they need a server this run starts (drop --url)"
         );
     }
+    if !args.skip_cluster {
+        println!("\nCluster part skipped: it starts its own servers (drop --url)");
+    }
     let figures = Figures {
         startup: None,
         idle_rss_bytes: None,
@@ -198,10 +215,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
         bail!("--feedback must be at least 1 (or pass --skip-voice)");
     }
     let xaso = xaso_binary(args)?;
-    let dir = tempfile::Builder::new()
-        .prefix("xaso-bench-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
+    let dir = scratch_dir()?;
     let data = dir.path().join("data");
     println!("Server binary: {}", xaso.display());
 
@@ -269,6 +283,7 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
         )
         .await?;
     }
+    cluster::run(args, &xaso, dir.path(), &base, bench_command).await?;
 
     let figures = Figures {
         startup: Some(Startup { fresh, restart }),
@@ -283,6 +298,14 @@ async fn bench_spawned(args: &Args, bench_command: &str) -> Result<()> {
     };
     report::print_summary(&figures, bench_command, Some(&server_command));
     Ok(())
+}
+
+/// A temporary directory for the servers' data and logs, removed at the end.
+fn scratch_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("xaso-bench-")
+        .tempdir()
+        .context("cannot create a temporary directory")
 }
 
 /// Loads /healthz, the commune home page and / in turn, and prints their table.
@@ -312,6 +335,7 @@ fn plan(args: &Args, target: &Target) -> Result<Plan> {
     }
     Ok(Plan {
         addr: target.addr,
+        also: Vec::new(),
         host: target.host.clone(),
         connections: args.connections,
         warmup: Duration::from_secs_f64(args.warmup),

@@ -34,7 +34,7 @@ fn bench_data_args(people: u64, notices: u64) -> Vec<String> {
 }
 
 /// "… notice fan-out to 100003 people: 2345 ms …" → 2345.
-fn fan_out_ms(line: &str) -> Option<f64> {
+pub fn fan_out_ms(line: &str) -> Option<f64> {
     let rest = line.split("notice fan-out to ").nth(1)?;
     let ms = rest.split(": ").nth(1)?.split(" ms").next()?;
     ms.trim().parse().ok()

@@ -1,5 +1,6 @@
 //! The `xaso` server as a child process: spawn, time readiness, read its memory, stop it.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -35,19 +36,41 @@ impl Server {
 
     /// As [`Server::spawn`], with a configuration file.
     pub fn spawn_with(xaso: &Path, data: &Path, log: &Path, config: Option<&Path>) -> Result<Self> {
+        let global: Vec<OsString> = match config {
+            Some(c) => vec!["--config".into(), c.into()],
+            None => Vec::new(),
+        };
+        Self::launch(xaso, data, log, &global)
+    }
+
+    /// As [`Server::spawn`], on the database at `database_url` (PostgreSQL or Citus) instead of
+    /// SQLite in `data`; several servers may share it, each with a `data` directory of its own.
+    pub fn spawn_on(xaso: &Path, data: &Path, log: &Path, database_url: &str) -> Result<Self> {
+        Self::launch(
+            xaso,
+            data,
+            log,
+            &["--database-url".into(), database_url.into()],
+        )
+    }
+
+    /// `xaso --data DIR GLOBAL… serve --demo --listen 127.0.0.1:PORT`.
+    fn launch(xaso: &Path, data: &Path, log: &Path, global: &[OsString]) -> Result<Self> {
         let addr = free_local_addr()?;
         let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         let mut cmd = xaso_command(xaso, data);
-        if let Some(c) = config {
-            cmd.arg("--config").arg(c);
-        }
-        cmd.args(["serve", "--demo", "--listen", &addr.to_string()])
+        cmd.args(global)
+            .args(["serve", "--demo", "--listen", &addr.to_string()])
             .stdin(Stdio::null())
             // The server logs a JSON line per request: a file never fills up and blocks it like a pipe would.
             .stdout(out.try_clone()?)
             .stderr(out);
+        let global: String = global
+            .iter()
+            .map(|a| format!("{} ", shell_word(&a.to_string_lossy())))
+            .collect();
         let command = format!(
-            "{} --data {} serve --demo --listen {addr}",
+            "{} --data {} {global}serve --demo --listen {addr}",
             xaso.display(),
             data.display()
         );
@@ -247,11 +270,12 @@ fn parse_open311_key(stdout: &str) -> Option<&str> {
 fn run_to_end(xaso: &Path, data: &Path, args: &[String]) -> Result<(Duration, String, String)> {
     let mut cmd = xaso_command(xaso, data);
     cmd.args(args).stdin(Stdio::null());
+    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
     let command = format!(
         "{} --data {} {}",
         xaso.display(),
         data.display(),
-        args.join(" ")
+        words.join(" ")
     );
     let started = Instant::now();
     // Blocking is fine: nothing else runs meanwhile, and the timing should be the command's.
@@ -269,6 +293,19 @@ fn run_to_end(xaso: &Path, data: &Path, args: &[String]) -> Result<(Duration, St
         );
     }
     Ok((took, stdout, command))
+}
+
+/// `word` as a shell would need it to read it back as one word: a Citus URL carries `&` and `[]`.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@,=+%".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// One readiness probe on a fresh connection, as a load balancer would do it.
@@ -342,6 +379,20 @@ mod tests {
         assert_eq!(parse_open311_key("error: no commune\n"), None);
         assert_eq!(parse_open311_key("o311_a b\n"), None);
         assert_eq!(parse_open311_key(""), None);
+    }
+
+    #[test]
+    fn quotes_only_what_a_shell_would_split() {
+        assert_eq!(
+            shell_word("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db"
+        );
+        assert_eq!(
+            shell_word("postgres://h/x?options[search_path]=s&options[citus.shard_count]=8"),
+            "'postgres://h/x?options[search_path]=s&options[citus.shard_count]=8'"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

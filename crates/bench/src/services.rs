@@ -15,7 +15,7 @@ use crate::server::{self, Server, Synthetic};
 /// What `xaso bench-data` creates (crates/services/src/benchdata.rs).
 const COMMUNE: &str = "17071";
 const APPLICANT_PHONE: &str = "0900000001";
-const OFFICIAL_PHONE: &str = "0900000002";
+pub const OFFICIAL_PHONE: &str = "0900000002";
 const PROCEDURE_CODE: &str = "BENCH-01";
 /// Password of both load-test accounts; the data directory is a throwaway temporary one.
 pub const PASSWORD: &str = "thu-tai-bench-2025";
@@ -112,7 +112,7 @@ pub async fn run(
 
 /// Tracking with a pseudo-random receipt per request, a JSON submission as the citizen,
 /// and the desk inbox page as the official.
-fn loads(dossiers: u64, citizen: &str, official: &str, procedure_id: i64) -> [Load; 3] {
+pub fn loads(dossiers: u64, citizen: &str, official: &str, procedure_id: i64) -> [Load; 3] {
     let submission = serde_json::json!({
         "procedure_id": procedure_id,
         "applicant_name": "Người dân thử tải",
@@ -151,7 +151,7 @@ fn loads(dossiers: u64, citizen: &str, official: &str, procedure_id: i64) -> [Lo
 }
 
 /// A bearer token for `phone` (one login attempt; the throttle allows 30 per 5 minutes).
-async fn token(plan: &Plan, phone: &str) -> Result<String> {
+pub async fn token(plan: &Plan, phone: &str) -> Result<String> {
     let body = serde_json::json!({ "phone": phone, "password": PASSWORD, "name": "bench" });
     let spec = RequestSpec::post_json("/api/v1/auth/token", &body.to_string());
     let (status, body) = fetch(plan, &spec).await?;
@@ -186,7 +186,7 @@ async fn bench_procedure(plan: &Plan) -> Result<i64> {
 
 /// One request of each load, so a wrong token or route shows up as one clear message
 /// rather than seconds of errors. It is not fatal: the summary will say FAIL.
-async fn preflight(plan: &Plan, loads: &[Load]) -> Result<()> {
+pub async fn preflight(plan: &Plan, loads: &[Load]) -> Result<()> {
     for l in loads {
         let spec = match &l.requests {
             Requests::Same(spec) => spec.clone(),

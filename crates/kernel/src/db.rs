@@ -4,16 +4,24 @@
 //! write (a dossier, a payment confirmation) survives a power cut, at the price of one fsync of
 //! the WAL per commit; readers never block the writer. `busy_timeout` makes concurrent writers
 //! wait instead of failing, and foreign keys are enforced on every pooled connection.
+//!
+//! On PostgreSQL (and a Citus coordinator) no statement waits for ever: a statement is
+//! cancelled after [`STATEMENT_TIMEOUT`], and a coordinator gives up on a worker that does not
+//! answer within [`NODE_CONNECTION_TIMEOUT`]; `AppError` turns both into a 503 "try again in a
+//! few minutes" for the commune whose data is out of reach, while the others keep working.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -37,14 +45,35 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .await?;
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     } else {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(32)
+        // Options given in the URL (`options[search_path]=…`) come first; these add to them.
+        let opts = PgConnectOptions::from_str(url)?
+            .options([
+                (
+                    "statement_timeout",
+                    format!("{}", STATEMENT_TIMEOUT.as_millis()),
+                ),
+                // A placeholder setting on plain PostgreSQL, read by Citus on a coordinator.
+                (
+                    "citus.node_connection_timeout",
+                    format!("{}", NODE_CONNECTION_TIMEOUT.as_millis()),
+                ),
+            ])
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
-        Ok(Database::connect(opts).await?)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
     }
 }
+
+/// The longest one statement may run on PostgreSQL (imports and reports are jobs of many
+/// statements, none this long).
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a Citus coordinator waits for a worker to accept a connection.
+pub const NODE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Starts a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a deferred transaction that reads first and then writes fails with

@@ -31,6 +31,7 @@ pub const CODES: &[&str] = &[
     "unauthenticated",
     "not_found",
     "internal",
+    "unavailable",
 ];
 
 /// What kind of refusal a use case's error is, without naming HTTP: the use cases'
@@ -137,7 +138,36 @@ pub struct ErrorDetail {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if out_of_reach(&e) {
+            return AppError {
+                detail: Some(e.to_string()),
+                ..AppError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            };
+        }
         AppError::internal(e)
+    }
+}
+
+/// The data could not be reached rather than the request being wrong: no connection to be had,
+/// the connection lost, a statement cancelled by its timeout, the server shutting down, or (on
+/// Citus) the worker holding the commune's shards not answering (SQLSTATE class 08). Such a
+/// request may well work in a few minutes.
+fn out_of_reach(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match &**sqlx {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(&*c, "57014" | "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 
@@ -153,6 +183,12 @@ impl IntoResponse for AppError {
             tracing::error!(code = self.code, detail = ?self.detail, "request failed");
         }
         let mut res = (self.status, axum::Json(self.body(Locale::Vi))).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("30"),
+            );
+        }
         res.extensions_mut().insert(self);
         res
     }

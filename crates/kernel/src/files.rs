@@ -1,12 +1,15 @@
-//! The attachment store: content-addressed files under the data directory, with size and type
-//! checked from the bytes themselves and large phone photos downscaled.
+//! The attachment store: content-addressed files in the database (`file_blob`, beside their
+//! commune's rows, so every process of a deployment serves every file and a backup of the
+//! database holds them), with size and type checked from the bytes themselves and large phone
+//! photos downscaled. The data directory keeps a copy of each file a process wrote or served,
+//! read first: a file never changes under its hash, so the copy is never stale.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
@@ -120,25 +123,28 @@ pub struct FileStore {
 pub struct Stored {
     sha: String,
     kind: Kind,
-    size: usize,
+    bytes: Vec<u8>,
     width: Option<u32>,
     height: Option<u32>,
     name: String,
 }
 
 impl Stored {
-    /// The attachment's row, for a commune.
+    /// The file's bytes (once per commune) and the attachment's row, for a commune: in the
+    /// caller's transaction, so a row never lacks its bytes.
     pub async fn record(
         self,
         db: &impl ConnectionTrait,
         commune_code: &str,
         uploaded_by: Option<i64>,
     ) -> AppResult<entity::Model> {
+        let size = self.bytes.len();
+        keep_blob(db, commune_code, &self.sha, self.bytes).await?;
         Ok(entity::ActiveModel {
             commune_code: Set(commune_code.into()),
             sha256: Set(self.sha),
             mime: Set(self.kind.mime().into()),
-            size_bytes: Set(self.size as i64),
+            size_bytes: Set(size as i64),
             width: Set(self.width.map(|w| w as i32)),
             height: Set(self.height.map(|h| h as i32)),
             original_name: Set(self.name),
@@ -149,6 +155,23 @@ impl Stored {
         .insert(db)
         .await?)
     }
+}
+
+/// Stores a file's bytes for a commune unless they are there already.
+async fn keep_blob(
+    db: &impl ConnectionTrait,
+    commune_code: &str,
+    sha: &str,
+    bytes: Vec<u8>,
+) -> AppResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "INSERT INTO file_blob (commune_code, sha256, bytes) VALUES ($1, $2, $3) \
+         ON CONFLICT (commune_code, sha256) DO NOTHING",
+        [commune_code.into(), sha.into(), bytes.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 pub struct Prepared {
@@ -263,9 +286,9 @@ impl FileStore {
             .await
     }
 
-    /// Checks an upload, downscales a large photo and writes the file: the slow part, to do
-    /// before a write transaction (SQLite's write lock is held from its BEGIN). The file is
-    /// content-addressed, so one never recorded only costs its disk space.
+    /// Checks an upload, downscales a large photo and keeps a copy in the data directory: the
+    /// slow part, to do before a write transaction (SQLite's write lock is held from its
+    /// BEGIN). The bytes go to the database with the attachment's row ([`Stored::record`]).
     pub async fn put(
         &self,
         name: &str,
@@ -279,21 +302,7 @@ impl FileStore {
         .await
         .map_err(AppError::internal)??;
         let sha = hex::encode(Sha256::digest(&prepared.bytes));
-        let path = self.path_of(&sha);
-        if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            let dir = path.parent().expect("hashed path has a parent");
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(AppError::internal)?;
-            // Write then rename: a crash never leaves a half file under a valid hash.
-            let tmp = dir.join(format!(".{sha}.{}", crate::accounts::random_token(4)));
-            tokio::fs::write(&tmp, &prepared.bytes)
-                .await
-                .map_err(AppError::internal)?;
-            tokio::fs::rename(&tmp, &path)
-                .await
-                .map_err(AppError::internal)?;
-        }
+        self.copy_to_disk(&sha, &prepared.bytes).await;
         let clean_name: String = name
             .chars()
             .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
@@ -302,7 +311,7 @@ impl FileStore {
         Ok(Stored {
             sha,
             kind: prepared.kind,
-            size: prepared.bytes.len(),
+            bytes: prepared.bytes,
             width: prepared.width,
             height: prepared.height,
             name: if clean_name.is_empty() {
@@ -325,10 +334,69 @@ impl FileStore {
             .ok_or_else(AppError::not_found)
     }
 
-    pub async fn read(&self, m: &entity::Model) -> AppResult<Vec<u8>> {
-        tokio::fs::read(self.path_of(&m.sha256))
-            .await
-            .map_err(AppError::internal)
+    /// A file's bytes: this process's copy, or the database's (then copied for next time).
+    pub async fn read(&self, db: &impl ConnectionTrait, m: &entity::Model) -> AppResult<Vec<u8>> {
+        if let Ok(bytes) = tokio::fs::read(self.path_of(&m.sha256)).await {
+            return Ok(bytes);
+        }
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT bytes FROM file_blob WHERE commune_code = $1 AND sha256 = $2",
+                [m.commune_code.clone().into(), m.sha256.clone().into()],
+            ))
+            .await?
+            .ok_or_else(|| AppError::internal(format!("file {} has no bytes", m.sha256)))?;
+        let bytes: Vec<u8> = row.try_get("", "bytes")?;
+        self.copy_to_disk(&m.sha256, &bytes).await;
+        Ok(bytes)
+    }
+
+    /// Keeps a copy of a file in the data directory; a copy that cannot be written is only
+    /// a slower next read.
+    async fn copy_to_disk(&self, sha: &str, bytes: &[u8]) {
+        let path = self.path_of(sha);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return;
+        }
+        let dir = path.parent().expect("hashed path has a parent");
+        // Write then rename: a crash never leaves a half file under a valid hash.
+        let tmp = dir.join(format!(".{sha}.{}", crate::accounts::random_token(4)));
+        let written = async {
+            tokio::fs::create_dir_all(dir).await?;
+            tokio::fs::write(&tmp, bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(error = %e, "file copy not kept in the data directory");
+        }
+    }
+
+    /// Carries files that only the data directory holds (written before the database kept
+    /// them) into the database, so every process can serve them; returns how many.
+    pub async fn carry_over(&self, db: &impl ConnectionTrait) -> AppResult<u64> {
+        let missing = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT DISTINCT a.commune_code, a.sha256 FROM attachment a WHERE NOT EXISTS \
+                 (SELECT 1 FROM file_blob b WHERE b.commune_code = a.commune_code AND b.sha256 = a.sha256)",
+            ))
+            .await?;
+        let mut carried = 0;
+        for row in missing {
+            let commune: String = row.try_get("", "commune_code")?;
+            let sha: String = row.try_get("", "sha256")?;
+            match tokio::fs::read(self.path_of(&sha)).await {
+                Ok(bytes) => {
+                    keep_blob(db, &commune, &sha, bytes).await?;
+                    carried += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(%commune, %sha, error = %e, "attachment has no file on disk to carry over")
+                }
+            }
+        }
+        Ok(carried)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod files;
 pub mod future;
 pub mod i18n;
 pub mod jobs;
+pub mod limits;
 pub mod migration;
 pub mod notify;
 pub mod numbers;

@@ -45,6 +45,7 @@ pub const KERNEL: &[Table] = &[
     ("payment", Placement::Commune),
     ("commune_area", Placement::Commune),
     ("village_area", Placement::Commune),
+    ("file_blob", Placement::Commune),
     ("system_setting", Placement::Coordinator),
     ("app_user", Placement::Coordinator),
     ("session", Placement::Coordinator),
@@ -55,6 +56,8 @@ pub const KERNEL: &[Table] = &[
     ("push_subscription", Placement::Coordinator),
     ("audit_log", Placement::Coordinator),
     ("job", Placement::Coordinator),
+    ("rate_counter", Placement::Coordinator),
+    ("rate_bucket", Placement::Coordinator),
     // The delivery queue and the inbox are read by person across communes; where they go on
     // a cluster (sharded by person, or by commune with the person's communes named) is the
     // next step of the national-scale work, see docs/architecture.md.

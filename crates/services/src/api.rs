@@ -272,7 +272,7 @@ async fn track(
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<Tracked>> {
     let guard = Guard {
-        limiter: &*svc.track_failures,
+        limiter: &svc.track_failures,
         ip: kernel::web::ops::client_ip(&ext),
     };
     let t = track::track(state.kernel(), guard, None, &q.receipt, &q.phone).await?;
@@ -403,7 +403,7 @@ async fn payment_code(
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> AppResult<Json<PaymentCode>> {
     let guard = Guard {
-        limiter: &*svc.track_failures,
+        limiter: &svc.track_failures,
         ip: kernel::web::ops::client_ip(&ext),
     };
     let track::PaymentCode {

@@ -45,7 +45,7 @@ pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 #[derive(Clone)]
 pub struct Services {
     /// Failed tracking look-ups per address: guessing receipt codes and phones gets slow.
-    pub track_failures: Arc<kernel::web::ops::IpLimiter>,
+    pub track_failures: Arc<kernel::limits::Limiter>,
     /// Each commune's catalogue (active and withdrawn procedures), read on every desk list.
     catalogues: Arc<Mutex<HashMap<String, (Instant, ProcedureMap)>>>,
     /// Desk inbox pages, the same for every official of the commune until a dossier changes.
@@ -67,7 +67,8 @@ impl Default for Services {
 impl Services {
     pub fn new() -> Self {
         Services {
-            track_failures: Arc::new(kernel::web::ops::IpLimiter::new(
+            track_failures: Arc::new(kernel::limits::Limiter::new(
+                "track",
                 60,
                 std::time::Duration::from_secs(300),
             )),
@@ -137,15 +138,6 @@ impl Services {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(commune);
-    }
-}
-
-impl actions::track::Throttle for kernel::web::ops::IpLimiter {
-    fn exceeded(&self, ip: std::net::IpAddr) -> bool {
-        kernel::web::ops::IpLimiter::exceeded(self, ip)
-    }
-    fn allow(&self, ip: std::net::IpAddr) {
-        kernel::web::ops::IpLimiter::allow(self, ip);
     }
 }
 

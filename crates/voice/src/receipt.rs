@@ -10,8 +10,8 @@ use std::time::Duration;
 use kernel::accounts::CurrentUser;
 use kernel::actions::Failure;
 use kernel::error::AppResult;
+use kernel::limits::Limiter;
 use kernel::tenancy::CommuneInfo;
-use kernel::web::ops::IpLimiter;
 use sea_orm::ConnectionTrait;
 
 use crate::entity::{category, feedback};
@@ -21,12 +21,16 @@ use crate::store;
 
 /// Failed look-ups per address, shared by the three doors (an `Extension` on their routers).
 #[derive(Clone)]
-pub struct Guard(Arc<IpLimiter>);
+pub struct Guard(Arc<Limiter>);
 
 impl Default for Guard {
     fn default() -> Self {
         // The same budget as dossier tracking (services' `track_failures`).
-        Guard(Arc::new(IpLimiter::new(60, Duration::from_secs(300))))
+        Guard(Arc::new(Limiter::new(
+            "receipt",
+            60,
+            Duration::from_secs(300),
+        )))
     }
 }
 
@@ -69,7 +73,7 @@ pub async fn look_up(
     }
     let res = find(db, c, receipt, reader).await;
     if matches!(res, Err(Failure::Refused(Refusal::FeedbackUnknown, _))) {
-        guard.0.allow(ip);
+        guard.0.allow(db, ip).await?;
     }
     Ok(res?)
 }

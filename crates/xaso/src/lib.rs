@@ -124,7 +124,14 @@ pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })
-        .every("sessions.cleanup", Duration::from_secs(3600));
+        .every("sessions.cleanup", Duration::from_secs(3600))
+        .handler("limits.cleanup", |db, _| async move {
+            kernel::limits::delete_stale(&db)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .every("limits.cleanup", Duration::from_secs(3600));
     let jobs = rooms
         .iter()
         .fold(kernel_jobs, |jobs, room| room.jobs(jobs, &state))

@@ -211,6 +211,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Demo => {
             let p = xaso::build(config).await?;
             print_demo(&xaso::demo::seed(&p.state.db).await?);
+            kernel::cache::bus::tell_everything_changed(&p.state.db).await?;
             Ok(())
         }
         Command::User {
@@ -224,7 +225,9 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let p = xaso::build(config).await?;
-            create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await
+            create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await?;
+            kernel::cache::bus::tell_everything_changed(&p.state.db).await?;
+            Ok(())
         }
         Command::Open311Key {
             commune,
@@ -462,16 +465,32 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
         print_demo(&created);
     }
+    let carried = p
+        .state
+        .files
+        .carry_over(&p.state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if carried > 0 {
+        tracing::info!(
+            carried,
+            "files from the data directory now kept in the database"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = [
+    // Other processes on the same PostgreSQL database hear this one's changes, and the other
+    // way round (nothing on SQLite).
+    let hear: std::sync::Arc<dyn kernel::cache::bus::Hear> = std::sync::Arc::new(p.state.clone());
+    let mut workers = kernel::cache::bus::start(&p.state.db, hear, stop_rx.clone()).await?;
+    workers.extend([
         tokio::spawn(p.jobs.clone().run(stop_rx.clone())),
         tokio::spawn(p.dispatcher.clone().run(stop_rx.clone())),
         tokio::spawn(trim_memory(stop_rx.clone())),
-    ];
+    ]);
     println!(
         "Xã Số is ready at http://{addr}/ ({}, {} ms)",
         kernel::db::backend_name(&p.state.db),

@@ -3,8 +3,9 @@
 //! Every signed-in request would otherwise pay two queries (credential, then user with
 //! grants) before doing its own work. Entries live a few seconds at most and never past the
 //! session's expiry. Anything that changes who a user is or what they may do (sign-out, a
-//! grant given or taken, a revoked token, a new password or profile) clears the whole memory
-//! in this process; another process of the same deployment sees the change within the TTL.
+//! grant given or taken, a revoked token, a new password or profile) forgets the whole memory
+//! by moving on the [`ACCOUNTS`] generation of `crate::cache`, which every process of the
+//! deployment hears through the change bus (`crate::cache::bus`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,11 +18,15 @@ pub const TTL: Duration = Duration::from_secs(10);
 /// Beyond this many live credentials the memory starts afresh rather than grow.
 const CAPACITY: usize = 20_000;
 
+/// The `crate::cache` kind every change to accounts, grants, sessions or tokens moves on.
+pub const ACCOUNTS: &str = "accounts";
+
 #[derive(Clone)]
 struct Entry {
     user: Arc<CurrentUser>,
     via_token: bool,
     until: Instant,
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -30,21 +35,32 @@ pub struct AuthCache {
 }
 
 impl AuthCache {
+    /// The generation to read before resolving a credential and give to [`Self::put`]: an
+    /// entry resolved while an account changed is never used.
+    pub fn generation(&self) -> u64 {
+        crate::cache::generation(ACCOUNTS, "")
+    }
+
     /// The user remembered for this credential, if still fresh.
     pub fn get(&self, credential: &str, via_token: bool) -> Option<Arc<CurrentUser>> {
+        let current = self.generation();
         let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         map.get(credential)
-            .filter(|e| e.via_token == via_token && e.until > Instant::now())
+            .filter(|e| {
+                e.via_token == via_token && e.until > Instant::now() && e.generation == current
+            })
             .map(|e| e.user.clone())
     }
 
-    /// Remembers a resolved credential until `TTL` or `valid_for`, whichever comes first.
+    /// Remembers a credential resolved at `generation` until `TTL` or `valid_for`, whichever
+    /// comes first.
     pub fn put(
         &self,
         credential: &str,
         via_token: bool,
         user: Arc<CurrentUser>,
         valid_for: Option<Duration>,
+        generation: u64,
     ) {
         let ttl = valid_for.map_or(TTL, |v| v.min(TTL));
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -61,16 +77,15 @@ impl AuthCache {
                 user,
                 via_token,
                 until: Instant::now() + ttl,
+                generation,
             },
         );
     }
 
-    /// Forgets everything: called after any change to accounts, grants, sessions or tokens.
+    /// Forgets everything, in every process: called after any committed change to accounts,
+    /// grants, sessions or tokens.
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        crate::cache::changed(ACCOUNTS, "");
     }
 }
 
@@ -95,7 +110,7 @@ mod tests {
     fn remembers_until_cleared_and_keeps_kinds_apart() {
         let c = AuthCache::default();
         assert!(c.get("abc", false).is_none());
-        c.put("abc", false, user(7), None);
+        c.put("abc", false, user(7), None, c.generation());
         assert_eq!(c.get("abc", false).map(|u| u.id), Some(7));
         // A session secret is not accepted as a bearer token, nor the other way round.
         assert!(c.get("abc", true).is_none());
@@ -104,9 +119,18 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_resolved_while_an_account_changed_is_not_kept() {
+        let c = AuthCache::default();
+        let before = c.generation();
+        c.clear();
+        c.put("late", false, user(3), None, before);
+        assert!(c.get("late", false).is_none());
+    }
+
+    #[test]
     fn never_outlives_the_credential() {
         let c = AuthCache::default();
-        c.put("s", false, user(1), Some(Duration::ZERO));
+        c.put("s", false, user(1), Some(Duration::ZERO), c.generation());
         assert!(c.get("s", false).is_none());
     }
 }

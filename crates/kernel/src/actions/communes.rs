@@ -67,7 +67,7 @@ async fn switch(
     };
     audit::record(&txn, national(u, &m, action, m.name.clone())).await?;
     txn.commit().await?;
-    k.communes.reload(k.db).await?;
+    k.communes.changed(k.db).await?;
     Ok(m)
 }
 
@@ -97,7 +97,7 @@ pub async fn set_district(
     let summary = dc.unwrap_or("—").to_owned();
     audit::record(&txn, national(u, &m, "commune.district", summary)).await?;
     txn.commit().await?;
-    k.communes.reload(k.db).await?;
+    k.communes.changed(k.db).await?;
     Ok(m)
 }
 
@@ -171,7 +171,7 @@ pub async fn set_contacts(
     )
     .await?;
     txn.commit().await?;
-    k.communes.reload(k.db).await?;
+    k.communes.changed(k.db).await?;
     Ok(contacts)
 }
 
@@ -209,6 +209,6 @@ pub async fn set_branding(
     )
     .await?;
     txn.commit().await?;
-    k.communes.reload(k.db).await?;
+    k.communes.changed(k.db).await?;
     Ok(m)
 }

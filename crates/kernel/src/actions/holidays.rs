@@ -68,5 +68,5 @@ pub async fn set_override(
     )
     .await?;
     txn.commit().await?;
-    Ok(calendar.reload(db).await?)
+    Ok(calendar.changed(db).await?)
 }

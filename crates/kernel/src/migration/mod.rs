@@ -16,6 +16,7 @@ mod m0005_message_texts;
 mod m0006_commune_contacts;
 mod m0007_map_area;
 mod m1000_shard_keys;
+mod m1004_shared_state;
 pub mod shard_keys;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_commune_contacts::Migration),
             Box::new(m0007_map_area::Migration),
             Box::new(m1000_shard_keys::Migration),
+            Box::new(m1004_shared_state::Migration),
         ]
     }
 }

@@ -337,6 +337,28 @@ impl Dispatcher {
         (msg.id, msg.attempts, self.dispose(msg, to, now).await)
     }
 
+    /// The wait before one more message may go on `channel`: in the bucket every process
+    /// shares on PostgreSQL (two processes never send twice the rate), in this process's own
+    /// on SQLite or when the shared one cannot be read. `Err` when the wait would be longer
+    /// than [`MAX_RATE_WAIT`].
+    async fn wait_for_rate(&self, channel: &str) -> Result<StdDuration, ()> {
+        let Some(rate) = self.limits.rate(channel) else {
+            return Ok(StdDuration::ZERO);
+        };
+        if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let key = format!("send|{channel}");
+            match crate::limits::reserve_shared(&self.db, &key, rate, rate, MAX_RATE_WAIT).await {
+                Ok(taken) => return taken,
+                Err(e) => {
+                    tracing::warn!(%channel, error = %e, "shared rate bucket unreadable; this process's own is used")
+                }
+            }
+        }
+        self.limits
+            .reserve(channel, Instant::now(), MAX_RATE_WAIT)
+            .map_err(|_| ())
+    }
+
     async fn dispose(
         &self,
         msg: &outbox::Model,
@@ -355,10 +377,7 @@ impl Dispatcher {
         {
             return Disposition::Held(until);
         }
-        match self
-            .limits
-            .reserve(&msg.channel, Instant::now(), MAX_RATE_WAIT)
-        {
+        match self.wait_for_rate(&msg.channel).await {
             Ok(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
             Ok(_) => {}
             Err(_) => {

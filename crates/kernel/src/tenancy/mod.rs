@@ -20,6 +20,9 @@ pub use entity::{commune, district, village};
 
 /// The cache kind (`crate::cache::changed`) bumped when a commune's villages change.
 pub const VILLAGES: &str = "villages";
+/// The `crate::cache` kind of the commune list itself (activation, look, contacts, district):
+/// every process reloads its [`CommuneCache`] when it hears it.
+pub const COMMUNES: &str = "communes";
 
 pub const VILLAGE_KINDS: [&str; 5] = ["thon", "ban", "to_dan_pho", "ap", "khu_pho"];
 pub const DEFAULT_COLOR: &str = "#0b6e4f";
@@ -125,23 +128,48 @@ impl CommuneInfo {
     }
 }
 
-/// In-memory view of the commune table, reloaded after every change to it.
+/// In-memory view of the commune table, reloaded after every change to it: here at once, in
+/// the other processes of the deployment by the first request after they hear of it
+/// ([`Self::fresh`], called by the context middleware).
 #[derive(Clone, Default)]
-pub struct CommuneCache(Arc<RwLock<HashMap<String, Arc<CommuneInfo>>>>);
+pub struct CommuneCache {
+    map: Arc<RwLock<HashMap<String, Arc<CommuneInfo>>>>,
+    /// The [`COMMUNES`] generation the map was read at.
+    loaded: Arc<std::sync::atomic::AtomicU64>,
+}
 
 impl CommuneCache {
     pub async fn reload(&self, db: &DatabaseConnection) -> AppResult<()> {
+        let generation = crate::cache::generation(COMMUNES, "");
         let rows = commune::Entity::find().all(db).await?;
         let map = rows
             .iter()
             .map(|m| (m.code.clone(), Arc::new(CommuneInfo::from_model(m))))
             .collect();
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = map;
+        *self.map.write().unwrap_or_else(|e| e.into_inner()) = map;
+        self.loaded
+            .store(generation, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 
+    /// Reloads when the commune table changed since it was read (here or in another process).
+    pub async fn fresh(&self, db: &DatabaseConnection) -> AppResult<()> {
+        let loaded = self.loaded.load(std::sync::atomic::Ordering::Acquire);
+        if loaded != crate::cache::generation(COMMUNES, "") {
+            self.reload(db).await?;
+        }
+        Ok(())
+    }
+
+    /// Reloads after a committed change to the commune table, and has every other process
+    /// of the deployment reload too.
+    pub async fn changed(&self, db: &DatabaseConnection) -> AppResult<()> {
+        crate::cache::changed(COMMUNES, "");
+        self.reload(db).await
+    }
+
     pub fn get(&self, code: &str) -> Option<Arc<CommuneInfo>> {
-        self.0
+        self.map
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(code)
@@ -158,7 +186,7 @@ impl CommuneCache {
 
     pub fn all_active(&self) -> Vec<Arc<CommuneInfo>> {
         let mut v: Vec<_> = self
-            .0
+            .map
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()

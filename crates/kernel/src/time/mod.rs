@@ -78,8 +78,15 @@ pub fn date_text(d: NaiveDate) -> String {
 /// The deployment's working-day calendar: the statute plus the government's yearly decisions
 /// that the system admin records (`holiday_override`). Shared by every room (dossier due dates,
 /// feedback deadlines, orders, reports); cheap to clone, rebuilt after an override changes.
+/// The `crate::cache` kind of the calendar's overrides.
+pub const CALENDAR: &str = "calendar";
+
 #[derive(Clone, Default)]
-pub struct WorkingDays(Arc<RwLock<Arc<WorkCalendar>>>);
+pub struct WorkingDays {
+    calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+    /// The [`CALENDAR`] generation the overrides were read at.
+    loaded: Arc<std::sync::atomic::AtomicU64>,
+}
 
 impl WorkingDays {
     /// The calendar with the overrides stored in the database.
@@ -91,6 +98,7 @@ impl WorkingDays {
 
     /// Rebuilds the calendar from the stored overrides (after an official changed one).
     pub async fn reload(&self, db: &impl ConnectionTrait) -> crate::error::AppResult<()> {
+        let generation = crate::cache::generation(CALENDAR, "");
         let mut cal = WorkCalendar::vietnam();
         for o in holidays::all_overrides(db).await? {
             if o.day_off {
@@ -99,13 +107,34 @@ impl WorkingDays {
                 cal.add_working_day(o.day);
             }
         }
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
+        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
+        self.loaded
+            .store(generation, std::sync::atomic::Ordering::Release);
         Ok(())
+    }
+
+    /// Rebuilds when an override changed since it was read (here or in another process).
+    pub async fn fresh(&self, db: &impl ConnectionTrait) -> crate::error::AppResult<()> {
+        let loaded = self.loaded.load(std::sync::atomic::Ordering::Acquire);
+        if loaded != crate::cache::generation(CALENDAR, "") {
+            self.reload(db).await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds after a committed change to an override, and has every other process of the
+    /// deployment rebuild too.
+    pub async fn changed(&self, db: &impl ConnectionTrait) -> crate::error::AppResult<()> {
+        crate::cache::changed(CALENDAR, "");
+        self.reload(db).await
     }
 
     /// The calendar as it is now; hold it for one computation, not across awaits of edits.
     pub fn get(&self) -> Arc<WorkCalendar> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.calendar
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

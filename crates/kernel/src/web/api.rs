@@ -332,7 +332,7 @@ async fn register(
     ext: Extensions,
     ApiJson(r): ApiJson<RegisterRequest>,
 ) -> AppResult<Response> {
-    super::pages::auth::throttle_sign_ups(&state, &ext)?;
+    super::pages::auth::throttle_sign_ups(&state, &ext).await?;
     let village_id = r.village_id.map(|v| v.to_string()).unwrap_or_default();
     let input = actions::citizens::Registration {
         commune_code: &r.commune_code,
@@ -375,7 +375,11 @@ async fn issue_token(
     ext: Extensions,
     ApiJson(r): ApiJson<TokenRequest>,
 ) -> AppResult<Response> {
-    if !state.login_limiter.allow(super::ops::client_ip(&ext)) {
+    if !state
+        .login_limiter
+        .allow(&state.db, super::ops::client_ip(&ext))
+        .await?
+    {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "login_throttled",

@@ -41,6 +41,7 @@ async fn resolve_user(
     if let Some(u) = state.auth_cache.get(secret, via_token) {
         return Ok((Some(u), via_token));
     }
+    let generation = state.auth_cache.generation();
     let (user_id, valid_for) = if via_token {
         match accounts::token_user(&state.db, secret).await? {
             Some(id) => (Some(id), None),
@@ -59,7 +60,7 @@ async fn resolve_user(
     if let Some(u) = &user {
         state
             .auth_cache
-            .put(secret, via_token, u.clone(), valid_for);
+            .put(secret, via_token, u.clone(), valid_for, generation);
     }
     Ok((user, via_token))
 }
@@ -80,6 +81,15 @@ pub async fn context_layer(
         .map(str::to_owned)
         .unwrap_or_else(next_request_id);
 
+    // Another process may have changed the communes or the calendar: heard by the bus, read
+    // again here before the request uses them (an atomic comparison when nothing changed).
+    let reloaded = async {
+        state.communes.fresh(&state.db).await?;
+        state.calendar.fresh(&state.db).await
+    };
+    if let Err(e) = reloaded.await {
+        tracing::warn!(error = %e, "communes or calendar not reloaded");
+    }
     let (user, via_token, auth_error) = match resolve_user(&state, &headers).await {
         Ok((u, t)) => (u, t, None),
         Err(e) => (None, false, Some(e)),

@@ -26,12 +26,16 @@ pub async fn error_page(state: &AppState, ctx: &Ctx, err: &AppError) -> Response
     let heading_key = match err.status {
         StatusCode::NOT_FOUND => "error.heading.404",
         StatusCode::FORBIDDEN => "error.heading.403",
+        StatusCode::SERVICE_UNAVAILABLE => "error.heading.503",
         s if s.is_server_error() => "error.heading.500",
         _ => "error.heading.400",
     };
+    // When the commune's data is out of reach, its page frame (which reads its alerts) is too.
+    let reachable = err.status != StatusCode::SERVICE_UNAVAILABLE;
     let commune = ctx
         .path
         .strip_prefix("/c/")
+        .filter(|_| reachable)
         .and_then(|r| r.split('/').next())
         .and_then(|c| state.communes.active(c).ok());
     let shell = Shell::new(state, ctx, commune, ctx.tr().get(heading_key)).await;

@@ -55,9 +55,9 @@ pub struct Inner {
     pub files: FileStore,
     pub metrics: ops::Metrics,
     pub dispatcher: Dispatcher,
-    pub login_limiter: ops::IpLimiter,
+    pub login_limiter: crate::limits::Limiter,
     /// One-time codes requested from one address per hour (each may cost an SMS).
-    pub otp_limiter: ops::IpLimiter,
+    pub otp_limiter: crate::limits::Limiter,
     /// Who is behind a credential, remembered for a few seconds; clear it on account changes.
     pub auth_cache: crate::accounts::cache::AuthCache,
     pub unread: crate::notify::unread::UnreadCounts,
@@ -110,8 +110,10 @@ impl AppState {
         let calendar = crate::time::WorkingDays::load(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let login_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(300));
-        let otp_limiter = ops::IpLimiter::new(config.login_ip_limit, Duration::from_secs(3600));
+        let login_limiter =
+            crate::limits::Limiter::new("login", config.login_ip_limit, Duration::from_secs(300));
+        let otp_limiter =
+            crate::limits::Limiter::new("otp", config.login_ip_limit, Duration::from_secs(3600));
         Ok(AppState(Arc::new(Inner {
             db,
             config,
@@ -197,6 +199,35 @@ pub fn map_body_rejection(r: BytesRejection) -> AppError {
     }
 }
 
+async fn carry_changes(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    crate::cache::bus::carrying(next.run(req)).await
+}
+
+/// What this process reloads when another process of the deployment changed it (the cache
+/// entries themselves are forgotten by the bus).
+impl crate::cache::bus::Hear for AppState {
+    fn heard<'a>(&'a self, kind: &'a str, _commune: &'a str) -> crate::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // The generations have moved already; requests reload as they come
+            // (`ctx_layer`), and so does this, for the workers that make no request.
+            let everything = kind == crate::cache::bus::EVERYTHING;
+            if (everything || kind == crate::tenancy::COMMUNES)
+                && let Err(e) = self.communes.fresh(&self.db).await
+            {
+                tracing::warn!(error = %e, "communes not reloaded after another process's change");
+            }
+            if (everything || kind == crate::time::CALENDAR)
+                && let Err(e) = self.calendar.fresh(&self.db).await
+            {
+                tracing::warn!(error = %e, "calendar not reloaded after another process's change");
+            }
+        })
+    }
+}
+
 /// The kernel's routes merged with the features' routes, under the full middleware stack.
 pub fn app(state: AppState, features: Router<AppState>) -> Router {
     let body_limit = state.config.max_body_bytes;
@@ -212,6 +243,8 @@ pub fn app(state: AppState, features: Router<AppState>) -> Router {
         .merge(pwa::router())
         .merge(features)
         .fallback(|| async { AppError::not_found() })
+        // A request that changed something answers once the other processes are told.
+        .layer(middleware::from_fn(carry_changes))
         // A bug in one handler answers with the Vietnamese 500 page, never a dropped connection.
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

@@ -1,8 +1,6 @@
 //! Operations: health, Prometheus metrics, structured request logs, login throttling by address.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -166,63 +164,10 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// Counts attempts per address in a sliding window; shared by login and registration.
-pub struct IpLimiter {
-    max: u32,
-    window: Duration,
-    hits: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl IpLimiter {
-    pub fn new(max: u32, window: Duration) -> Self {
-        IpLimiter {
-            max,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// True when the address has used up its window, without counting an attempt.
-    pub fn exceeded(&self, ip: IpAddr) -> bool {
-        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        hits.get(&ip)
-            .is_some_and(|(t, n)| t.elapsed() < self.window && *n >= self.max)
-    }
-
-    /// Records an attempt; false when the address has used up its window.
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        if hits.len() > 100_000 {
-            hits.retain(|_, (t, _)| now.duration_since(*t) < self.window);
-        }
-        let e = hits.entry(ip).or_insert((now, 0));
-        if now.duration_since(e.0) >= self.window {
-            *e = (now, 0);
-        }
-        e.1 += 1;
-        e.1 <= self.max
-    }
-}
-
 /// The client's address when the server was started with connect info (tests have none).
 pub fn client_ip(req_ext: &axum::http::Extensions) -> IpAddr {
     req_ext
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_blocks_after_max() {
-        let l = IpLimiter::new(3, Duration::from_secs(60));
-        let ip = IpAddr::from([10, 0, 0, 1]);
-        assert!(l.allow(ip) && l.allow(ip) && l.allow(ip));
-        assert!(!l.allow(ip));
-        assert!(l.allow(IpAddr::from([10, 0, 0, 2])));
-    }
 }

@@ -216,7 +216,7 @@ pub async fn file(
         .find(|a| a.attachment_id == attachment_id)
         .ok_or_else(kernel::error::AppError::not_found)?;
     let stored = k.files.find(k.db, &c.code, a.attachment_id).await?;
-    let bytes = k.files.read(&stored).await?;
+    let bytes = k.files.read(k.db, &stored).await?;
     Ok(Download {
         name: a.name,
         mime: stored.mime,

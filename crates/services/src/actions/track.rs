@@ -13,18 +13,11 @@ use crate::entity::dossier;
 use crate::model::DESK;
 use crate::store::{self, Tracked};
 
-/// Failed look-ups counted per address (the web shell's limiter, given by the room's state).
-pub trait Throttle: Send + Sync {
-    /// The address has failed too often lately.
-    fn exceeded(&self, ip: IpAddr) -> bool;
-    /// Counts one failed look-up from the address.
-    fn allow(&self, ip: IpAddr);
-}
-
-/// Where a look-up comes from, for the throttle.
+/// Where a look-up comes from, and the failed look-ups counted per address (shared by every
+/// process of the deployment, `kernel::limits`).
 #[derive(Clone, Copy)]
 pub struct Guard<'a> {
-    pub limiter: &'a dyn Throttle,
+    pub limiter: &'a kernel::limits::Limiter,
     pub ip: IpAddr,
 }
 
@@ -39,6 +32,7 @@ fn check_phone(d: &dossier::Model, raw_phone: &str) -> ActionResult<()> {
 
 /// Counts failed look-ups (not found) per address and refuses the address once over the limit.
 async fn throttled<T>(
+    k: Kernel<'_>,
     guard: Guard<'_>,
     lookup: impl std::future::Future<Output = ActionResult<T>>,
 ) -> ActionResult<T> {
@@ -47,7 +41,7 @@ async fn throttled<T>(
     }
     let res = lookup.await;
     if res.as_ref().is_err_and(not_found) {
-        guard.limiter.allow(guard.ip);
+        guard.limiter.allow(k.db, guard.ip).await?;
     }
     res
 }
@@ -69,7 +63,7 @@ pub async fn track(
     receipt: &str,
     raw_phone: &str,
 ) -> ActionResult<Tracked> {
-    let t = throttled(guard, async {
+    let t = throttled(k, guard, async {
         let t = store::track_full(k.db, receipt)
             .await?
             .ok_or(Refusal::ReceiptUnknown)?;
@@ -90,7 +84,7 @@ async fn tracked_dossier(
     receipt: &str,
     raw_phone: &str,
 ) -> ActionResult<dossier::Model> {
-    throttled(guard, async {
+    throttled(k, guard, async {
         let d = store::by_receipt(k.db, receipt)
             .await?
             .ok_or(Refusal::ReceiptUnknown)?;

@@ -140,8 +140,14 @@ pub async fn by_receipt(
     db: &impl ConnectionTrait,
     receipt: &str,
 ) -> Result<Option<dossier::Model>, DbErr> {
+    let receipt = receipt.trim().to_ascii_uppercase();
+    // The receipt names its commune: the query goes to that commune's rows (one shard).
+    let Some(commune) = kernel::placement::commune_in_code(&receipt, "") else {
+        return Ok(None);
+    };
     dossier::Entity::find()
-        .filter(dossier::Column::ReceiptCode.eq(receipt.trim().to_ascii_uppercase()))
+        .filter(dossier::Column::CommuneCode.eq(commune))
+        .filter(dossier::Column::ReceiptCode.eq(receipt.as_str()))
         .one(db)
         .await
 }

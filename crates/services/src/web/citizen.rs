@@ -417,7 +417,7 @@ pub(super) async fn download(
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let f = dossiers::file(state.kernel(), ctx.actor(), &c, &receipt, att).await?;
-    let bytes = state.files.read(&f).await?;
+    let bytes = state.files.read(&state.db, &f).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         f.original_name

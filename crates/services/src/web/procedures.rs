@@ -552,7 +552,7 @@ pub(super) async fn blank_form(
         .and_then(|d| d.form_attachment_id)
         .ok_or_else(AppError::not_found)?;
     let f = state.files.find(&state.db, &c.code, att).await?;
-    let bytes = state.files.read(&f).await?;
+    let bytes = state.files.read(&state.db, &f).await?;
     let name = format!("mau-{}-{}.pdf", p.code.to_ascii_lowercase(), index + 1);
     Ok((
         [

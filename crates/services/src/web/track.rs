@@ -42,7 +42,7 @@ pub struct TrackQuery {
 
 fn guard<'a>(svc: &'a Services, ext: &axum::http::Extensions) -> Guard<'a> {
     Guard {
-        limiter: &*svc.track_failures,
+        limiter: &svc.track_failures,
         ip: kernel::web::ops::client_ip(ext),
     }
 }

@@ -258,6 +258,7 @@ pub async fn create_topic_as(
     let txn = kernel::db::begin_write(db).await?;
     let topic = forum::insert_topic(&txn, c, u, title, body, t.share).await?;
     txn.commit().await?;
+    forum::changed(c);
     Ok(topic)
 }
 
@@ -296,6 +297,7 @@ pub async fn reply_as(
     let txn = kernel::db::begin_write(db).await?;
     let p = forum::insert_reply(&txn, c, u, t.id, body).await?;
     txn.commit().await?;
+    forum::changed(c);
     Ok(p)
 }
 
@@ -325,6 +327,7 @@ pub async fn moderate_topic(
     )
     .await?;
     txn.commit().await?;
+    forum::changed(c);
     Ok(saved)
 }
 
@@ -365,6 +368,7 @@ pub async fn moderate_post(
     )
     .await?;
     txn.commit().await?;
+    forum::changed(c);
     Ok(saved)
 }
 
@@ -380,11 +384,12 @@ pub async fn report(
     let u = access::signed_in(actor)?;
     let p = forum::post(k.db, &c.code, post_id).await?;
     let reason = rules::check_report_reason(reason)?;
-    if forum::has_reported(k.db, p.id, u.id).await? {
+    if forum::has_reported(k.db, &c.code, p.id, u.id).await? {
         return Err(Refusal::ForumReportExists.into());
     }
     let txn = kernel::db::begin_write(k.db).await?;
     forum::insert_report(&txn, c, p.id, u.id, reason).await?;
     txn.commit().await?;
+    forum::changed(c);
     forum::post(k.db, &c.code, p.id).await
 }

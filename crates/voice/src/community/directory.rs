@@ -35,11 +35,11 @@ pub struct Official {
     pub visible: bool,
 }
 
-/// The commune's officials (leaders, commune admins, officials; never citizens or village
-/// heads), leaders first, with their published profile.
 /// The generation kind of a commune's directory entries and team (`kernel::cache`).
 pub const DIRECTORY: &str = "directory";
 
+/// The commune's officials (leaders, commune admins, officials; never citizens or village
+/// heads), leaders first, with their published profile.
 pub async fn officials(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec<Official>> {
     let staff = kernel::accounts::staff_of(db, commune).await?;
     let profiles = profile::Entity::find()

@@ -18,6 +18,15 @@ use super::migration_search::SEARCH;
 use super::rules::{POSTS_PAGE, Scope, TOPICS_PAGE, TopicAction};
 use crate::error::{ActionResult, Refusal};
 
+/// The generation kind of the forum's topic lists (`kernel::cache`), counted per province: a
+/// topic shared with the province shows in the list of every commune of it.
+pub const FORUM: &str = "forum";
+
+/// Call after a committed write to a topic or post of commune `c`.
+pub fn changed(c: &CommuneInfo) {
+    kernel::cache::changed(FORUM, &c.province_code);
+}
+
 /// A page of the topics commune `c` lists: its own, and with `province_wide` those shared by
 /// any commune of its province (`scope` narrows to one or the other). Pinned first, then by
 /// latest activity. `q` searches titles through the forum's index (`kernel::search`: accents
@@ -220,7 +229,7 @@ pub async fn set_post_hidden(
     reason: Option<String>,
 ) -> AppResult<post::Model> {
     let hide = hidden_by.is_some();
-    let (opening, topic_id) = (p.opening, p.topic_id);
+    let (opening, topic_id, commune) = (p.opening, p.topic_id, p.commune_code.clone());
     let mut am: post::ActiveModel = p.into();
     am.hidden = Set(hide);
     am.hidden_reason = Set(reason);
@@ -230,6 +239,7 @@ pub async fn set_post_hidden(
     if opening {
         topic::Entity::update_many()
             .col_expr(topic::Column::Hidden, Expr::value(hide))
+            .filter(topic::Column::CommuneCode.eq(commune))
             .filter(topic::Column::Id.eq(topic_id))
             .exec(db)
             .await?;
@@ -240,10 +250,12 @@ pub async fn set_post_hidden(
 /// Whether this person already reported this post.
 pub async fn has_reported(
     db: &impl ConnectionTrait,
+    commune: &str,
     post_id: i64,
     user_id: i64,
 ) -> AppResult<bool> {
     Ok(report::Entity::find()
+        .filter(report::Column::CommuneCode.eq(commune))
         .filter(report::Column::PostId.eq(post_id))
         .filter(report::Column::UserId.eq(user_id))
         .one(db)
@@ -284,6 +296,7 @@ pub async fn insert_report(
             post::Column::ReportCount,
             Expr::col(post::Column::ReportCount).add(1),
         )
+        .filter(post::Column::CommuneCode.eq(&c.code))
         .filter(post::Column::Id.eq(post_id))
         .exec(db)
         .await?;

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use kernel::accounts::Role;
 use kernel::error::{AppError, AppResult};
 use kernel::tenancy::CommuneInfo;
@@ -28,6 +28,7 @@ use crate::error::{ActionError, Refusal};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/forum", get(list).post(create_topic))
+        .layer(Extension(Arc::new(TopicsCache::default())))
         .route("/c/{code}/forum/{id}", get(show))
         .route("/c/{code}/forum/{id}/reply", post(reply))
         .route("/c/{code}/forum/{id}/moderate", post(moderate_topic))
@@ -207,8 +208,44 @@ struct ListQuery {
     page: Option<u64>,
 }
 
+/// A page of a commune's topic list without a search, kept in memory until a topic or post
+/// of its province changes (5 s at most for another process's writes): everyone opening the
+/// forum reads the same first page.
+type TopicsCache = kernel::cache::GenerationCache<Arc<(Vec<topic_e::Model>, u64)>>;
+
+async fn topics_page(
+    state: &AppState,
+    cache: &TopicsCache,
+    c: &CommuneInfo,
+    scope: Scope,
+    search: &kernel::search::Query,
+    page: u64,
+    moderator: bool,
+) -> AppResult<Arc<(Vec<topic_e::Model>, u64)>> {
+    let province_wide = state.config.forum_province_wide;
+    let query = || forum::topics(&state.db, c, province_wide, scope, search, page, moderator);
+    if !search.is_empty() {
+        return Ok(Arc::new(query().await?));
+    }
+    // Without a search the rows do not depend on who reads them (hidden titles are masked
+    // when shown), so one entry serves moderators and visitors alike.
+    let key = format!("{}|{}|{page}", c.code, scope.as_str());
+    let generation = kernel::cache::generation(forum::FORUM, &c.province_code);
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(hit);
+    }
+    let _flight = cache.flight(&key).await;
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(hit);
+    }
+    let fresh = Arc::new(query().await?);
+    cache.put(key, generation, fresh.clone());
+    Ok(fresh)
+}
+
 async fn list_page(
     state: &AppState,
+    cache: &TopicsCache,
     ctx: &Ctx,
     c: Arc<CommuneInfo>,
     q: ListQuery,
@@ -220,16 +257,8 @@ async fn list_page(
     let province_wide = state.config.forum_province_wide;
     let scope = Scope::parse(&q.scope);
     let search = kernel::search::Query::parse(&q.q)?;
-    let (topics, total) = forum::topics(
-        &state.db,
-        &c,
-        province_wide,
-        scope,
-        &search,
-        page,
-        moderator,
-    )
-    .await?;
+    let listed = topics_page(state, cache, &c, scope, &search, page, moderator).await?;
+    let (topics, total) = (&listed.0, listed.1);
     let shell = Shell::new(state, ctx, Some(c.clone()), ctx.tr().get("cm.forum.title")).await;
     Ok(render_for(
         err,
@@ -268,12 +297,13 @@ async fn list_page(
 
 async fn list(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<TopicsCache>>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
-    list_page(&state, &ctx, c, q, Default::default(), None).await
+    list_page(&state, &cache, &ctx, c, q, Default::default(), None).await
 }
 
 #[derive(Deserialize)]
@@ -289,6 +319,7 @@ struct TopicForm {
 
 async fn create_topic(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<TopicsCache>>,
     ctx: Ctx,
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<TopicForm>,
@@ -310,6 +341,7 @@ async fn create_topic(
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             list_page(
                 &state,
+                &cache,
                 &ctx,
                 c,
                 ListQuery::default(),

@@ -61,6 +61,7 @@ pub async fn save(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(store::POLLS, &c.code);
     Ok(p)
 }
 

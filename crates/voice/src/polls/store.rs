@@ -87,6 +87,9 @@ pub async fn insert(
     Ok(p)
 }
 
+/// The generation kind of a commune's list of polls (`kernel::cache`).
+pub const POLLS: &str = "polls";
+
 pub async fn list(db: &impl ConnectionTrait, commune: &str) -> AppResult<Vec<poll::Model>> {
     Ok(poll::Entity::find()
         .filter(poll::Column::CommuneCode.eq(commune))

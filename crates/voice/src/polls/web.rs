@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use kernel::error::{AppError, AppResult, ErrorBody};
 use kernel::tenancy::CommuneInfo;
@@ -28,6 +28,7 @@ use super::{chart, export};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/polls", get(list_page))
+        .layer(Extension(Arc::new(ListCache::default())))
         .route("/c/{code}/polls/{id}", get(poll_page).post(answer_form))
         .route("/c/{code}/polls/{id}/results", get(results_page))
         .route("/c/{code}/polls/{id}/results.xlsx", get(results_xlsx))
@@ -70,21 +71,45 @@ struct ListPage {
     rows: Vec<PollRow>,
 }
 
+/// A commune's polls, kept in memory until one is created there (5 s at most for another
+/// process's): the list is read by everyone the commune invites to answer. Phases are worked
+/// out at each reading, so a poll opens and closes on time.
+type ListCache = kernel::cache::GenerationCache<Arc<Vec<super::entity::poll::Model>>>;
+
+async fn polls_of(
+    state: &AppState,
+    cache: &ListCache,
+    code: &str,
+) -> AppResult<Arc<Vec<super::entity::poll::Model>>> {
+    let generation = kernel::cache::generation(store::POLLS, code);
+    if let Some(hit) = cache.get(code, generation) {
+        return Ok(hit);
+    }
+    let _flight = cache.flight(code).await;
+    if let Some(hit) = cache.get(code, generation) {
+        return Ok(hit);
+    }
+    let fresh = Arc::new(store::list(&state.db, code).await?);
+    cache.put(code.to_owned(), generation, fresh.clone());
+    Ok(fresh)
+}
+
 async fn list_page(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<ListCache>>,
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     let now = Utc::now();
-    let rows = store::list(&state.db, &c.code)
+    let rows = polls_of(&state, &cache, &c.code)
         .await?
-        .into_iter()
+        .iter()
         .map(|p| {
             let ph = model::phase(p.opens_at, p.closes_at, now);
             PollRow {
                 id: p.id,
-                title: p.title,
+                title: p.title.clone(),
                 phase: phase_label(&ctx, ph),
                 open: ph == Phase::Open,
                 dates: format!("{} – {}", vn_time(p.opens_at), vn_time(p.closes_at)),

@@ -214,7 +214,7 @@ pub(super) async fn photo(
         return Err(AppError::not_found());
     }
     let a = state.files.find(&state.db, &c.code, att).await?;
-    let bytes = state.files.read(&a).await?;
+    let bytes = state.files.read(&state.db, &a).await?;
     Ok((
         [
             (header::CONTENT_TYPE, a.mime),

@@ -392,3 +392,35 @@ async fn results_by_village_never_show_a_cell_of_fewer_than_five_answers() {
         assert_eq!(xlsx.status, StatusCode::OK);
     });
 }
+
+/// The list of polls is kept in memory: a poll created after it was read shows on the next
+/// reading.
+#[tokio::test]
+async fn a_new_poll_shows_in_the_list_at_once() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut anon = app.client();
+        let title = "Chọn ngày ra quân vệ sinh môi trường";
+        for _ in 0..2 {
+            let page = anon.get("/c/17071/polls").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains(title));
+        }
+        let mut official = app.login(common::OFFICIAL).await;
+        let (opens, closes) = (local(-1), local(7));
+        let r = official
+            .post_form(
+                "/c/17071/office/polls",
+                &[
+                    ("title", title),
+                    ("questions", QUESTIONS),
+                    ("opens_at", &opens),
+                    ("closes_at", &closes),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = anon.get("/c/17071/polls").await;
+        assert!(page.body.contains(title), "a new poll shows at once");
+        assert!(page.body.contains("Đang mở"), "{}", page.body);
+    });
+}

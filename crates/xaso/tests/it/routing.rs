@@ -123,7 +123,11 @@ async fn hot_requests_read_one_communes_shard() {
             .try_get("", "id")
             .unwrap()
     };
-    let (poll, topic) = (first("poll").await, first("forum_topic").await);
+    let (poll, topic, post) = (
+        first("poll").await,
+        first("forum_topic").await,
+        first("forum_post").await,
+    );
 
     let mut applicant = app.login(services::benchdata::APPLICANT_PHONE).await;
     let village = kernel::tenancy::villages(&app.platform.state.db, "17071")
@@ -176,6 +180,20 @@ async fn hot_requests_read_one_communes_shard() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A dossier found by its receipt alone (whether a fee is due or not).
+    anon.get(&format!(
+        "/api/v1/payment-code?receipt={receipt}&phone={}",
+        services::benchdata::APPLICANT_PHONE
+    ))
+    .await;
+    // A post reported as abusive (the report, the post's count).
+    let r = applicant
+        .post_json_csrf(
+            &format!("/api/v1/communes/17071/forum/posts/{post}/reports"),
+            serde_json::json!({"reason": "Quảng cáo"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let statements = seen.lock().unwrap().take().unwrap();
     assert!(statements.len() >= hot.len(), "{statements:?}");
 

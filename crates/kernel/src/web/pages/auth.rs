@@ -60,8 +60,8 @@ impl RegisterForm {
 }
 
 /// Sign-ups (each an Argon2 hash) count against the address's sign-in allowance.
-pub fn throttle_sign_ups(state: &AppState, ext: &Extensions) -> AppResult<()> {
-    if state.login_limiter.allow(client_ip(ext)) {
+pub async fn throttle_sign_ups(state: &AppState, ext: &Extensions) -> AppResult<()> {
+    if state.login_limiter.allow(&state.db, client_ip(ext)).await? {
         Ok(())
     } else {
         Err(AppError::new(
@@ -142,7 +142,7 @@ pub async fn register(
     ext: Extensions,
     CsrfForm(f): CsrfForm<RegisterForm>,
 ) -> AppResult<Response> {
-    let res = match throttle_sign_ups(&state, &ext) {
+    let res = match throttle_sign_ups(&state, &ext).await {
         Ok(()) => citizens::register(state.kernel(), f.input())
             .await
             .map_err(AppError::from),
@@ -221,7 +221,11 @@ pub async fn login(
     ext: Extensions,
     CsrfForm(f): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
-    let outcome = if state.login_limiter.allow(client_ip(&ext)) {
+    let outcome = if state
+        .login_limiter
+        .allow(&state.db, client_ip(&ext))
+        .await?
+    {
         accounts::authenticate(
             &state.db,
             &f.phone,

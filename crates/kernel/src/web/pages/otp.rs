@@ -29,8 +29,8 @@ use crate::web::shell::{Shell, render, render_status};
 // ---- what pages and API share: the use cases are `actions::password` ----
 
 /// Codes asked from one address per hour (each may cost an SMS).
-fn throttle_codes(state: &AppState, ext: &Extensions) -> OtpResult<()> {
-    if state.otp_limiter.allow(client_ip(ext)) {
+async fn throttle_codes(state: &AppState, ext: &Extensions) -> OtpResult<()> {
+    if state.otp_limiter.allow(&state.db, client_ip(ext)).await? {
         Ok(())
     } else {
         Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp_throttled").into())
@@ -38,8 +38,8 @@ fn throttle_codes(state: &AppState, ext: &Extensions) -> OtpResult<()> {
 }
 
 /// Guesses at a code from one address count against its sign-in allowance.
-fn throttle_guesses(state: &AppState, ext: &Extensions) -> OtpResult<()> {
-    if state.login_limiter.allow(client_ip(ext)) {
+async fn throttle_guesses(state: &AppState, ext: &Extensions) -> OtpResult<()> {
+    if state.login_limiter.allow(&state.db, client_ip(ext)).await? {
         Ok(())
     } else {
         Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled").into())
@@ -47,7 +47,7 @@ fn throttle_guesses(state: &AppState, ext: &Extensions) -> OtpResult<()> {
 }
 
 async fn send_reset_code(state: &AppState, ext: &Extensions, raw_phone: &str) -> OtpResult<String> {
-    throttle_codes(state, ext)?;
+    throttle_codes(state, ext).await?;
     password::request_reset_code(state.kernel(), raw_phone).await
 }
 
@@ -58,12 +58,12 @@ async fn reset_with_code(
     raw_code: &str,
     new_password: &str,
 ) -> OtpResult<i64> {
-    throttle_guesses(state, ext)?;
+    throttle_guesses(state, ext).await?;
     password::reset_with_code(state.kernel(), raw_phone, raw_code, new_password).await
 }
 
 async fn send_verify_code(state: &AppState, ext: &Extensions, u: &CurrentUser) -> OtpResult<()> {
-    throttle_codes(state, ext)?;
+    throttle_codes(state, ext).await?;
     password::request_phone_code(state.kernel(), Some(u)).await
 }
 
@@ -73,7 +73,7 @@ async fn confirm_phone(
     u: &CurrentUser,
     raw_code: &str,
 ) -> OtpResult<DateTime<Utc>> {
-    throttle_guesses(state, ext)?;
+    throttle_guesses(state, ext).await?;
     password::confirm_phone(state.kernel(), Some(u), raw_code).await
 }
 

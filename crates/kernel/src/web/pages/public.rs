@@ -183,7 +183,7 @@ pub async fn logo(State(state): State<AppState>, Path(code): Path<String>) -> Ap
         .ok_or_else(AppError::not_found)?;
     let id = m.logo_attachment_id.ok_or_else(AppError::not_found)?;
     let file = state.files.find(&state.db, &c.code, id).await?;
-    let bytes = state.files.read(&file).await?;
+    let bytes = state.files.read(&state.db, &file).await?;
     Ok((
         [
             (header::CONTENT_TYPE, file.mime),

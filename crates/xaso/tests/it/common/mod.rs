@@ -105,7 +105,7 @@ pub async fn fresh_server_db(backend: &str) -> (String, Cleanup) {
 }
 
 /// Runs a test's cleanup statement on its server.
-async fn clean(c: Cleanup) {
+pub async fn clean_up(c: Cleanup) {
     let admin = Database::connect(&c.0).await.unwrap();
     admin.execute_unprepared(&c.1).await.ok();
     admin.close().await.ok();
@@ -140,7 +140,7 @@ impl Scratch {
     pub async fn close(self) {
         self.db.close().await.ok();
         if let Some(c) = self.pg {
-            clean(c).await;
+            clean_up(c).await;
         }
     }
 }
@@ -212,11 +212,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client {
-            router: self.platform.router.clone(),
-            cookies: HashMap::new(),
-            bearer: None,
-        }
+        Client::new(self.platform.router.clone())
     }
 
     /// A client signed in as one of the demo accounts.
@@ -267,7 +263,7 @@ impl TestApp {
         drop(platform);
         db.close().await.ok();
         if let Some(c) = pg_cleanup {
-            clean(c).await;
+            clean_up(c).await;
         }
     }
 }
@@ -325,9 +321,17 @@ impl Resp {
 
 #[derive(Clone)]
 pub struct Client {
-    router: axum::Router,
+    target: Target,
     pub cookies: HashMap<String, String>,
     pub bearer: Option<String>,
+}
+
+/// Where a client's requests go: the platform in this process, or a `xaso serve` process
+/// listening at an address (over HTTP/1.1, one connection per request).
+#[derive(Clone)]
+enum Target {
+    Router(axum::Router),
+    Remote(std::net::SocketAddr),
 }
 
 pub fn csrf_from(html: &str) -> Option<String> {
@@ -338,9 +342,49 @@ pub fn csrf_from(html: &str) -> Option<String> {
 impl Client {
     pub fn new(router: axum::Router) -> Client {
         Client {
-            router,
+            target: Target::Router(router),
             cookies: HashMap::new(),
             bearer: None,
+        }
+    }
+
+    /// A client of a `xaso serve` process listening at `addr`.
+    pub fn remote(addr: std::net::SocketAddr) -> Client {
+        Client {
+            target: Target::Remote(addr),
+            cookies: HashMap::new(),
+            bearer: None,
+        }
+    }
+
+    /// The same person (cookies, token) asking another process.
+    pub fn at(&self, addr: std::net::SocketAddr) -> Client {
+        Client {
+            target: Target::Remote(addr),
+            ..self.clone()
+        }
+    }
+
+    async fn exchange(&self, mut req: Request<Body>) -> axum::response::Response {
+        match &self.target {
+            Target::Router(router) => router.clone().oneshot(req).await.unwrap(),
+            Target::Remote(addr) => {
+                let stream = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+                let (mut sender, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .unwrap();
+                tokio::spawn(conn);
+                req.headers_mut()
+                    .insert(header::HOST, addr.to_string().parse().unwrap());
+                sender
+                    .send_request(req)
+                    .await
+                    .unwrap_or_else(|e| panic!("request to {addr}: {e}"))
+                    .map(Body::new)
+            }
         }
     }
 
@@ -360,7 +404,7 @@ impl Client {
                 format!("Bearer {b}").parse().unwrap(),
             );
         }
-        let res = self.router.clone().oneshot(req).await.unwrap();
+        let res = self.exchange(req).await;
         for v in res.headers().get_all(header::SET_COOKIE) {
             let s = v.to_str().unwrap();
             let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));

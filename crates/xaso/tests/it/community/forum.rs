@@ -724,3 +724,52 @@ async fn forum_search_reads_the_index_from_word_starts() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
     });
 }
+
+/// The topic list is kept in memory: a new topic, a reply and a hidden opening post show on
+/// the next reading, never a stale list.
+#[tokio::test]
+async fn the_topic_list_shows_every_change_at_once() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut anon = app.client();
+        let mut citizen = app.login(common::CITIZEN).await;
+        let mut leader = app.login(common::LEADER).await;
+        let title = "Đèn đường thôn Đông không sáng";
+        for _ in 0..2 {
+            let page = anon.get("/c/17071/forum").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains(title));
+        }
+        let id = open_topic(&mut citizen, title, "Ba cột đèn tắt từ tuần trước.").await;
+        let page = anon.get("/c/17071/forum").await;
+        assert!(page.body.contains(title), "a new topic shows at once");
+        assert!(page.body.contains("0 trả lời"), "{}", page.body);
+
+        let r = leader
+            .post_form(
+                &format!("/c/17071/forum/{id}/reply"),
+                &[("body", "Xã đã báo điện lực, thứ Hai sẽ sửa.")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = anon.get("/c/17071/forum").await;
+        assert!(
+            page.body.contains("1 trả lời"),
+            "a reply is counted at once"
+        );
+
+        let opening = topic_json(&mut anon, id).await["posts"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = leader
+            .post_json_csrf(
+                &format!("/api/v1/communes/17071/forum/posts/{opening}/moderation"),
+                json!({"action": "hide", "reason": "Trùng chủ đề"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = anon.get("/c/17071/forum").await;
+        assert!(!page.body.contains(title), "a hidden title goes at once");
+        let page = leader.get("/c/17071/forum").await;
+        assert!(page.body.contains(title), "moderators still see it");
+    });
+}

@@ -1,5 +1,5 @@
 //! Delivery when things go wrong: retries and dead letters, a gateway that hangs, quiet hours, the
-//! SMS rate limit, and two dispatchers that never send a message twice.
+//! SMS rate limit (shared by two processes), and two dispatchers that never send a message twice.
 
 use super::*;
 
@@ -256,6 +256,57 @@ async fn the_sms_rate_limit_is_respected() {
             // A burst of 5, then one every 200 ms: 3 s.
             assert!(span >= Duration::from_millis(2700), "{span:?}");
             assert!(span < Duration::from_secs(5), "{span:?}");
+            let first_second = at
+                .iter()
+                .filter(|t| **t - at[0] < Duration::from_millis(900))
+                .count();
+            assert!(first_second <= 10, "{first_second} in the first second");
+        }
+    );
+}
+
+/// Two processes on one PostgreSQL database share the channel's rate: together they send no
+/// faster than one would (each with a bucket of its own, they would send twice as fast).
+#[tokio::test]
+async fn two_processes_share_the_sms_rate() {
+    let smtp = SmtpSink::start().await;
+    let http = HttpSink::start().await;
+    on_each_backend!(
+        at_sinks(smtp.addr, http.addr, 5.0),
+        async |app: &TestApp| {
+            if app.backend == "sqlite" {
+                return; // one process owns a SQLite database
+            }
+            http.reset();
+            let mut c = app.login(common::CITIZEN).await;
+            let uid = my_id(&mut c).await;
+            for i in 0..20 {
+                send(app, uid, &format!("Tin {i}"), Priority::Normal, &["sms"]).await;
+            }
+            let sink = &http;
+            let run = |d: Dispatcher| async move {
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(20) {
+                    d.deliver_due(Utc::now(), 4).await.unwrap();
+                    if sink.hits().len() >= 20 {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            let (one, two) = (another_process(app).await, another_process(app).await);
+            tokio::join!(run(one), run(two));
+            let mut at: Vec<Instant> = http.hits().iter().map(|h| h.at).collect();
+            assert_eq!(at.len(), 20, "[{}]", app.backend);
+            at.sort();
+            // A burst of 5, then one every 200 ms, whichever process sends: 3 s, as one
+            // process alone would take (with two buckets: 1.5 s).
+            let span = at[19] - at[0];
+            assert!(
+                span >= Duration::from_millis(2700),
+                "[{}] {span:?}",
+                app.backend
+            );
             let first_second = at
                 .iter()
                 .filter(|t| **t - at[0] < Duration::from_millis(900))

@@ -1,8 +1,12 @@
 //! Answers kept in memory until what they show changes: lists that many people read and few
 //! change (the Open311 request list, the public board, the desk's inbox). Each kind of data
 //! has a generation number per commune, bumped by [`changed`] after every committed write; an
-//! entry is used only while the generation read before its query is still current, and for a
-//! few seconds at most, for writes made by another process of the same deployment.
+//! entry is used only while the generation read before its query is still current. The other
+//! processes of the deployment hear of each change through the change bus ([`bus`]) and
+//! move their own generation on; an entry still lives a few seconds at most, in case a
+//! message is lost while a process reconnects.
+
+pub mod bus;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,15 +28,34 @@ fn stripe(kind: &str, commune: &str) -> &'static std::sync::atomic::AtomicU64 {
     &GENERATIONS[h % GENERATIONS.len()]
 }
 
+/// Moved on when this process may have missed changes (the bus lost its connection): every
+/// generation moves with it.
+static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The generation of a kind of data (`"feedback"`, `"dossiers"`) in a commune: read it before
 /// a query whose result will be cached.
 pub fn generation(kind: &str, commune: &str) -> u64 {
-    stripe(kind, commune).load(std::sync::atomic::Ordering::Acquire)
+    use std::sync::atomic::Ordering::Acquire;
+    stripe(kind, commune)
+        .load(Acquire)
+        .wrapping_add(EPOCH.load(Acquire))
 }
 
-/// Call after a committed write to that kind of data in that commune.
+/// Call after a committed write to that kind of data in that commune: this process's entries
+/// are forgotten at once, and the other processes' as soon as the bus carries the change.
 pub fn changed(kind: &str, commune: &str) {
+    bump(kind, commune);
+    bus::publish(kind, commune);
+}
+
+/// A change made here or heard from another process: forget this process's entries.
+pub(crate) fn bump(kind: &str, commune: &str) {
     stripe(kind, commune).fetch_add(1, std::sync::atomic::Ordering::Release);
+}
+
+/// Forgets every entry of every kind (the bus may have missed changes).
+pub(crate) fn forget_all() {
+    EPOCH.fetch_add(1, std::sync::atomic::Ordering::Release);
 }
 const CAPACITY: usize = 256;
 
