@@ -183,12 +183,6 @@ impl IntoResponse for AppError {
             tracing::error!(code = self.code, detail = ?self.detail, "request failed");
         }
         let mut res = (self.status, axum::Json(self.body(Locale::Vi))).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("30"),
-            );
-        }
         res.extensions_mut().insert(self);
         res
     }

@@ -230,19 +230,27 @@ async fn present_error(state: &AppState, ctx: &Ctx, res: Response) -> Response {
             _ => return res,
         },
     };
-    if is_api(&ctx.path) {
+    let mut out = if is_api(&ctx.path) {
         let mut out = (err.status, axum::Json(err.body(ctx.locale))).into_response();
         if err.status == StatusCode::UNAUTHORIZED {
             out.headers_mut()
                 .insert("www-authenticate", HeaderValue::from_static("Bearer"));
         }
-        return out;
-    }
-    if err.status == StatusCode::UNAUTHORIZED && err.code == "unauthenticated" {
+        out
+    } else if err.status == StatusCode::UNAUTHORIZED && err.code == "unauthenticated" {
         let next = urlencode(&ctx.path);
         return Redirect::to(&format!("/login?next={next}")).into_response();
+    } else {
+        super::error_page::error_page(state, ctx, &err).await
+    };
+    // The data is out of reach for now: clients may ask again in half a minute.
+    if err.status == StatusCode::SERVICE_UNAVAILABLE {
+        out.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("30"),
+        );
     }
-    super::error_page::error_page(state, ctx, &err).await
+    out
 }
 
 fn is_plain_text(res: &Response) -> bool {

@@ -222,10 +222,14 @@ async fn a_stopped_worker_takes_only_its_communes_down_and_they_come_back() {
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         page.body.contains("Tạm thời chưa phục vụ được")
-            && page.body.contains("Vui lòng thử lại sau ít phút"),
-        "a Vietnamese page: {}",
+            && page.body.contains("Vui lòng thử lại sau ít phút")
+            && page.body.contains("Thử lại"),
+        "a Vietnamese page with a way to try again: {}",
         page.body
     );
+    assert_eq!(page.headers["retry-after"], "30");
+    let api = c.get(&format!("/api/v1/communes/{lost}/polls")).await;
+    assert_eq!(api.headers["retry-after"], "30", "and on the API");
     assert_eq!(
         c.get(&format!("/c/{kept}/forum?q=cho")).await.status,
         StatusCode::OK
