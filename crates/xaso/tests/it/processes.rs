@@ -2,14 +2,15 @@
 //! balancer, each with its own data directory: a change made through one is seen by the other
 //! at once (a revoked role, a new poll, a new logo), a photo uploaded through one downloads
 //! through the other, login throttling counts the tries made through both, a scheduled job
-//! runs once, and what a process acknowledged outlives its being killed. Runs when `XASO_TEST_PG_URL` or `XASO_TEST_CITUS_URL` is set.
+//! runs once, and what a process acknowledged outlives its being killed (and the job it had
+//! claimed is done by the other). Runs when `XASO_TEST_PG_URL` or `XASO_TEST_CITUS_URL` is set.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::Stdio;
 
 use axum::http::StatusCode;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::common::{self, Client};
@@ -233,6 +234,37 @@ async fn two_processes_serve_one_platform() {
         a.child.kill().await.unwrap();
         assert!(anon_b.get("/c/17071/polls").await.body.contains(title));
         assert_eq!(anon_b.get("/c/17071/logo").await.body, from_a.body);
+        // A job the killed process had claimed and never finished is done by the other once
+        // its lease is over (here: a lease that ended a minute ago).
+        let now = chrono::Utc::now();
+        let orphan = kernel::jobs::entity::ActiveModel {
+            kind: Set("limits.cleanup".into()),
+            payload: Set("{}".into()),
+            status: Set(kernel::jobs::RUNNING.into()),
+            attempts: Set(1),
+            max_attempts: Set(3),
+            run_at: Set(now - chrono::Duration::minutes(11)),
+            locked_until: Set(Some(now - chrono::Duration::minutes(1))),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let job = kernel::jobs::get(&db, orphan.id).await.unwrap().unwrap();
+            if job.status == kernel::jobs::DONE {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "[{backend}] the orphaned job is still {}",
+                job.status
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
 
         db.close().await.ok();
         drop((a, b));
