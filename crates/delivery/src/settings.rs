@@ -21,6 +21,10 @@ use crate::guard;
 
 /// How long a commune's resolved settings are reused; other processes see a change this late.
 const CACHE_TTL: Duration = Duration::from_secs(15);
+/// Each commune's resolved settings, with the generation and time they were read at.
+type Resolved = HashMap<String, (u64, Instant, Arc<Effective>)>;
+/// The `kernel::cache` kind of a commune's delivery settings.
+const SETTINGS: &str = "delivery_settings";
 /// Longest body template accepted.
 const TEMPLATE_MAX: usize = 4000;
 
@@ -368,7 +372,7 @@ pub struct DeliverySettings {
     public_url: String,
     /// `allow_private_commune_gateways` from the config.
     private_ok: bool,
-    cache: Mutex<HashMap<String, (Instant, Arc<Effective>)>>,
+    cache: Mutex<Resolved>,
 }
 
 impl DeliverySettings {
@@ -421,7 +425,9 @@ impl DeliverySettings {
 
     /// The settings a commune's messages go out with.
     pub async fn for_commune(&self, code: &str) -> Result<Arc<Effective>, String> {
-        if let Some((at, e)) = self.lock().get(code)
+        let generation = kernel::cache::generation(SETTINGS, code);
+        if let Some((g, at, e)) = self.lock().get(code)
+            && *g == generation
             && at.elapsed() < CACHE_TTL
         {
             return Ok(e.clone());
@@ -445,16 +451,16 @@ impl DeliverySettings {
             zalo: own.zalo.or_else(|| self.defaults.zalo.clone()),
         });
         self.lock()
-            .insert(code.to_owned(), (Instant::now(), e.clone()));
+            .insert(code.to_owned(), (generation, Instant::now(), e.clone()));
         Ok(e)
     }
 
-    /// Forget a commune's resolved settings after its admin changed them.
+    /// Forget a commune's resolved settings after its admin changed them, in every process.
     pub fn invalidate(&self, code: &str) {
-        self.lock().remove(code);
+        kernel::cache::changed(SETTINGS, code);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<Effective>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Resolved> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -28,6 +28,19 @@ use sea_orm_migration::MigratorTrait;
 use crate::migration::Migrator;
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, Some(STATEMENT_TIMEOUT)).await
+}
+
+/// A connection for migrations: no statement timeout (placing a table with rows on a
+/// cluster, or indexing a large one, may take minutes).
+pub async fn connect_for_migrations(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, None).await
+}
+
+async fn connect_with(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -50,7 +63,8 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .options([
                 (
                     "statement_timeout",
-                    format!("{}", STATEMENT_TIMEOUT.as_millis()),
+                    // 0: none.
+                    format!("{}", statement_timeout.map_or(0, |t| t.as_millis())),
                 ),
                 // A placeholder setting on plain PostgreSQL, read by Citus on a coordinator.
                 (

@@ -148,10 +148,12 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
-/// The data could not be reached rather than the request being wrong: no connection to be had,
-/// the connection lost, a statement cancelled by its timeout, the server shutting down, or (on
-/// Citus) the worker holding the commune's shards not answering (SQLSTATE class 08). Such a
-/// request may well work in a few minutes.
+/// The data could not be reached rather than the request being wrong: no connection to be had
+/// (or too many already), the connection lost, a statement cancelled by its timeout, the
+/// server shutting down, or (on Citus) the worker holding the commune's shards not answering
+/// (SQLSTATE class 08, but not 08P01, a protocol violation: a bug). Such a request may well
+/// work in a few minutes. A statement cancelled because it always runs too long is a bug that
+/// shows as 503 too; its detail is logged with the error.
 fn out_of_reach(e: &sea_orm::DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::{DbErr, RuntimeErr};
@@ -165,7 +167,8 @@ fn out_of_reach(e: &sea_orm::DbErr) -> bool {
     match &**sqlx {
         Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
         Sqlx::Database(d) => d.code().is_some_and(|c| {
-            c.starts_with("08") || matches!(&*c, "57014" | "57P01" | "57P02" | "57P03")
+            (c.starts_with("08") && c != "08P01")
+                || matches!(&*c, "53300" | "57014" | "57P01" | "57P02" | "57P03")
         }),
         _ => false,
     }

@@ -109,24 +109,28 @@ pub async fn reserve_shared(
     burst: f64,
     max_wait: Duration,
 ) -> AppResult<Result<Duration, ()>> {
-    let now = Utc::now().timestamp_micros();
     let interval = (1_000_000.0 / rate).round().max(1.0) as i64;
     let ahead = ((burst.max(1.0) - 1.0) * interval as f64) as i64;
-    let latest = now + max_wait.as_micros() as i64 + ahead;
+    let slack = max_wait.as_micros() as i64 + ahead;
+    // The database's clock, not this host's: processes on hosts whose clocks differ share
+    // one bucket.
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "INSERT INTO rate_bucket (key, drained_at_us) VALUES ($1, $2 + $3) \
-             ON CONFLICT (key) DO UPDATE SET drained_at_us = GREATEST(rate_bucket.drained_at_us, $2) + $3 \
-             WHERE GREATEST(rate_bucket.drained_at_us, $2) <= $4 \
-             RETURNING drained_at_us",
-            [key.into(), now.into(), interval.into(), latest.into()],
+            "WITH t AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now) \
+             INSERT INTO rate_bucket (key, drained_at_us) SELECT $1, t.now + $2 FROM t \
+             ON CONFLICT (key) DO UPDATE SET drained_at_us = \
+               GREATEST(rate_bucket.drained_at_us, (SELECT now FROM t)) + $2 \
+             WHERE GREATEST(rate_bucket.drained_at_us, (SELECT now FROM t)) <= (SELECT now FROM t) + $3 \
+             RETURNING drained_at_us, (SELECT now FROM t) AS now_us",
+            [key.into(), interval.into(), slack.into()],
         ))
         .await?;
     let Some(row) = row else {
         return Ok(Err(()));
     };
     let drained: i64 = row.try_get("", "drained_at_us")?;
+    let now: i64 = row.try_get("", "now_us")?;
     let start = drained - interval - ahead;
     Ok(Ok(Duration::from_micros((start - now).max(0) as u64)))
 }

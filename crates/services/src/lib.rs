@@ -37,6 +37,8 @@ pub type ProcedureMap = Arc<BTreeMap<i64, procedure::Model>>;
 /// How long this process trusts its copy of a catalogue; edits here forget it at once, edits
 /// made through another process of the deployment show after at most this long.
 const CATALOGUE_TTL: Duration = Duration::from_secs(30);
+/// Each commune's catalogue, with the generation and time it was read at.
+type Catalogues = HashMap<String, (u64, Instant, ProcedureMap)>;
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
@@ -47,7 +49,7 @@ pub struct Services {
     /// Failed tracking look-ups per address: guessing receipt codes and phones gets slow.
     pub track_failures: Arc<kernel::limits::Limiter>,
     /// Each commune's catalogue (active and withdrawn procedures), read on every desk list.
-    catalogues: Arc<Mutex<HashMap<String, (Instant, ProcedureMap)>>>,
+    catalogues: Arc<Mutex<Catalogues>>,
     /// Desk inbox pages, the same for every official of the commune until a dossier changes.
     pub inbox_pages: Arc<kernel::cache::GenerationCache<Arc<Vec<entity::dossier::Model>>>>,
     /// The public catalogue's answers (its fields, the procedures found) by commune, search
@@ -85,7 +87,9 @@ impl Services {
         commune: &str,
     ) -> kernel::error::AppResult<ProcedureMap> {
         let lock = || self.catalogues.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, map)) = lock().get(commune)
+        let generation = kernel::cache::generation(store::PROCEDURES, commune);
+        if let Some((g, at, map)) = lock().get(commune)
+            && *g == generation
             && at.elapsed() < CATALOGUE_TTL
         {
             return Ok(map.clone());
@@ -97,7 +101,10 @@ impl Services {
                 .map(|p| (p.id, p))
                 .collect(),
         );
-        lock().insert(commune.to_owned(), (Instant::now(), map.clone()));
+        lock().insert(
+            commune.to_owned(),
+            (generation, Instant::now(), map.clone()),
+        );
         Ok(map)
     }
 
@@ -131,13 +138,10 @@ impl Services {
         Ok(page)
     }
 
-    /// Call after a commune's catalogue changed (and the change committed).
+    /// Call after a commune's catalogue changed (and the change committed): every process
+    /// forgets it.
     pub fn forget_catalogue(&self, commune: &str) {
         kernel::cache::changed(store::PROCEDURES, commune);
-        self.catalogues
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(commune);
     }
 }
 

@@ -93,9 +93,11 @@ pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 /// Connects, migrates and assembles the platform (without starting the workers).
 pub async fn build(config: Config) -> anyhow::Result<Platform> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let db = kernel::db::connect(&config.effective_database_url()).await?;
-    migrate(&db).await?;
-    build_on(db, config).await
+    let url = config.effective_database_url();
+    let migrating = kernel::db::connect_for_migrations(&url).await?;
+    migrate(&migrating).await?;
+    migrating.close().await?;
+    build_on(kernel::db::connect(&url).await?, config).await
 }
 
 pub async fn build_on(db: DatabaseConnection, config: Config) -> anyhow::Result<Platform> {

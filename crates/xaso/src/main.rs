@@ -200,7 +200,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             std::fs::create_dir_all(&config.data_dir)?;
-            let db = kernel::db::connect(&config.effective_database_url()).await?;
+            let db = kernel::db::connect_for_migrations(&config.effective_database_url()).await?;
             xaso::migrate(&db).await?;
             println!(
                 "Database is up to date ({}).",

@@ -131,34 +131,45 @@ impl CommuneInfo {
 /// In-memory view of the commune table, reloaded after every change to it: here at once, in
 /// the other processes of the deployment by the first request after they hear of it
 /// ([`Self::fresh`], called by the context middleware).
+type CommuneMap = HashMap<String, Arc<CommuneInfo>>;
+
 #[derive(Clone, Default)]
 pub struct CommuneCache {
-    map: Arc<RwLock<HashMap<String, Arc<CommuneInfo>>>>,
-    /// The [`COMMUNES`] generation the map was read at.
-    loaded: Arc<std::sync::atomic::AtomicU64>,
+    /// The [`COMMUNES`] generation the map was read at, and the map.
+    map: Arc<RwLock<(u64, CommuneMap)>>,
+    /// One reload at a time: the requests that find the map old wait for it.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl CommuneCache {
     pub async fn reload(&self, db: &DatabaseConnection) -> AppResult<()> {
+        let _one = self.reloading.lock().await;
         let generation = crate::cache::generation(COMMUNES, "");
         let rows = commune::Entity::find().all(db).await?;
         let map = rows
             .iter()
             .map(|m| (m.code.clone(), Arc::new(CommuneInfo::from_model(m))))
             .collect();
-        *self.map.write().unwrap_or_else(|e| e.into_inner()) = map;
-        self.loaded
-            .store(generation, std::sync::atomic::Ordering::Release);
+        *self.map.write().unwrap_or_else(|e| e.into_inner()) = (generation, map);
         Ok(())
+    }
+
+    fn loaded(&self) -> u64 {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).0
     }
 
     /// Reloads when the commune table changed since it was read (here or in another process).
     pub async fn fresh(&self, db: &DatabaseConnection) -> AppResult<()> {
-        let loaded = self.loaded.load(std::sync::atomic::Ordering::Acquire);
-        if loaded != crate::cache::generation(COMMUNES, "") {
-            self.reload(db).await?;
+        if self.loaded() == crate::cache::generation(COMMUNES, "") {
+            return Ok(());
         }
-        Ok(())
+        {
+            let _wait = self.reloading.lock().await;
+            if self.loaded() == crate::cache::generation(COMMUNES, "") {
+                return Ok(()); // another request reloaded it meanwhile
+            }
+        }
+        self.reload(db).await
     }
 
     /// Reloads after a committed change to the commune table, and has every other process
@@ -172,6 +183,7 @@ impl CommuneCache {
         self.map
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .1
             .get(code)
             .cloned()
     }
@@ -189,6 +201,7 @@ impl CommuneCache {
             .map
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .1
             .values()
             .filter(|c| c.active)
             .cloned()

@@ -75,17 +75,18 @@ pub fn date_text(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// The deployment's working-day calendar: the statute plus the government's yearly decisions
-/// that the system admin records (`holiday_override`). Shared by every room (dossier due dates,
-/// feedback deadlines, orders, reports); cheap to clone, rebuilt after an override changes.
 /// The `crate::cache` kind of the calendar's overrides.
 pub const CALENDAR: &str = "calendar";
 
+/// The deployment's working-day calendar: the statute plus the government's yearly decisions
+/// that the system admin records (`holiday_override`). Shared by every room (dossier due dates,
+/// feedback deadlines, orders, reports); cheap to clone, rebuilt after an override changes.
 #[derive(Clone, Default)]
 pub struct WorkingDays {
-    calendar: Arc<RwLock<Arc<WorkCalendar>>>,
-    /// The [`CALENDAR`] generation the overrides were read at.
-    loaded: Arc<std::sync::atomic::AtomicU64>,
+    /// The [`CALENDAR`] generation the overrides were read at, and the calendar.
+    calendar: Arc<RwLock<(u64, Arc<WorkCalendar>)>>,
+    /// One rebuild at a time: the requests that find the calendar old wait for it.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl WorkingDays {
@@ -98,6 +99,7 @@ impl WorkingDays {
 
     /// Rebuilds the calendar from the stored overrides (after an official changed one).
     pub async fn reload(&self, db: &impl ConnectionTrait) -> crate::error::AppResult<()> {
+        let _one = self.reloading.lock().await;
         let generation = crate::cache::generation(CALENDAR, "");
         let mut cal = WorkCalendar::vietnam();
         for o in holidays::all_overrides(db).await? {
@@ -107,19 +109,26 @@ impl WorkingDays {
                 cal.add_working_day(o.day);
             }
         }
-        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
-        self.loaded
-            .store(generation, std::sync::atomic::Ordering::Release);
+        *self.calendar.write().unwrap_or_else(|e| e.into_inner()) = (generation, Arc::new(cal));
         Ok(())
+    }
+
+    fn loaded(&self) -> u64 {
+        self.calendar.read().unwrap_or_else(|e| e.into_inner()).0
     }
 
     /// Rebuilds when an override changed since it was read (here or in another process).
     pub async fn fresh(&self, db: &impl ConnectionTrait) -> crate::error::AppResult<()> {
-        let loaded = self.loaded.load(std::sync::atomic::Ordering::Acquire);
-        if loaded != crate::cache::generation(CALENDAR, "") {
-            self.reload(db).await?;
+        if self.loaded() == crate::cache::generation(CALENDAR, "") {
+            return Ok(());
         }
-        Ok(())
+        {
+            let _wait = self.reloading.lock().await;
+            if self.loaded() == crate::cache::generation(CALENDAR, "") {
+                return Ok(()); // another request rebuilt it meanwhile
+            }
+        }
+        self.reload(db).await
     }
 
     /// Rebuilds after a committed change to an override, and has every other process of the
@@ -134,6 +143,7 @@ impl WorkingDays {
         self.calendar
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .1
             .clone()
     }
 }

@@ -207,24 +207,25 @@ async fn carry_changes(
 }
 
 /// What this process reloads when another process of the deployment changed it (the cache
-/// entries themselves are forgotten by the bus).
+/// entries themselves are forgotten by the bus). Requests reload as they come (`ctx_layer`);
+/// this reloads in the background for the workers that make no request.
 impl crate::cache::bus::Hear for AppState {
-    fn heard<'a>(&'a self, kind: &'a str, _commune: &'a str) -> crate::future::BoxFuture<'a, ()> {
-        Box::pin(async move {
-            // The generations have moved already; requests reload as they come
-            // (`ctx_layer`), and so does this, for the workers that make no request.
-            let everything = kind == crate::cache::bus::EVERYTHING;
-            if (everything || kind == crate::tenancy::COMMUNES)
-                && let Err(e) = self.communes.fresh(&self.db).await
-            {
+    fn heard(&self, kind: &str, _commune: &str) {
+        let everything = kind == crate::cache::bus::EVERYTHING;
+        let communes = everything || kind == crate::tenancy::COMMUNES;
+        let calendar = everything || kind == crate::time::CALENDAR;
+        if !(communes || calendar) {
+            return;
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            if communes && let Err(e) = state.communes.fresh(&state.db).await {
                 tracing::warn!(error = %e, "communes not reloaded after another process's change");
             }
-            if (everything || kind == crate::time::CALENDAR)
-                && let Err(e) = self.calendar.fresh(&self.db).await
-            {
+            if calendar && let Err(e) = state.calendar.fresh(&state.db).await {
                 tracing::warn!(error = %e, "calendar not reloaded after another process's change");
             }
-        })
+        });
     }
 }
 

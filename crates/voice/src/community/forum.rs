@@ -192,6 +192,7 @@ pub async fn insert_reply(
             Expr::col(topic::Column::ReplyCount).add(1),
         )
         .col_expr(topic::Column::LastPostAt, Expr::value(now))
+        .filter(topic::Column::CommuneCode.eq(&c.code))
         .filter(topic::Column::Id.eq(topic_id))
         .filter(topic::Column::Locked.eq(false))
         .exec(db)

@@ -24,7 +24,6 @@ use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::future::BoxFuture;
 use peers::Peers;
 use wire::Message;
 
@@ -38,9 +37,10 @@ const HELLO_EVERY: Duration = Duration::from_secs(5);
 pub const EVERYTHING: &str = "*";
 
 /// What the platform does when it hears another process's change, beyond forgetting cache
-/// entries (done by the bus itself): reload what it keeps whole in memory.
+/// entries (done by the bus itself): reload what it keeps whole in memory. It must not wait
+/// (the listener acknowledges only after it returns): spawn what takes time.
 pub trait Hear: Send + Sync + 'static {
-    fn heard<'a>(&'a self, kind: &'a str, commune: &'a str) -> BoxFuture<'a, ()>;
+    fn heard(&self, kind: &str, commune: &str);
 }
 
 /// What the publisher task sends.
@@ -58,10 +58,14 @@ enum Outgoing {
 
 struct Bus {
     origin: String,
-    tx: mpsc::UnboundedSender<Outgoing>,
-    /// Number of the last change put on the bus, and of the last one sent.
-    queued: AtomicU64,
+    /// The number of the last change put on the bus, and the queue: numbered and queued
+    /// under one lock, so the publisher sees the changes in their order.
+    queue: std::sync::Mutex<(u64, mpsc::UnboundedSender<Outgoing>)>,
+    /// Number of the last change sent.
     sent: AtomicU64,
+    /// A batch of changes could not be sent: the others are told that anything may have
+    /// changed as soon as sending works again.
+    lost: std::sync::atomic::AtomicBool,
     peers: Peers,
     /// Woken whenever a change is sent or acknowledged.
     progress: Notify,
@@ -73,7 +77,8 @@ impl Bus {
         self.sent.load(Ordering::Acquire) >= seq && self.peers.all_applied(seq)
     }
 
-    async fn notify(&self, db: &DatabaseConnection, payload: String) {
+    /// Sends one message; false when it could not be sent (tried twice).
+    async fn notify(&self, db: &DatabaseConnection, payload: String) -> bool {
         let send = || {
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -85,7 +90,27 @@ impl Bus {
             tracing::warn!(error = %e, "change bus: sending failed, trying once more");
             tokio::time::sleep(Duration::from_millis(200)).await;
             if let Err(e) = send().await {
-                tracing::error!(error = %e, "change bus: a message was not sent; other processes see the change when their caches expire");
+                tracing::error!(error = %e, "change bus: a message was not sent");
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sends changes; when they cannot be sent, marks the loss (see `lost`).
+    async fn notify_changes(&self, db: &DatabaseConnection, payload: String) {
+        if !self.notify(db, payload).await {
+            self.lost.store(true, Ordering::Release);
+        }
+    }
+
+    /// After a loss, tells the others that anything may have changed, once sending works.
+    async fn make_up_for_losses(&self, db: &DatabaseConnection) {
+        if self.lost.load(Ordering::Acquire) {
+            let seq = self.sent.load(Ordering::Acquire);
+            let payload = wire::changes_payloads(&self.origin, seq, &[(EVERYTHING, "")]).remove(0);
+            if self.notify(db, payload).await {
+                self.lost.store(false, Ordering::Release);
             }
         }
     }
@@ -103,12 +128,16 @@ pub(crate) fn publish(kind: &str, commune: &str) {
     let Some(bus) = BUS.get() else {
         return;
     };
-    let seq = bus.queued.fetch_add(1, Ordering::SeqCst) + 1;
-    let _ = bus.tx.send(Outgoing::Change {
-        kind: kind.to_owned(),
-        commune: commune.to_owned(),
-        seq,
-    });
+    let seq = {
+        let mut queue = bus.queue.lock().unwrap_or_else(|e| e.into_inner());
+        queue.0 += 1;
+        let _ = queue.1.send(Outgoing::Change {
+            kind: kind.to_owned(),
+            commune: commune.to_owned(),
+            seq: queue.0,
+        });
+        queue.0
+    };
     let _ = PENDING.try_with(|p| p.set(seq));
 }
 
@@ -128,9 +157,15 @@ pub async fn carrying<F: std::future::Future>(request: F) -> F::Output {
                     let progress = bus.progress.notified();
                     tokio::pin!(progress);
                     progress.as_mut().enable();
-                    if bus.settled(pending)
-                        || tokio::time::timeout_at(deadline, progress).await.is_err()
-                    {
+                    if bus.settled(pending) {
+                        break;
+                    }
+                    if tokio::time::timeout_at(deadline, progress).await.is_err() {
+                        tracing::warn!(
+                            change = pending,
+                            "change bus: not every process acknowledged within {} ms",
+                            APPLY_WAIT.as_millis()
+                        );
                         break;
                     }
                 }
@@ -151,28 +186,33 @@ pub async fn start(
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(vec![]);
     }
-    // The listener's own connection, kept out of the request pool.
-    let options = (*db.get_postgres_connection_pool().connect_options()).clone();
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .connect_lazy_with(options);
-    let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(CHANNEL).await?;
+    // The listener and the publisher each have a connection of their own, kept out of the
+    // request pool: a busy pool never delays an acknowledgement.
+    let own = || {
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+        PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(options)
+    };
+    let (listening, sending) = (own(), own());
+    let listener = subscribe(&listening).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     BUS.set(Bus {
         origin: origin(),
-        tx,
-        queued: AtomicU64::new(0),
+        queue: std::sync::Mutex::new((0, tx)),
         sent: AtomicU64::new(0),
+        lost: std::sync::atomic::AtomicBool::new(false),
         peers: Peers::default(),
         progress: Notify::new(),
     })
     .map_err(|_| anyhow::anyhow!("the change bus is already started in this process"))?;
+    let sending = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(sending);
     Ok(vec![
-        tokio::spawn(send(db.clone(), rx, stop.clone())),
-        tokio::spawn(listen(listener, hear, stop)),
+        tokio::spawn(send(sending, rx, stop.clone())),
+        tokio::spawn(listen(listening, listener, hear, stop)),
     ])
 }
 
@@ -215,18 +255,28 @@ async fn send(
         Hello,
         Stop,
     }
+    let mut closed = false;
     loop {
         // Decided inside, done outside: the select's futures are gone before the awaits.
+        // Queued messages first: at a stop, what is already queued still goes.
         let next = tokio::select! {
+            biased;
             o = rx.recv() => o.map_or(Next::Stop, Next::Send),
             _ = hello.tick() => Next::Hello,
             _ = stop.wait_for(|s| *s) => Next::Stop,
         };
+        bus.make_up_for_losses(&db).await;
         let first = match next {
             Next::Send(o) => o,
             Next::Hello => {
                 bus.notify(&db, Message::Hello { from: &bus.origin }.encode())
                     .await;
+                continue;
+            }
+            // Take nothing new, send what is queued, then say goodbye.
+            Next::Stop if !closed => {
+                rx.close();
+                closed = true;
                 continue;
             }
             Next::Stop => break,
@@ -258,7 +308,7 @@ async fn send(
         }
         if !changes.is_empty() {
             for payload in wire::changes_payloads(&bus.origin, last, &changes) {
-                bus.notify(&db, payload).await;
+                bus.notify_changes(&db, payload).await;
             }
             bus.sent.fetch_max(last, Ordering::AcqRel);
             bus.progress.notify_waiters();
@@ -268,30 +318,62 @@ async fn send(
         .await;
 }
 
-async fn listen(mut listener: PgListener, hear: Arc<dyn Hear>, mut stop: watch::Receiver<bool>) {
+/// A listener on `pool`'s connection, listening on [`CHANNEL`].
+async fn subscribe(pool: &sea_orm::sqlx::PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// The listener: applies what it hears; whenever it starts listening (again), anything may
+/// have changed meanwhile (before this process listened, or while the connection was down),
+/// so every cache entry is forgotten first.
+async fn listen(
+    pool: sea_orm::sqlx::PgPool,
+    first: PgListener,
+    hear: Arc<dyn Hear>,
+    mut stop: watch::Receiver<bool>,
+) {
     let Some(bus) = BUS.get() else {
         return;
     };
+    let mut listener = Some(first);
     loop {
-        let next = tokio::select! {
-            n = listener.try_recv() => n,
-            _ = stop.wait_for(|s| *s) => return,
+        let mut current = match listener.take() {
+            Some(l) => l,
+            None => match subscribe(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change bus: cannot listen; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            },
         };
-        match next {
-            Ok(Some(n)) => apply(bus, &*hear, n.payload()).await,
-            // The connection dropped and is back: messages sent meanwhile are lost.
-            Ok(None) => gap(&*hear).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "change bus: listening failed; caches forgotten, retrying");
-                gap(&*hear).await;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+        gap(&*hear);
+        loop {
+            let next = tokio::select! {
+                n = current.try_recv() => n,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match next {
+                Ok(Some(n)) => apply(bus, &*hear, n.payload()),
+                // The connection dropped and is back: messages sent meanwhile are lost.
+                Ok(None) => gap(&*hear),
+                Err(e) => {
+                    tracing::warn!(error = %e, "change bus: listening failed; listening again");
+                    break;
+                }
             }
         }
     }
 }
 
-/// One message heard on the channel.
-async fn apply(bus: &Bus, hear: &dyn Hear, payload: &str) {
+/// One message heard on the channel. Never waits: the generations move at once, and what
+/// is kept whole is reloaded by the platform in the background ([`Hear`]).
+fn apply(bus: &Bus, hear: &dyn Hear, payload: &str) {
     let Some(msg) = Message::parse(payload) else {
         return;
     };
@@ -306,14 +388,15 @@ async fn apply(bus: &Bus, hear: &dyn Hear, payload: &str) {
         Message::Changes { seq, changes, .. } => {
             for (kind, commune) in changes {
                 if kind == EVERYTHING {
-                    gap(hear).await;
+                    gap(hear);
                 } else {
                     crate::cache::bump(kind, commune);
-                    hear.heard(kind, commune).await;
+                    hear.heard(kind, commune);
                 }
             }
-            if from != "command" {
-                let _ = bus.tx.send(Outgoing::Ack {
+            if from != "command" && seq > 0 {
+                let queue = bus.queue.lock().unwrap_or_else(|e| e.into_inner());
+                let _ = queue.1.send(Outgoing::Ack {
                     to: from.to_owned(),
                     seq,
                 });
@@ -331,7 +414,7 @@ async fn apply(bus: &Bus, hear: &dyn Hear, payload: &str) {
     }
 }
 
-async fn gap(hear: &dyn Hear) {
+fn gap(hear: &dyn Hear) {
     crate::cache::forget_all();
-    hear.heard(EVERYTHING, "").await;
+    hear.heard(EVERYTHING, "");
 }

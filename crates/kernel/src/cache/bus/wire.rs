@@ -71,24 +71,32 @@ impl<'a> Message<'a> {
 }
 
 /// The payloads for a batch of changes (`kind`, `commune`) numbered up to `seq`: without
-/// repeats, split to stay under the payload limit.
+/// repeats, split to stay under the payload limit. Only the last payload carries `seq` (the
+/// others 0): a process acknowledges `seq` once it has applied the whole batch.
 pub fn changes_payloads(from: &str, seq: u64, changes: &[(&str, &str)]) -> Vec<String> {
-    let head = format!("C\t{from}\t{seq}");
     let mut seen = BTreeSet::new();
-    let mut out = vec![];
-    let mut payload = head.clone();
+    let mut bodies = vec![];
+    let mut body = String::new();
     for (kind, commune) in changes {
         if !seen.insert((kind, commune)) {
             continue;
         }
         let line = format!("\n{kind}\t{commune}");
-        if payload.len() + line.len() > PAYLOAD_MAX {
-            out.push(std::mem::replace(&mut payload, head.clone()));
+        if !body.is_empty() && body.len() + line.len() + 64 > PAYLOAD_MAX {
+            bodies.push(std::mem::take(&mut body));
         }
-        payload.push_str(&line);
+        body.push_str(&line);
     }
-    out.push(payload);
-    out
+    bodies.push(body);
+    let last = bodies.len() - 1;
+    bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let n = if i == last { seq } else { 0 };
+            format!("C\t{from}\t{n}{body}")
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -123,6 +131,18 @@ mod tests {
         let batch: Vec<(&str, &str)> = codes.iter().map(|c| ("dossiers", c.as_str())).collect();
         let msgs = changes_payloads("me", 2000, &batch);
         assert!(msgs.len() > 1);
+        let seqs: Vec<u64> = msgs
+            .iter()
+            .map(|m| match Message::parse(m) {
+                Some(Message::Changes { seq, .. }) => seq,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs.last(), Some(&2000), "the last part carries the number");
+        assert!(
+            seqs[..seqs.len() - 1].iter().all(|s| *s == 0),
+            "no part acknowledges the batch before the last: {seqs:?}"
+        );
         let heard: usize = msgs
             .iter()
             .map(|m| {
