@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use kernel::error::{AppResult, ErrorBody};
 use kernel::web::AppState;
@@ -97,12 +97,13 @@ pub struct NoticeBoard {
     responses((status = 200, body = NoticeBoard), (status = 404, body = ErrorBody)))]
 async fn notices_board(
     State(state): State<AppState>,
+    Extension(cache): Extension<std::sync::Arc<store::BoardCache>>,
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> AppResult<Json<NoticeBoard>> {
     let c = state.communes.active(&code)?;
     let page = kernel::paging::page(q.page);
-    let board = store::board_page(&state.db, &c.code, &q.q, q.category, page).await?;
+    let board = store::board_page(&state.db, &cache, &c.code, &q.q, q.category, page).await?;
     Ok(Json(NoticeBoard {
         page,
         more: board.1,

@@ -16,7 +16,10 @@ use crate::entity::{notice, recipient};
 use crate::model::{Category, PUBLISHERS};
 use crate::store::{self, PUBLISHED};
 
-pub struct NoticesDoor;
+/// The notices room at the commune's front door: alerts, the latest notices, the day's work.
+pub struct NoticesDoor {
+    pub board: std::sync::Arc<store::BoardCache>,
+}
 
 /// Published, unexpired emergencies of the commune, newest first.
 fn emergencies_in_force(code: &str) -> sea_orm::Select<notice::Entity> {
@@ -60,7 +63,7 @@ impl FrontDoor for NoticesDoor {
         limit: u64,
     ) -> BoxFuture<'a, AppResult<Vec<HomeItem>>> {
         Box::pin(async move {
-            let page = store::board_page(db, commune, "", None, 1).await?;
+            let page = store::board_page(db, &self.board, commune, "", None, 1).await?;
             let mut items: Vec<HomeItem> = page
                 .0
                 .iter()

@@ -39,7 +39,10 @@ pub const PUBLISH_JOB: &str = "notices.publish_due";
 
 /// The notices room.
 #[derive(Default)]
-pub struct NoticesRoom;
+pub struct NoticesRoom {
+    /// The public board's pages, shared by the board page, its API and the home page.
+    board: std::sync::Arc<store::BoardCache>,
+}
 
 impl Room for NoticesRoom {
     fn key(&self) -> &'static str {
@@ -82,7 +85,9 @@ impl Room for NoticesRoom {
                 },
             ],
             admin: vec![],
-            front: Some(std::sync::Arc::new(front::NoticesDoor)),
+            front: Some(std::sync::Arc::new(front::NoticesDoor {
+                board: self.board.clone(),
+            })),
             ..Nav::default()
         }
     }
@@ -109,9 +114,10 @@ impl Room for NoticesRoom {
 
     fn router(&self) -> Router<AppState> {
         web::router()
+            .merge(api::router())
+            .layer(axum::Extension(self.board.clone()))
             .merge(office::router())
             .merge(bulletin_web::router())
-            .merge(api::router())
     }
 
     fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {

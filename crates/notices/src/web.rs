@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use chrono::Utc;
 use kernel::error::AppResult;
 use kernel::tenancy::CommuneInfo;
@@ -90,6 +90,7 @@ struct BoardQuery {
 
 async fn board(
     State(state): State<AppState>,
+    Extension(cache): Extension<std::sync::Arc<store::BoardCache>>,
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<BoardQuery>,
@@ -97,7 +98,7 @@ async fn board(
     let c = state.communes.active(&code)?;
     let page = kernel::paging::page(q.page);
     let category = Category::parse(&q.category);
-    let board = store::board_page(&state.db, &c.code, &q.q, category, page).await?;
+    let board = store::board_page(&state.db, &cache, &c.code, &q.q, category, page).await?;
     let (rows, more) = (&board.0, board.1);
     let topics = match &ctx.user {
         Some(_) => topics::list(state.kernel(), ctx.actor(), &c)

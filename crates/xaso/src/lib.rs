@@ -21,7 +21,7 @@ pub fn rooms() -> Rooms {
     Rooms::new(vec![
         Arc::new(services::ServicesRoom::default()),
         Arc::new(voice::VoiceRoom),
-        Arc::new(notices::NoticesRoom),
+        Arc::new(notices::NoticesRoom::default()),
         Arc::new(delivery::DeliveryRoom::default()),
     ])
 }

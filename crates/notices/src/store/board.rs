@@ -73,13 +73,14 @@ pub async fn board(
 pub type BoardPage = std::sync::Arc<(Vec<notice::Model>, bool)>;
 
 /// Board pages without a search, kept until a notice of the commune changes (and at most the
-/// kernel cache's TTL, which also bounds how long an expired notice can linger).
-static BOARD_CACHE: std::sync::LazyLock<kernel::cache::GenerationCache<BoardPage>> =
-    std::sync::LazyLock::new(Default::default);
+/// kernel cache's TTL, which also bounds how long an expired notice can linger). One per
+/// platform (the room holds it), never shared by two platforms in one process.
+pub type BoardCache = kernel::cache::GenerationCache<BoardPage>;
 
 /// [`board`], served from memory when there is no search.
 pub async fn board_page(
     db: &impl ConnectionTrait,
+    cache: &BoardCache,
     code: &str,
     q: &str,
     category: Option<Category>,
@@ -96,11 +97,11 @@ pub async fn board_page(
         "{code}|{}|{page}",
         category.map(|c| c.as_str()).unwrap_or_default()
     );
-    if let Some(hit) = BOARD_CACHE.get(&key, generation) {
+    if let Some(hit) = cache.get(&key, generation) {
         return Ok(hit);
     }
     let fresh = std::sync::Arc::new(board(db, code, q, category, page, now).await?);
-    BOARD_CACHE.put(key, generation, fresh.clone());
+    cache.put(key, generation, fresh.clone());
     Ok(fresh)
 }
 

@@ -289,13 +289,6 @@ async fn commune_admin_creates_officials() {
     });
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(w, h, image::Rgb([10, 110, 79]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[tokio::test]
 async fn branding_shows_on_every_page() {
     on_each_backend!(async |app: &common::TestApp| {
@@ -307,7 +300,7 @@ async fn branding_shows_on_every_page() {
                 "logo",
                 "logo.png",
                 "image/png",
-                &png(64, 64),
+                &common::png(64, 64),
                 &[("brand_color", "#AA3300"), ("tagline", "Minh Hợp đổi mới")],
             )
             .await;

@@ -163,7 +163,7 @@ async fn two_processes_serve_one_platform() {
         // A logo uploaded through one process: the other knows of it and serves its bytes
         // from the database, though its data directory never saw the file.
         let token = admin.csrf().await;
-        let logo = png(48, 48);
+        let logo = common::png(48, 48);
         let r = admin
             .post_multipart(
                 &format!("/c/17071/office/branding?csrf={token}"),
@@ -270,11 +270,4 @@ async fn two_processes_serve_one_platform() {
         drop((a, b));
         common::clean_up(cleanup).await;
     }
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(w, h, image::Rgb([170, 51, 0]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }

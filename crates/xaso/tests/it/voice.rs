@@ -7,13 +7,6 @@ use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::json;
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(w, h, image::Rgb([10, 110, 79]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// Inside the demo commune's area (19.27,105.12,19.37,105.24).
 const LAT: &str = "19.3301";
 const LON: &str = "105.1802";
@@ -66,8 +59,8 @@ async fn citizen_sends_feedback_with_photos_and_a_pin_and_follows_it() {
             .post_multipart_files(
                 &format!("/c/17071/feedback/new?csrf={token}"),
                 &[
-                    ("photos", "khoi.png", "image/png", png(40, 30)),
-                    ("photos", "khoi2.png", "image/png", png(20, 20)),
+                    ("photos", "khoi.png", "image/png", common::png(40, 30)),
+                    ("photos", "khoi2.png", "image/png", common::png(20, 20)),
                 ],
                 &[
                     ("category", "environment"),
@@ -176,7 +169,7 @@ async fn bad_feedback_gets_a_clear_answer_and_changes_nothing() {
                                 "photos",
                                 ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"][i],
                                 "image/png",
-                                png(8, 8),
+                                common::png(8, 8),
                             )
                         })
                         .collect(),
@@ -185,7 +178,7 @@ async fn bad_feedback_gets_a_clear_answer_and_changes_nothing() {
                 (
                     ok_fields.to_vec(),
                     vec![
-                        ("photos", "ok.png", "image/png", png(8, 8)),
+                        ("photos", "ok.png", "image/png", common::png(8, 8)),
                         (
                             "photos",
                             "virus.jpg",

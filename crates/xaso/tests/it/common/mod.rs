@@ -334,6 +334,14 @@ enum Target {
     Remote(std::net::SocketAddr),
 }
 
+/// A small one-colour PNG, for uploads.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([10, 110, 79]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 pub fn csrf_from(html: &str) -> Option<String> {
     let i = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
     Some(html[i..].split('"').next()?.to_owned())
