@@ -105,7 +105,9 @@ async fn seed(db: &sea_orm::DatabaseConnection, messages: u64) -> Result<()> {
             ref_id: sea_orm::Set(None),
             ..Default::default()
         });
-        outbox::Entity::insert_many(rows).exec(&txn).await?;
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(())

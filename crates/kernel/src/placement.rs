@@ -9,9 +9,9 @@
 //! - [`Placement::Reference`]: small, country-wide, rarely written (units, the calendar): copied
 //!   to every node, so any commune's rows can join them locally.
 //! - [`Placement::Coordinator`]: a person's or the platform's rows, not a commune's (accounts,
-//!   sessions, tokens, queues, the audit log): plain tables on the coordinator. A person acts in
-//!   several communes, and the queues are claimed with `FOR UPDATE SKIP LOCKED` across communes,
-//!   which only one node can do. Commune-owned rows point to them by id, checked by the
+//!   sessions, tokens, the job queue, the audit log): plain tables on the coordinator. A person
+//!   acts in several communes, and jobs are claimed with `FOR UPDATE SKIP LOCKED` across
+//!   communes, which only one node can do. Commune-owned rows point to them by id, checked by the
 //!   application: Citus refuses a foreign key from a sharded table to a coordinator table.
 //!
 //! On SQLite and plain PostgreSQL the declarations change nothing but are checked all the same
@@ -58,11 +58,12 @@ pub const KERNEL: &[Table] = &[
     ("job", Placement::Coordinator),
     ("rate_counter", Placement::Coordinator),
     ("rate_bucket", Placement::Coordinator),
-    // The delivery queue and the inbox are read by person across communes; where they go on
-    // a cluster (sharded by person, or by commune with the person's communes named) is the
-    // next step of the national-scale work, see docs/architecture.md.
-    ("outbox", Placement::Coordinator),
-    ("inbox_item", Placement::Coordinator),
+    // The delivery queue and the inbox grow by a row per resident with every notice, so they
+    // live with their commune. A person's inbox is read in the communes `inbox_commune` names
+    // besides their home commune; the dispatcher claims due messages commune by commune.
+    ("outbox", Placement::Commune),
+    ("inbox_item", Placement::Commune),
+    ("inbox_commune", Placement::Coordinator),
     // SeaORM's record of applied migrations.
     ("seaql_migrations", Placement::Coordinator),
 ];

@@ -17,6 +17,7 @@ mod m0006_commune_contacts;
 mod m0007_map_area;
 mod m1000_shard_keys;
 mod m1004_shared_state;
+mod m1005_message_shards;
 pub mod shard_keys;
 
 /// The foreign key every commune-owned table carries: its rows go with their commune.
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_map_area::Migration),
             Box::new(m1000_shard_keys::Migration),
             Box::new(m1004_shared_state::Migration),
+            Box::new(m1005_message_shards::Migration),
         ]
     }
 }

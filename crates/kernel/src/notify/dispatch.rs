@@ -13,8 +13,8 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::prefs::HELD_IN_QUIET_HOURS;
 use super::{
@@ -199,6 +199,7 @@ pub struct Dispatcher {
     channels: Arc<Vec<Arc<dyn Channel>>>,
     wake: Arc<tokio::sync::Notify>,
     limits: Arc<RateLimits>,
+    sharded: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl Dispatcher {
@@ -209,6 +210,7 @@ impl Dispatcher {
             channels: Arc::new(channels.into_iter().map(Arc::from).collect()),
             wake: Arc::new(tokio::sync::Notify::new()),
             limits: Arc::new(RateLimits::new(&BTreeMap::new())),
+            sharded: Default::default(),
         }
     }
 
@@ -227,6 +229,7 @@ impl Dispatcher {
             channels: Arc::new(channels),
             wake: Arc::new(tokio::sync::Notify::new()),
             limits: Arc::new(RateLimits::new(&config.rate_limits)),
+            sharded: Default::default(),
         }
     }
 
@@ -274,29 +277,82 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Takes up to `batch` due messages for this process, most urgent first. The status test
-    /// in the UPDATE itself makes the claim exclusive; on PostgreSQL, SKIP LOCKED lets a second
-    /// dispatcher take the next rows instead of waiting for these.
+    /// Whether the outbox is sharded by commune (a Citus coordinator), asked until answered.
+    async fn sharded(&self) -> AppResult<bool> {
+        Ok(*self
+            .sharded
+            .get_or_try_init(|| crate::citus::is_coordinator(&self.db))
+            .await?)
+    }
+
+    /// Takes up to `batch` due messages for this process, most urgent first. On Citus a
+    /// locking read must stay on one shard, so the communes with due messages are listed first
+    /// (one read across shards, the most urgent commune first) and claimed one by one.
     async fn claim(&self, now: DateTime<Utc>, batch: u64) -> AppResult<Vec<outbox::Model>> {
-        let due = Query::select()
-            .column(outbox::Column::Id)
+        let mut rows = if self.sharded().await? {
+            let communes: Vec<String> = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::CommuneCode)
+                .filter(outbox::Column::Status.eq(PENDING))
+                .filter(outbox::Column::NextAttemptAt.lte(now))
+                .group_by(outbox::Column::CommuneCode)
+                .order_by(
+                    Func::max(Expr::col(outbox::Column::Priority)),
+                    sea_orm::Order::Desc,
+                )
+                .order_by(
+                    Func::min(Expr::col(outbox::Column::Id)),
+                    sea_orm::Order::Asc,
+                )
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let mut rows = Vec::new();
+            for commune in communes {
+                let left = batch.saturating_sub(rows.len() as u64);
+                if left == 0 {
+                    break;
+                }
+                rows.extend(self.claim_in(Some(&commune), now, left).await?);
+            }
+            rows
+        } else {
+            self.claim_in(None, now, batch).await?
+        };
+        rows.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+
+    /// Claims up to `batch` due messages, of one commune or of all. The status test in the
+    /// UPDATE itself makes the claim exclusive; on PostgreSQL, SKIP LOCKED lets a second
+    /// dispatcher take the next rows instead of waiting for these.
+    async fn claim_in(
+        &self,
+        commune: Option<&str>,
+        now: DateTime<Utc>,
+        batch: u64,
+    ) -> AppResult<Vec<outbox::Model>> {
+        let mut due = Query::select();
+        due.column(outbox::Column::Id)
             .from(outbox::Entity)
             .and_where(outbox::Column::Status.eq(PENDING))
             .and_where(outbox::Column::NextAttemptAt.lte(now))
             .order_by(outbox::Column::Priority, sea_orm::Order::Desc)
             .order_by(outbox::Column::Id, sea_orm::Order::Asc)
             .limit(batch)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .to_owned();
-        let mut rows = outbox::Entity::update_many()
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        let mut claim = outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::value(SENDING))
             .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + LEASE))
+            .filter(outbox::Column::Status.eq(PENDING));
+        if let Some(c) = commune {
+            due.and_where(outbox::Column::CommuneCode.eq(c));
+            claim = claim.filter(outbox::Column::CommuneCode.eq(c));
+        }
+        Ok(claim
             .filter(outbox::Column::Id.in_subquery(due))
-            .filter(outbox::Column::Status.eq(PENDING))
             .exec_with_returning(&self.db)
-            .await?;
-        rows.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-        Ok(rows)
+            .await?)
     }
 
     /// Delivers up to `batch` due messages; returns how many were claimed.
@@ -324,7 +380,11 @@ impl Dispatcher {
         // Backoff counts from when the round ended, not began: a gateway that took its full
         // timeout is not tried again at once.
         let finished = now + Duration::from_std(started.elapsed()).unwrap_or_default();
-        self.record(&outcomes, finished).await?;
+        let communes: HashMap<i64, &str> = due
+            .iter()
+            .map(|m| (m.id, m.commune_code.as_str()))
+            .collect();
+        self.record(&outcomes, &communes, finished).await?;
         Ok(due.len())
     }
 
@@ -396,16 +456,28 @@ impl Dispatcher {
         }
     }
 
-    /// One UPDATE per group of equal changes (and per chunk of ids).
+    /// One UPDATE per group of equal changes, per commune (so that each goes to one shard on
+    /// Citus) and per chunk of ids.
     async fn record(
         &self,
         outcomes: &[(i64, i32, Disposition)],
+        communes: &HashMap<i64, &str>,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
         for (c, ids) in plan(outcomes, now) {
-            for chunk in ids.chunks(ID_CHUNK) {
+            let mut by_commune: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+            for id in ids {
+                let commune = communes.get(&id).copied().unwrap_or_default();
+                by_commune.entry(commune).or_default().push(id);
+            }
+            let chunks: Vec<(&str, &[i64])> = by_commune
+                .iter()
+                .flat_map(|(commune, ids)| ids.chunks(ID_CHUNK).map(|c| (*commune, c)))
+                .collect();
+            for (commune, chunk) in chunks {
                 let mut u = outbox::Entity::update_many()
                     .col_expr(outbox::Column::Status, Expr::value(c.status))
+                    .filter(outbox::Column::CommuneCode.eq(commune))
                     .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
                     .filter(outbox::Column::Status.eq(SENDING));
                 if c.count_attempt {

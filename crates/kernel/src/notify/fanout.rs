@@ -99,6 +99,17 @@ pub async fn fan_out(db: &impl ConnectionTrait, f: FanOut<'_>) -> AppResult<FanO
         .execute_raw(crate::db::statement(db, &insert))
         .await?
         .rows_affected();
+    // Recipients living elsewhere read this commune's items from now on (usually none: a
+    // commune writes to its own residents).
+    let home = Expr::col((u.clone(), Alias::new("commune_code")));
+    let elsewhere = Query::select()
+        .column(id.clone())
+        .expr(Expr::val(f.commune_code))
+        .from_as(Alias::new("app_user"), u.clone())
+        .and_where(Expr::col(id.clone()).in_subquery(f.recipients.clone()))
+        .and_where(home.clone().is_null().or(home.ne(f.commune_code)))
+        .to_owned();
+    super::inbox::remember_all(db, elsewhere).await?;
     super::unread::changed_all();
 
     for channel in EXTERNAL_CHANNELS {

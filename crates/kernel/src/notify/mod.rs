@@ -9,11 +9,13 @@
 
 pub mod dispatch;
 pub mod fanout;
+pub mod inbox;
 pub mod prefs;
 pub mod text;
 pub mod unread;
 
 pub use dispatch::Dispatcher;
+pub use inbox::{InboxChannel, inbox, mark_all_read, mark_read, unread_count};
 pub use text::Text;
 
 use std::collections::HashMap;
@@ -21,12 +23,12 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::accounts::entity::user;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n::Locale;
 
 pub mod outbox {
@@ -35,9 +37,10 @@ pub mod outbox {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "outbox")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub user_id: i64,
         pub channel: String,
         pub title: String,
@@ -93,9 +96,10 @@ pub mod inbox_item {
     #[sea_orm(table_name = "inbox_item")]
     #[schema(as = InboxItem)]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub commune_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub user_id: i64,
         #[serde(skip)]
         pub outbox_id: Option<i64>,
@@ -213,7 +217,9 @@ pub async fn notify(db: &impl ConnectionTrait, m: Message<'_>, channels: &[&str]
         ref_id: Set(m.reference.map(|r| r.1)),
         ..Default::default()
     });
-    outbox::Entity::insert_many(rows).exec(db).await?;
+    outbox::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -326,103 +332,6 @@ pub trait Channel: Send + Sync {
     async fn configured(&self, _commune_code: &str) -> bool {
         true
     }
-}
-
-/// The in-app inbox: a row the user sees under the bell in the header.
-pub struct InboxChannel;
-
-#[async_trait::async_trait]
-impl Channel for InboxChannel {
-    fn name(&self) -> &'static str {
-        INBOX
-    }
-    async fn deliver(&self, db: &DatabaseConnection, msg: &outbox::Model) -> Result<(), String> {
-        let exists = inbox_item::Entity::find()
-            .filter(inbox_item::Column::OutboxId.eq(msg.id))
-            .count(db)
-            .await
-            .map_err(|e| e.to_string())?;
-        if exists > 0 {
-            return Ok(());
-        }
-        inbox_item::ActiveModel {
-            commune_code: Set(msg.commune_code.clone()),
-            user_id: Set(msg.user_id),
-            outbox_id: Set(Some(msg.id)),
-            title: Set(msg.title.clone()),
-            body: Set(msg.body.clone()),
-            link: Set(msg.link.clone()),
-            created_at: Set(msg.created_at),
-            read_at: Set(None),
-            text_key: Set(msg.text_key.clone()),
-            text_args: Set(msg.text_args.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .map(|_| unread::changed(msg.user_id))
-        .map_err(|e| e.to_string())
-    }
-}
-
-pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
-    Ok(inbox_item::Entity::find()
-        .filter(inbox_item::Column::UserId.eq(user_id))
-        .filter(inbox_item::Column::ReadAt.is_null())
-        .count(db)
-        .await?)
-}
-
-/// A person's latest inbox items, in the reader's language.
-pub async fn inbox(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    limit: u64,
-    locale: Locale,
-) -> AppResult<Vec<inbox_item::Model>> {
-    Ok(inbox_item::Entity::find()
-        .filter(inbox_item::Column::UserId.eq(user_id))
-        .order_by_desc(inbox_item::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| i.in_locale(locale))
-        .collect())
-}
-
-pub async fn mark_read(db: &impl ConnectionTrait, user_id: i64, id: i64) -> AppResult<()> {
-    let res = inbox_item::Entity::update_many()
-        .col_expr(inbox_item::Column::ReadAt, Expr::value(Some(Utc::now())))
-        .filter(inbox_item::Column::Id.eq(id))
-        .filter(inbox_item::Column::UserId.eq(user_id))
-        .filter(inbox_item::Column::ReadAt.is_null())
-        .exec(db)
-        .await?;
-    unread::changed(user_id);
-    if res.rows_affected == 0 {
-        // Either not this user's, or already read: only the first is an error.
-        let mine = inbox_item::Entity::find_by_id(id)
-            .filter(inbox_item::Column::UserId.eq(user_id))
-            .count(db)
-            .await?;
-        if mine == 0 {
-            return Err(AppError::not_found());
-        }
-    }
-    Ok(())
-}
-
-pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
-    let n = inbox_item::Entity::update_many()
-        .col_expr(inbox_item::Column::ReadAt, Expr::value(Some(Utc::now())))
-        .filter(inbox_item::Column::UserId.eq(user_id))
-        .filter(inbox_item::Column::ReadAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected;
-    unread::changed(user_id);
-    Ok(n)
 }
 
 /// Messages that could not be delivered, for officials to see and retry.

@@ -81,6 +81,7 @@ pub async fn mark_read(
     let now = Utc::now();
     let res = recipient::Entity::update_many()
         .col_expr(recipient::Column::ReadAt, Expr::value(Some(now)))
+        .filter(recipient::Column::CommuneCode.eq(&n.commune_code))
         .filter(recipient::Column::NoticeId.eq(n.id))
         .filter(recipient::Column::UserId.eq(user_id))
         .filter(recipient::Column::ReadAt.is_null())
@@ -89,6 +90,7 @@ pub async fn mark_read(
     if res.rows_affected > 0 {
         notify::inbox_item::Entity::update_many()
             .col_expr(notify::inbox_item::Column::ReadAt, Expr::value(Some(now)))
+            .filter(notify::inbox_item::Column::CommuneCode.eq(&n.commune_code))
             .filter(notify::inbox_item::Column::UserId.eq(user_id))
             .filter(notify::inbox_item::Column::Link.eq(link(&n.commune_code, n.id)))
             .filter(notify::inbox_item::Column::ReadAt.is_null())

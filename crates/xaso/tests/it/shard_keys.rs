@@ -192,8 +192,8 @@ async fn a_database_made_before_the_shard_keys_keeps_every_row_and_reads_through
             if table == "seaql_migrations" {
                 assert_eq!(
                     after[table],
-                    n + 5,
-                    "[{backend}] the four shard-key migrations and the shared state"
+                    n + 6,
+                    "[{backend}] the four shard-key migrations, the shared state, the message shards"
                 );
                 continue;
             }
@@ -246,8 +246,50 @@ async fn a_database_made_before_the_shard_keys_keeps_every_row_and_reads_through
             "{}",
             board.body
         );
-        // And it takes new rows under the new keys: a report with its history.
+        // Each person's inbox items are in the communes their reads name, and the applicant
+        // reads all of theirs.
+        // (Compared here: Citus does not join a sharded table with a coordinator table.)
+        let pairs = async |sql: &str| -> std::collections::BTreeSet<(i64, String)> {
+            db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r.try_get_by_index(0).unwrap(),
+                        r.try_get_by_index(1).unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let have = pairs("SELECT DISTINCT user_id, commune_code FROM inbox_item").await;
+        let named: std::collections::BTreeSet<(i64, String)> = pairs(
+            "SELECT id, commune_code FROM app_user WHERE commune_code IS NOT NULL \
+             UNION SELECT user_id, commune_code FROM inbox_commune",
+        )
+        .await;
+        assert!(!have.is_empty());
+        let unnamed: Vec<_> = have.difference(&named).collect();
+        assert!(
+            unnamed.is_empty(),
+            "[{backend}] inbox items nobody's reads name: {unnamed:?}"
+        );
         let mut applicant = app.login("0900000001").await;
+        let me = applicant.get("/api/v1/me").await.json()["id"]
+            .as_i64()
+            .unwrap();
+        let theirs = scalar(
+            db,
+            &format!("SELECT COUNT(*) FROM inbox_item WHERE user_id = {me} AND read_at IS NULL"),
+        )
+        .await;
+        assert!(
+            theirs > 0,
+            "[{backend}] the fixture's applicant has unread items"
+        );
+        let inbox = applicant.get("/api/v1/me/inbox").await.json();
+        assert_eq!(inbox["unread"], theirs, "[{backend}] {inbox}");
+        // And it takes new rows under the new keys: a report with its history.
         let events = app.count("feedback_event").await;
         let village = scalar(db, "SELECT MIN(id) FROM village").await;
         let r = applicant

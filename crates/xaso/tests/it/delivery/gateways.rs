@@ -305,7 +305,7 @@ async fn nothing_from_another_commune_is_visible_or_retried() {
             (r.status, r.error_code().as_str()),
             (StatusCode::FORBIDDEN, "other_commune")
         );
-        let m = outbox::Entity::find_by_id(dead.id)
+        let m = outbox::Entity::find_by_id((dead.commune_code.clone(), dead.id))
             .one(db)
             .await
             .unwrap()

@@ -27,6 +27,8 @@ mod reliability;
 
 mod gateways;
 
+mod inbox;
+
 // ---- the SMTP sink ----
 
 #[derive(Clone, Debug)]
