@@ -74,12 +74,34 @@ async fn connect_with(
             ])
             .disable_statement_logging();
         let pool = PgPoolOptions::new()
-            .max_connections(32)
+            .max_connections(pg_connections(
+                std::env::var(CONNECTIONS_VAR).ok().as_deref(),
+            )?)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
         Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+    }
+}
+
+/// The environment variable that sets how many connections a process keeps to PostgreSQL.
+pub const CONNECTIONS_VAR: &str = "XASO_DB_CONNECTIONS";
+/// Connections per process to PostgreSQL when [`CONNECTIONS_VAR`] does not say.
+pub const DEFAULT_PG_CONNECTIONS: u32 = 32;
+
+/// The pool size [`CONNECTIONS_VAR`] asks for. On a Citus coordinator fewer connections serve
+/// more: each one also holds connections to the workers, and on a small cluster the backends
+/// then compete for the same cores (docs/citus.md, "Connections").
+fn pg_connections(setting: Option<&str>) -> anyhow::Result<u32> {
+    match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(DEFAULT_PG_CONNECTIONS),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => Ok(n),
+            _ => anyhow::bail!(
+                "{CONNECTIONS_VAR} must be a number of connections from 1 to 1000, not {s:?}"
+            ),
+        },
     }
 }
 
@@ -155,4 +177,20 @@ pub fn statement(
         _ => q.build(sea_orm::sea_query::SqliteQueryBuilder),
     };
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_size_comes_from_the_environment_or_the_default() {
+        assert_eq!(pg_connections(None).unwrap(), DEFAULT_PG_CONNECTIONS);
+        assert_eq!(pg_connections(Some(" ")).unwrap(), DEFAULT_PG_CONNECTIONS);
+        assert_eq!(pg_connections(Some("8")).unwrap(), 8);
+        for bad in ["0", "-1", "tám", "5000"] {
+            let e = pg_connections(Some(bad)).unwrap_err().to_string();
+            assert!(e.contains(CONNECTIONS_VAR), "{e}");
+        }
+    }
 }

@@ -276,6 +276,12 @@ async fn track(
         ip: kernel::web::ops::client_ip(&ext),
     };
     let t = track::track(state.kernel(), guard, None, &q.receipt, &q.phone).await?;
+    let procedure = svc
+        .catalogue(&state.db, &t.dossier.commune_code)
+        .await?
+        .get(&t.dossier.procedure_id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     let history = t
         .events
         .into_iter()
@@ -288,7 +294,7 @@ async fn track(
         .collect();
     Ok(Json(Tracked {
         dossier: Dossier::from(&t.dossier),
-        procedure: t.procedure,
+        procedure,
         history,
     }))
 }

@@ -9,6 +9,7 @@ pub mod entity;
 pub mod figures;
 mod front;
 pub mod migration;
+pub mod migration_history;
 pub mod migration_search;
 pub mod model;
 pub mod payments;
@@ -245,6 +246,7 @@ impl Room for ServicesRoom {
             Box::new(migration::PaymentRecords),
             Box::new(migration_search::MIGRATION),
             Box::new(migration::ShardKeys),
+            Box::new(migration_history::DossierHistory),
         ]
     }
 

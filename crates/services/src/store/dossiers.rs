@@ -94,7 +94,7 @@ pub async fn event(
     d: &dossier::Model,
     e: Event<'_>,
 ) -> Result<(), DbErr> {
-    dossier_event::ActiveModel {
+    let event = dossier_event::ActiveModel {
         dossier_id: Set(d.id),
         commune_code: Set(d.commune_code.clone()),
         at: Set(Utc::now()),
@@ -108,7 +108,8 @@ pub async fn event(
     }
     .insert(db)
     .await?;
-    Ok(())
+    // Tracking reads the history from the dossier's row.
+    super::track::append_history(db, &event).await
 }
 
 /// Opens the fee of a freshly submitted dossier (none when it has no fee), in its transaction.

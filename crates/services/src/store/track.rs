@@ -1,19 +1,110 @@
-//! Tracking's one query: dossier, procedure name and history joined in one round trip
-//! (tracking is the room's most frequent request, and on a small server each query counts).
+//! Tracking's one query: a dossier read by its receipt, with its history in the same row
+//! (`dossier.history`, kept in step with `dossier_event` by [`append_history`]). Tracking is
+//! the room's most frequent request; one row of one table is the cheapest read on every
+//! backend, and on Citus a fast-path query, planned without the join planner.
 
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 
 use crate::entity::{dossier, dossier_event};
 
-/// A dossier as tracking shows it: the dossier, its procedure's name and its history.
+/// A dossier as tracking shows it: the dossier and its history.
 pub struct Tracked {
     pub dossier: dossier::Model,
-    pub procedure: String,
     pub events: Vec<dossier_event::Model>,
 }
 
-/// The dossier with this receipt code, its procedure's name and its history; `None` when no
-/// dossier has that code.
+/// One event as `dossier.history` keeps it; the fields of `dossier_event` but its keys.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HistoryLine {
+    id: i64,
+    /// RFC 3339 as written here; as each database prints a timestamp in lines the migration
+    /// copied from older events.
+    at: String,
+    actor_user_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    from_status: Option<String>,
+    to_status: String,
+    note: Option<String>,
+}
+
+impl HistoryLine {
+    fn of(e: &dossier_event::Model) -> Self {
+        HistoryLine {
+            id: e.id,
+            at: e.at.to_rfc3339(),
+            actor_user_id: e.actor_user_id,
+            actor_name: e.actor_name.clone(),
+            action: e.action.clone(),
+            from_status: e.from_status.clone(),
+            to_status: e.to_status.clone(),
+            note: e.note.clone(),
+        }
+    }
+
+    fn into_event(self, d: &dossier::Model) -> Result<dossier_event::Model, DbErr> {
+        let at = parse_time(&self.at)
+            .ok_or_else(|| DbErr::Custom(format!("history of {}: time {}", d.id, self.at)))?;
+        Ok(dossier_event::Model {
+            commune_code: d.commune_code.clone(),
+            id: self.id,
+            dossier_id: d.id,
+            at,
+            actor_user_id: self.actor_user_id,
+            actor_name: self.actor_name,
+            action: self.action,
+            from_status: self.from_status,
+            to_status: self.to_status,
+            note: self.note,
+        })
+    }
+}
+
+/// RFC 3339, or SQLite's `2025-01-01 07:00:00.123+00:00` (a space for the `T`).
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let iso = match s.as_bytes().get(10) {
+        Some(b' ') => format!("{}T{}", &s[..10], &s[11..]),
+        _ => s.to_owned(),
+    };
+    DateTime::parse_from_rfc3339(&iso)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Adds `e` to its dossier's history; call in the transaction that wrote the event.
+pub async fn append_history(
+    db: &impl ConnectionTrait,
+    e: &dossier_event::Model,
+) -> Result<(), DbErr> {
+    let line =
+        serde_json::to_string(&HistoryLine::of(e)).map_err(|err| DbErr::Custom(err.to_string()))?;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            r#"UPDATE "dossier" SET "history" = (COALESCE("history", '[]')::jsonb || jsonb_build_array($1::jsonb))::text
+               WHERE "commune_code" = $2 AND "id" = $3"#
+        }
+        _ => {
+            r#"UPDATE "dossier" SET "history" = json_insert(COALESCE("history", '[]'), '$[#]', json(?1))
+               WHERE "commune_code" = ?2 AND "id" = ?3"#
+        }
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            line.into(),
+            e.commune_code.as_str().into(),
+            e.dossier_id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The dossier with this receipt code and its history; `None` when no dossier has that code.
 pub async fn track_full(
     db: &impl ConnectionTrait,
     receipt: &str,
@@ -23,33 +114,49 @@ pub async fn track_full(
     let Some(commune) = kernel::placement::commune_in_code(&receipt, "") else {
         return Ok(None);
     };
-    let sql = r#"SELECT d.*, p."name" AS p_name, e."id" AS e_id, e."dossier_id" AS e_dossier_id, e."commune_code" AS e_commune_code,
-        e."at" AS e_at, e."actor_user_id" AS e_actor_user_id, e."actor_name" AS e_actor_name, e."action" AS e_action,
-        e."from_status" AS e_from_status, e."to_status" AS e_to_status, e."note" AS e_note
-        FROM "dossier" d
-        JOIN "procedure" p ON p."commune_code" = d."commune_code" AND p."id" = d."procedure_id"
-        LEFT JOIN "dossier_event" e ON e."commune_code" = d."commune_code" AND e."dossier_id" = d."id"
-        WHERE d."commune_code" = $1 AND d."receipt_code" = $2 ORDER BY e."id""#;
-    let stmt = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        [commune.into(), receipt.as_str().into()],
-    );
-    let rows = db.query_all_raw(stmt).await?;
-    let Some(first) = rows.first() else {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            r#"SELECT * FROM "dossier" WHERE "commune_code" = $1 AND "receipt_code" = $2"#
+        }
+        _ => r#"SELECT * FROM "dossier" WHERE "commune_code" = ?1 AND "receipt_code" = ?2"#,
+    };
+    let stmt =
+        Statement::from_sql_and_values(backend, sql, [commune.into(), receipt.as_str().into()]);
+    let Some(row) = db.query_one_raw(stmt).await? else {
         return Ok(None);
     };
-    let dossier = dossier::Model::from_query_result(first, "")?;
-    let procedure: String = first.try_get("", "p_name")?;
-    let mut events = Vec::with_capacity(rows.len());
-    for r in &rows {
-        if r.try_get::<Option<i64>>("", "e_id")?.is_some() {
-            events.push(dossier_event::Model::from_query_result(r, "e_")?);
+    let dossier = dossier::Model::from_query_result(&row, "")?;
+    let history: Option<String> = row.try_get("", "history")?;
+    let lines: Vec<HistoryLine> = match history.as_deref() {
+        Some(h) => serde_json::from_str(h)
+            .map_err(|e| DbErr::Custom(format!("history of dossier {}: {e}", dossier.id)))?,
+        None => Vec::new(),
+    };
+    let events = lines
+        .into_iter()
+        .map(|l| l.into_event(&dossier))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(Tracked { dossier, events }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_as_each_database_prints_them() {
+        let want = DateTime::parse_from_rfc3339("2025-01-01T00:00:00.5Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for s in [
+            "2025-01-01T00:00:00.5Z",
+            "2025-01-01T07:00:00.5+07:00",
+            "2025-01-01 00:00:00.500+00:00",
+            "2025-01-01T00:00:00.500000+00:00",
+        ] {
+            assert_eq!(parse_time(s), Some(want), "{s}");
         }
+        assert_eq!(parse_time("hôm qua"), None);
     }
-    Ok(Some(Tracked {
-        dossier,
-        procedure,
-        events,
-    }))
 }

@@ -184,8 +184,17 @@ pub async fn event_rows(
     d: &dossier::Model,
     show_names: bool,
 ) -> AppResult<Vec<EventRow>> {
-    Ok(store::events(&state.db, &d.commune_code, d.id)
-        .await?
+    let events = store::events(&state.db, &d.commune_code, d.id).await?;
+    Ok(rows_of_events(ctx, events, show_names))
+}
+
+/// A dossier's history as its page shows it, the actors' names only to officials.
+pub fn rows_of_events(
+    ctx: &Ctx,
+    events: Vec<crate::entity::dossier_event::Model>,
+    show_names: bool,
+) -> Vec<EventRow> {
+    events
         .into_iter()
         .map(|e| EventRow {
             when: kernel::web::pages::vn_time(e.at),
@@ -210,7 +219,7 @@ pub async fn event_rows(
                 n => n.unwrap_or_default(),
             },
         })
-        .collect())
+        .collect()
 }
 
 /// A dossier's documents as (attachment id, document name).

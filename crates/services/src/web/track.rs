@@ -12,7 +12,7 @@ use kernel::web::ctx::Ctx;
 use kernel::web::shell::{Shell, render_status};
 use serde::Deserialize;
 
-use super::{DossierView, EventRow, event_rows, view_of};
+use super::{DossierView, EventRow, view_of};
 use crate::Services;
 use crate::actions::track::{self, Guard};
 
@@ -70,8 +70,13 @@ pub(super) async fn track(
         .await;
         match res.map_err(AppError::from) {
             Ok(t) => {
-                events = event_rows(&state, &ctx, &t.dossier, false).await?;
-                found = Some(view_of(&state, &ctx, &t.dossier).await?);
+                // The procedure from the catalogue in memory, the history from the row read.
+                let catalogue = svc.catalogue(&state.db, &c.code).await?;
+                found = Some(match catalogue.get(&t.dossier.procedure_id) {
+                    Some(p) => super::view_with(&ctx, &t.dossier, p),
+                    None => view_of(&state, &ctx, &t.dossier).await?,
+                });
+                events = super::rows_of_events(&ctx, t.events, false);
             }
             Err(e) if e.status.is_client_error() => {
                 status = e.status;
