@@ -276,12 +276,22 @@ async fn track(
         ip: kernel::web::ops::client_ip(&ext),
     };
     let t = track::track(state.kernel(), guard, None, &q.receipt, &q.phone).await?;
-    let procedure = svc
+    let procedure = match svc
         .catalogue(&state.db, &t.dossier.commune_code)
         .await?
         .get(&t.dossier.procedure_id)
-        .map(|p| p.name.clone())
-        .unwrap_or_default();
+    {
+        Some(p) => p.name.clone(),
+        None => {
+            crate::actions::procedures::any(
+                &state.db,
+                &t.dossier.commune_code,
+                t.dossier.procedure_id,
+            )
+            .await?
+            .name
+        }
+    };
     let history = t
         .events
         .into_iter()

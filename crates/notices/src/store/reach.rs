@@ -65,6 +65,7 @@ pub async fn reach(db: &impl ConnectionTrait, n: &notice::Model) -> AppResult<Re
             Alias::new("acked"),
         )
         .from(recipient::Entity)
+        .and_where(Expr::col(recipient::Column::CommuneCode).eq(&n.commune_code))
         .and_where(Expr::col(recipient::Column::NoticeId).eq(n.id))
         .group_by_col(recipient::Column::VillageId)
         .to_owned();
@@ -106,6 +107,7 @@ pub async fn reach(db: &impl ConnectionTrait, n: &notice::Model) -> AppResult<Re
             Alias::new("n"),
         )
         .from(notify::outbox::Entity)
+        .and_where(Expr::col(notify::outbox::Column::CommuneCode).eq(&n.commune_code))
         .and_where(Expr::col(notify::outbox::Column::RefKind).eq("notice"))
         .and_where(Expr::col(notify::outbox::Column::RefId).eq(n.id))
         .group_by_col(o)

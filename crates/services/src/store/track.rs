@@ -1,5 +1,5 @@
 //! Tracking's one query: a dossier read by its receipt, with its history in the same row
-//! (`dossier.history`, kept in step with `dossier_event` by [`append_history`]). Tracking is
+//! (`dossier.history`, rebuilt from `dossier_event` by [`append_history`] with each event). Tracking is
 //! the room's most frequent request; one row of one table is the cheapest read on every
 //! backend, and on Citus a fast-path query, planned without the join planner.
 
@@ -15,11 +15,10 @@ pub struct Tracked {
 }
 
 /// One event as `dossier.history` keeps it; the fields of `dossier_event` but its keys.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct HistoryLine {
     id: i64,
-    /// RFC 3339 as written here; as each database prints a timestamp in lines the migration
-    /// copied from older events.
+    /// As the database prints a timestamp into JSON ([`parse_time`]).
     at: String,
     actor_user_id: Option<i64>,
     actor_name: String,
@@ -30,19 +29,6 @@ struct HistoryLine {
 }
 
 impl HistoryLine {
-    fn of(e: &dossier_event::Model) -> Self {
-        HistoryLine {
-            id: e.id,
-            at: e.at.to_rfc3339(),
-            actor_user_id: e.actor_user_id,
-            actor_name: e.actor_name.clone(),
-            action: e.action.clone(),
-            from_status: e.from_status.clone(),
-            to_status: e.to_status.clone(),
-            note: e.note.clone(),
-        }
-    }
-
     fn into_event(self, d: &dossier::Model) -> Result<dossier_event::Model, DbErr> {
         let at = parse_time(&self.at)
             .ok_or_else(|| DbErr::Custom(format!("history of {}: time {}", d.id, self.at)))?;
@@ -61,44 +47,69 @@ impl HistoryLine {
     }
 }
 
-/// RFC 3339, or SQLite's `2025-01-01 07:00:00.123+00:00` (a space for the `T`).
+/// A time as a database prints it: RFC 3339 (PostgreSQL's JSON), SQLite's
+/// `2025-01-01 07:00:00.123+00:00` (a space for the `T`), with a space before the offset, or
+/// without an offset (`CURRENT_TIMESTAMP`, UTC).
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     let iso = match s.as_bytes().get(10) {
         Some(b' ') => format!("{}T{}", &s[..10], &s[11..]),
         _ => s.to_owned(),
     };
-    DateTime::parse_from_rfc3339(&iso)
+    if let Ok(t) = DateTime::parse_from_rfc3339(&iso) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f %:z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
         .ok()
-        .map(|t| t.with_timezone(&Utc))
+        .map(|t| t.and_utc())
 }
 
-/// Adds `e` to its dossier's history; call in the transaction that wrote the event.
+/// The history of a dossier rebuilt from its events, as SQL over `dossier_event e` (the
+/// same fields, in the same order, as [`HistoryLine`]); the migration that added the column
+/// fills it with the same expression.
+pub fn history_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            r#"SELECT json_agg(json_build_object('id', e.id, 'at', e.at, 'actor_user_id', e.actor_user_id,
+                'actor_name', e.actor_name, 'action', e.action, 'from_status', e.from_status,
+                'to_status', e.to_status, 'note', e.note) ORDER BY e.id)::text
+            FROM dossier_event e
+            WHERE e.commune_code = dossier.commune_code AND e.dossier_id = dossier.id"#
+        }
+        _ => {
+            r#"SELECT json_group_array(json_object('id', e.id, 'at', e.at, 'actor_user_id', e.actor_user_id,
+                'actor_name', e.actor_name, 'action', e.action, 'from_status', e.from_status,
+                'to_status', e.to_status, 'note', e.note))
+            FROM (SELECT * FROM dossier_event WHERE commune_code = dossier.commune_code
+                  AND dossier_id = dossier.id ORDER BY id) e"#
+        }
+    }
+}
+
+/// Brings `e`'s dossier's history up to date; call in the transaction that wrote the event.
+/// The history is rebuilt from the events rather than appended to, so a line a writer missed
+/// (an older process during an upgrade) comes back with the next event. One dossier's events
+/// are a handful of rows on one shard.
 pub async fn append_history(
     db: &impl ConnectionTrait,
     e: &dossier_event::Model,
 ) -> Result<(), DbErr> {
-    let line =
-        serde_json::to_string(&HistoryLine::of(e)).map_err(|err| DbErr::Custom(err.to_string()))?;
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            r#"UPDATE "dossier" SET "history" = (COALESCE("history", '[]')::jsonb || jsonb_build_array($1::jsonb))::text
-               WHERE "commune_code" = $2 AND "id" = $3"#
-        }
-        _ => {
-            r#"UPDATE "dossier" SET "history" = json_insert(COALESCE("history", '[]'), '$[#]', json(?1))
-               WHERE "commune_code" = ?2 AND "id" = ?3"#
-        }
+    let (commune, id) = match backend {
+        DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?1", "?2"),
     };
+    let sql = format!(
+        r#"UPDATE dossier SET history = ({}) WHERE commune_code = {commune} AND id = {id}"#,
+        history_sql(backend)
+    );
     db.execute_raw(Statement::from_sql_and_values(
         backend,
         sql,
-        [
-            line.into(),
-            e.commune_code.as_str().into(),
-            e.dossier_id.into(),
-        ],
+        [e.commune_code.as_str().into(), e.dossier_id.into()],
     ))
     .await?;
     Ok(())
@@ -154,6 +165,8 @@ mod tests {
             "2025-01-01T07:00:00.5+07:00",
             "2025-01-01 00:00:00.500+00:00",
             "2025-01-01T00:00:00.500000+00:00",
+            "2025-01-01 00:00:00.500000 +00:00",
+            "2025-01-01 00:00:00.5",
         ] {
             assert_eq!(parse_time(s), Some(want), "{s}");
         }

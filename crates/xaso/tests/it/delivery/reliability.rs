@@ -382,3 +382,56 @@ async fn two_dispatchers_never_send_the_same_message_twice() {
         }
     );
 }
+
+#[tokio::test]
+async fn urgent_messages_of_every_commune_go_before_any_communes_backlog() {
+    on_each_backend!(async |app: &TestApp| {
+        let b = app.backend;
+        let db = &app.platform.state.db;
+        let mut c = app.login(common::CITIZEN).await;
+        let me = my_id(&mut c).await;
+        app.deliver().await;
+        // The home commune: an emergency and a backlog; another commune: one high-priority
+        // message. On Citus messages are claimed commune by commune; the high one must not
+        // wait behind the first commune's backlog.
+        send(app, me, "Lũ quét: sơ tán ngay", Priority::Emergency, &[]).await;
+        for i in 0..4 {
+            send(app, me, &format!("Tin thường {i}"), Priority::Normal, &[]).await;
+        }
+        notify::notify(
+            db,
+            Message {
+                commune_code: "02269",
+                user_id: me,
+                text: kernel::notify::Text::written("Hồ sơ cần bổ sung", "Nộp bản sao sổ hộ khẩu."),
+                priority: Priority::High,
+                ..Default::default()
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+        // A round just big enough for the urgent messages (every channel they take).
+        let urgent = outbox::Entity::find()
+            .filter(outbox::Column::Status.eq("pending"))
+            .filter(outbox::Column::Priority.gte(Priority::High.as_i16()))
+            .all(db)
+            .await
+            .unwrap()
+            .len();
+        assert!(urgent >= 2, "[{b}]");
+        let claimed = app
+            .platform
+            .dispatcher
+            .deliver_due(Utc::now(), urgent as u64)
+            .await
+            .unwrap();
+        assert_eq!(claimed, urgent, "[{b}]");
+        for title in ["Lũ quét: sơ tán ngay", "Hồ sơ cần bổ sung"] {
+            let m = one(app, title, "inbox").await;
+            assert_eq!(m.status, "sent", "[{b}] «{title}» went in the first round");
+        }
+        let waiting = one(app, "Tin thường 0", "inbox").await;
+        assert_eq!(waiting.status, "pending", "[{b}] the backlog waits");
+    });
+}
