@@ -94,6 +94,36 @@ pub async fn record(db: &impl ConnectionTrait, e: Entry<'_>) -> AppResult<()> {
     Ok(())
 }
 
+/// Writes an entry for work done on the server's command line by its operator (an import,
+/// say): no account, the role of the deployment's administrator.
+pub async fn record_operator(
+    db: &impl ConnectionTrait,
+    unit_code: &str,
+    action: &str,
+    object_type: &str,
+    summary: String,
+) -> AppResult<()> {
+    entity::ActiveModel {
+        at: Set(Utc::now()),
+        actor_user_id: Set(None),
+        actor_name: Set(OPERATOR.into()),
+        actor_role: Set(Role::SystemAdmin.as_str().into()),
+        unit_code: Set(unit_code.into()),
+        action: Set(action.into()),
+        object_type: Set(object_type.into()),
+        object_id: Set(String::new()),
+        summary: Set(summary),
+        request_id: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The name the audit log gives the server's command line.
+pub const OPERATOR: &str = "Dòng lệnh máy chủ";
+
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Filter {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use kernel::accounts::{self, Grant, NewUser, Role};
 use kernel::config::Config;
 
+mod import_cli;
 mod push_test;
 
 #[derive(Parser)]
@@ -83,6 +84,11 @@ enum Command {
         /// system administrator.
         #[arg(long)]
         by_phone: Option<String>,
+    },
+    /// Import data into a commune's register from a spreadsheet.
+    Import {
+        #[command(subcommand)]
+        what: import_cli::ImportCommand,
     },
     /// Send one Web Push message to the given subscription (CI check with a local push
     /// service; use a throwaway --data directory).
@@ -208,6 +214,7 @@ async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import { what } => import_cli::run(config, what).await,
         Command::Demo => {
             let p = xaso::build(config).await?;
             print_demo(&xaso::demo::seed(&p.state.db).await?);

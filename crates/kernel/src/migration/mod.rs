@@ -29,6 +29,52 @@ pub fn commune_fk(table: &'static str) -> ForeignKeyCreateStatement {
         .to_owned()
 }
 
+/// A new commune-owned table with its keys as the house's rules want them (docs/citus.md):
+/// `id` and `commune_code` (with [`commune_fk`]); on PostgreSQL the primary key is
+/// (`commune_code`, `id`) so Citus can shard it by commune; SQLite keeps its rowid key (one
+/// server, never sharded). Add the table's own columns to what this answers.
+pub fn commune_table(backend: sea_orm::DbBackend, table: &'static str) -> TableCreateStatement {
+    use sea_orm_migration::schema::{big_pk_auto, string_len};
+    let mut t = Table::create();
+    t.table(table);
+    if backend == sea_orm::DbBackend::Postgres {
+        t.col(
+            ColumnDef::new("id")
+                .big_integer()
+                .not_null()
+                .auto_increment(),
+        )
+        .col(string_len("commune_code", 5))
+        .primary_key(Index::create().col("commune_code").col("id"));
+    } else {
+        t.col(big_pk_auto("id")).col(string_len("commune_code", 5));
+    }
+    t.foreign_key(&mut commune_fk(table));
+    t
+}
+
+/// The key from a commune-owned child to its commune-owned parent, rows going with it: by
+/// (`commune_code`, `col`) on PostgreSQL, by `col` on SQLite (where ids are rowids).
+pub fn child_fk(
+    backend: sea_orm::DbBackend,
+    table: &'static str,
+    col: &'static str,
+    parent: &'static str,
+) -> ForeignKeyCreateStatement {
+    let mut fk = ForeignKey::create();
+    if backend == sea_orm::DbBackend::Postgres {
+        fk.from_tbl(table)
+            .from_col("commune_code")
+            .from_col(col)
+            .to_tbl(parent)
+            .to_col("commune_code")
+            .to_col("id");
+    } else {
+        fk.from(table, col).to(parent, "id");
+    }
+    fk.on_delete(ForeignKeyAction::Cascade).to_owned()
+}
+
 /// A foreign key from `table.col` to `to.id` whose rows go with the row they point to.
 pub fn cascade_fk(
     table: &'static str,

@@ -164,7 +164,9 @@ impl AppState {
     }
 }
 
-async fn load_or_create_secret(db: &DatabaseConnection) -> anyhow::Result<Arc<[u8]>> {
+/// The server secret (CSRF tokens, one-time codes, keyed hashes of personal numbers), made on
+/// first start and kept in the database so every process shares it.
+pub async fn load_or_create_secret(db: &DatabaseConnection) -> anyhow::Result<Arc<[u8]>> {
     use crate::tenancy::entity::setting;
     const KEY: &str = "secret.csrf";
     if let Some(s) = setting::Entity::find_by_id(KEY.to_owned()).one(db).await? {

@@ -25,6 +25,7 @@ mod platform;
 mod polls;
 mod processes;
 mod push;
+mod registry;
 mod routing;
 mod search;
 mod security;

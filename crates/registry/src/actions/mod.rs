@@ -1,0 +1,9 @@
+//! The register's use cases: one function each that owns its permission rule, transaction,
+//! audit entry and progress; the pages, the API and the command line call the same ones.
+
+pub mod access;
+pub mod households;
+pub mod import;
+pub mod imports;
+
+pub use crate::error::{ActionError, ActionResult, Refusal};

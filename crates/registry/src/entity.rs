@@ -1,0 +1,129 @@
+//! SeaORM entities of the register's tables (see `migration`).
+
+pub mod household {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub code: String,
+        pub village_id: Option<i64>,
+        pub head_name: String,
+        pub head_folded: String,
+        pub head_birth_year: Option<i32>,
+        pub head_sex: Option<String>,
+        pub head_id_hash: Option<String>,
+        pub head_id_last4: Option<String>,
+        pub members: i32,
+        pub address: String,
+        pub phone: Option<String>,
+        pub ethnicity: Option<String>,
+        pub poverty: String,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub plus_code: Option<String>,
+        pub search_folded: String,
+        pub observed_on: Option<Date>,
+        pub internet: Option<String>,
+        pub smartphones: Option<i32>,
+        pub computer: Option<bool>,
+        pub online_payment: Option<bool>,
+        pub ecommerce: Option<bool>,
+        pub health_app: Option<bool>,
+        pub clean_energy: Option<bool>,
+        pub waste_sorting: Option<bool>,
+        pub wastewater_treated: Option<bool>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod member {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household_member")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub household_id: i64,
+        pub name: String,
+        pub birth_year: Option<i32>,
+        pub sex: Option<String>,
+        pub relation: String,
+        pub id_hash: Option<String>,
+        pub id_last4: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod observation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household_observation")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub household_id: i64,
+        pub observed_on: Date,
+        pub source: String,
+        pub recorded_by: Option<i64>,
+        pub recorded_at: DateTimeUtc,
+        pub internet: Option<String>,
+        pub smartphones: Option<i32>,
+        pub computer: Option<bool>,
+        pub online_payment: Option<bool>,
+        pub ecommerce: Option<bool>,
+        pub health_app: Option<bool>,
+        pub clean_energy: Option<bool>,
+        pub waste_sorting: Option<bool>,
+        pub wastewater_treated: Option<bool>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod import {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household_import")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub file_name: String,
+        pub file: Vec<u8>,
+        pub locale: String,
+        pub status: String,
+        pub rows_total: i64,
+        pub rows_done: i64,
+        pub report: Option<String>,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,46 @@
+//! The register's refusals: each a stable code and kind, mapped once to `AppError`. The cell
+//! faults of an import (`columns::Fault`) use the `household_*` codes as well, so every reason
+//! a row is refused has its Vietnamese and English text.
+
+kernel::refusals! {
+    /// No such household in this commune.
+    HouseholdUnknown = "household_unknown", NotFound;
+    /// A village head asked for a household outside their village.
+    HouseholdOtherVillage = "household_other_village", Forbidden;
+    HouseholdCodeInvalid = "household_code_invalid", Invalid;
+    /// The same household code on two rows of one file (both refused).
+    HouseholdCodeTwice = "household_code_twice", Invalid;
+    HouseholdHeadInvalid = "household_head_invalid", Invalid;
+    HouseholdBirthYearInvalid = "household_birth_year_invalid", Invalid;
+    HouseholdMembersInvalid = "household_members_invalid", Invalid;
+    HouseholdCountInvalid = "household_count_invalid", Invalid;
+    HouseholdTextTooLong = "household_text_too_long", Invalid;
+    HouseholdSexInvalid = "household_sex_invalid", Invalid;
+    HouseholdNationalIdInvalid = "household_national_id_invalid", Invalid;
+    HouseholdPhoneInvalid = "household_phone_invalid", Invalid;
+    HouseholdPovertyInvalid = "household_poverty_invalid", Invalid;
+    HouseholdLocationInvalid = "household_location_invalid", Invalid;
+    HouseholdLocationOutside = "household_location_outside", Invalid;
+    HouseholdVillageUnknown = "household_village_unknown", Invalid;
+    HouseholdInternetInvalid = "household_internet_invalid", Invalid;
+    HouseholdYesNoInvalid = "household_yes_no_invalid", Invalid;
+    /// A row CSV could not read (an unclosed quote).
+    ImportRowUnreadable = "import_row_unreadable", Invalid;
+    /// Not CSV, XLSX or ODS.
+    ImportNotSpreadsheet = "import_not_spreadsheet", Invalid;
+    ImportEmpty = "import_empty", Invalid;
+    ImportUnknownColumns = "import_unknown_columns", Invalid;
+    ImportMissingColumns = "import_missing_columns", Invalid;
+    ImportColumnTwice = "import_column_twice", Invalid;
+    /// No such upload in this commune.
+    ImportUnknown = "import_unknown", NotFound;
+    /// Only a file whose preview is ready can be written.
+    ImportNotPreviewed = "import_not_previewed", Conflict;
+    /// Personal data leaves the register only with a reason (audited).
+    ExportReasonRequired = "export_reason_required", Invalid;
+    /// Not a layer of the commune map.
+    LayerUnknown = "map_layer_unknown", NotFound;
+}
+
+pub type ActionError = kernel::actions::Failure<Refusal>;
+pub type ActionResult<T> = Result<T, ActionError>;

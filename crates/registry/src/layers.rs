@@ -1,0 +1,114 @@
+//! The commune map's layers as GeoJSON (RFC 7946): `[lon, lat]` positions, closed rings,
+//! exterior rings counter-clockwise and holes clockwise (shapes pasted the other way round
+//! are turned), no `crs` member.
+
+use serde_json::{Value, json};
+
+use crate::store::Pin;
+
+/// The layers the map and `GET /api/v1/communes/{code}/map/{layer}.geojson` serve.
+pub const LAYERS: &[&str] = &["villages", "households"];
+
+/// Twice the signed area of a ring of `[lon, lat]` positions: positive when
+/// counter-clockwise.
+fn signed_area(ring: &[Value]) -> f64 {
+    let pt = |v: &Value| (v[0].as_f64().unwrap_or(0.0), v[1].as_f64().unwrap_or(0.0));
+    ring.windows(2)
+        .map(|w| {
+            let ((x1, y1), (x2, y2)) = (pt(&w[0]), pt(&w[1]));
+            x1 * y2 - x2 * y1
+        })
+        .sum()
+}
+
+/// A ring closed (last position equal to the first) and turned to the wanted direction.
+fn ring(r: &Value, counter_clockwise: bool) -> Value {
+    let mut pts: Vec<Value> = r.as_array().cloned().unwrap_or_default();
+    if pts.first() != pts.last()
+        && let Some(f) = pts.first().cloned()
+    {
+        pts.push(f);
+    }
+    if (signed_area(&pts) > 0.0) != counter_clockwise {
+        pts.reverse();
+    }
+    Value::Array(pts)
+}
+
+fn polygon(p: &Value) -> Value {
+    Value::Array(
+        p.as_array()
+            .map(|rings| {
+                rings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| ring(r, i == 0))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// A stored Polygon or MultiPolygon, as RFC 7946 wants it.
+pub fn rfc7946(geometry: &Value) -> Value {
+    let c = &geometry["coordinates"];
+    match geometry["type"].as_str() {
+        Some("Polygon") => json!({"type": "Polygon", "coordinates": polygon(c)}),
+        Some("MultiPolygon") => json!({"type": "MultiPolygon",
+            "coordinates": c.as_array().map(|ps| ps.iter().map(polygon).collect::<Vec<_>>()).unwrap_or_default()}),
+        _ => geometry.clone(),
+    }
+}
+
+/// The villages with a shape: id, name and households filed under each.
+pub fn villages(
+    shapes: &[(i64, String)],
+    names: &[(i64, String)],
+    households: impl Fn(i64) -> i64,
+) -> Vec<Value> {
+    shapes
+        .iter()
+        .filter_map(|(id, g)| {
+            let g: Value = serde_json::from_str(g).ok()?;
+            let name = names.iter().find(|(v, _)| v == id).map(|(_, n)| n.clone())?;
+            Some(json!({"type": "Feature", "id": id, "geometry": rfc7946(&g),
+                "properties": {"kind": "village", "id": id, "name": name, "households": households(*id)}}))
+        })
+        .collect()
+}
+
+/// Households as points: id, code, village, poverty and internet (no names: the page that
+/// opens on a tap shows those, audited).
+pub fn households(pins: &[Pin]) -> Vec<Value> {
+    pins.iter()
+        .map(|(id, code, village, lat, lon, poverty, internet)| {
+            json!({"type": "Feature", "id": id,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"kind": "household", "id": id, "code": code, "village_id": village,
+                    "poverty": poverty, "internet": internet}})
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_are_closed_and_turned() {
+        // Clockwise exterior, not closed.
+        let g = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]]});
+        let out = rfc7946(&g);
+        let r = out["coordinates"][0].as_array().unwrap();
+        assert_eq!(r.first(), r.last());
+        assert!(signed_area(r) > 0.0);
+        // A hole is clockwise.
+        let g = json!({"type": "MultiPolygon", "coordinates": [[
+            [[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]],
+            [[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0], [1.0, 1.0]]
+        ]]});
+        let out = rfc7946(&g);
+        assert!(signed_area(out["coordinates"][0][0].as_array().unwrap()) > 0.0);
+        assert!(signed_area(out["coordinates"][0][1].as_array().unwrap()) < 0.0);
+    }
+}
