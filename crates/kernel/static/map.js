@@ -34,6 +34,14 @@
  *   data-geojson="/url"             FeatureCollection of Points with properties
  *                                   title, url, status_label
  *
+ * layers mode (the office's commune map):
+ *   data-layers='[{"name": "...", "url": "/….geojson", "color": "#rrggbb",
+ *                  "cluster": true, "on": true}]'
+ *                                   GeoJSON layers a person turns on and off; points are
+ *                                   circles on a canvas (thousands stay fast), clustered with
+ *                                   their count below zoom 17 when "cluster" is set; shapes
+ *                                   are drawn with their name. Popups as in points mode.
+ *
  * The element's own content is the fallback: it is replaced only when Leaflet
  * is there; if Leaflet failed to load, the element is left as it is.
  */
@@ -361,7 +369,255 @@
     });
   }
 
-  var MODES = { picker: picker, points: points, area: areaOnly };
+  /* ---- layers: several GeoJSON layers with a switcher ---- */
+  var CLUSTER_PX = 48;
+  var CLUSTER_UNTIL_ZOOM = 17;
+  var POINT_RADIUS = 6;
+  // Taps this close (px) to a circle still hit it; bubbles keep twice that apart, so a tap
+  // never lands on a neighbour's margin.
+  var TAP_TOLERANCE = 6;
+  var CLUSTER_GAP = 2 * TAP_TOLERANCE;
+
+  function bubbleRadius(n) {
+    return n === 1 ? POINT_RADIUS : Math.min(28, 11 + 3 * Math.log2(n));
+  }
+
+  /*
+   * Draws one point layer into `target`: single circles from zoom 17, below it numbered
+   * bubbles: points grouped by grid cells of CLUSTER_PX, then bubbles that would touch (or
+   * come within CLUSTER_GAP) merged until none do, so no bubble hides another or its number.
+   * A tap on a bubble zooms to its points. Answers what it drew, in pixels at the current
+   * zoom ([{x, y, r, count}]), for the labels to keep clear of.
+   */
+  function drawPoints(map, target, pts, spec, renderer) {
+    target.clearLayers();
+    var zoom = map.getZoom();
+    var color = spec.color || BRAND;
+    var drawn = [];
+    var single = function (p, xy) {
+      var m = L.circleMarker([p.lat, p.lon], {
+        renderer: renderer, radius: POINT_RADIUS, color: '#fff', weight: 1.5,
+        fillColor: color, fillOpacity: 0.9
+      });
+      m.bindPopup(popupContent(p.props));
+      target.addLayer(m);
+      xy = xy || map.project([p.lat, p.lon], zoom);
+      drawn.push({ x: xy.x, y: xy.y, r: POINT_RADIUS, count: 1 });
+    };
+    if (!spec.cluster || zoom >= CLUSTER_UNTIL_ZOOM) {
+      pts.forEach(function (p) { single(p); });
+      return drawn;
+    }
+    var cells = {};
+    var groups = [];
+    pts.forEach(function (p) {
+      var xy = map.project([p.lat, p.lon], zoom);
+      var key = Math.floor(xy.x / CLUSTER_PX) + ':' + Math.floor(xy.y / CLUSTER_PX);
+      var g = cells[key];
+      if (!g) {
+        g = cells[key] = { pts: [], sx: 0, sy: 0 };
+        groups.push(g);
+      }
+      g.pts.push(p);
+      g.sx += xy.x;
+      g.sy += xy.y;
+    });
+    for (var merged = true; merged;) {
+      merged = false;
+      for (var i = 0; i < groups.length; i++) {
+        var a = groups[i];
+        if (!a) continue;
+        for (var j = i + 1; j < groups.length; j++) {
+          var b = groups[j];
+          if (!b) continue;
+          var dx = a.sx / a.pts.length - b.sx / b.pts.length;
+          var dy = a.sy / a.pts.length - b.sy / b.pts.length;
+          var room = bubbleRadius(a.pts.length) + bubbleRadius(b.pts.length) + CLUSTER_GAP;
+          if (dx * dx + dy * dy < room * room) {
+            a.pts = a.pts.concat(b.pts);
+            a.sx += b.sx;
+            a.sy += b.sy;
+            groups[j] = null;
+            merged = true;
+          }
+        }
+      }
+      groups = groups.filter(Boolean);
+    }
+    groups.forEach(function (g) {
+      var n = g.pts.length;
+      var xy = L.point(g.sx / n, g.sy / n);
+      if (n === 1) return single(g.pts[0], xy);
+      var r = bubbleRadius(n);
+      var c = L.circleMarker(map.unproject(xy, zoom), {
+        renderer: renderer, radius: r,
+        color: '#fff', weight: 2, fillColor: color, fillOpacity: 0.85
+      });
+      var count = document.createElement('span');
+      count.textContent = String(n);
+      c.bindTooltip(count, {
+        permanent: true, direction: 'center', className: 'map-count', interactive: false
+      });
+      c.on('click', function () {
+        var box = L.latLngBounds(g.pts.map(function (p) { return [p.lat, p.lon]; }));
+        var fit = map.getBoundsZoom(box, false, L.point(64, 64));
+        map.setView(box.getCenter(), Math.min(MAX_ZOOM, Math.max(zoom + 1, fit)));
+      });
+      target.addLayer(c);
+      drawn.push({ x: xy.x, y: xy.y, r: r, count: n });
+    });
+    return drawn;
+  }
+
+  /* Spots inside a shape where its name may go, the middle first. */
+  var LABEL_SPOTS = [[0.5, 0.5], [0.5, 0.3], [0.5, 0.7], [0.3, 0.5], [0.7, 0.5], [0.5, 0.1],
+    [0.5, 0.9], [0.25, 0.15], [0.75, 0.15], [0.25, 0.85], [0.75, 0.85], [0.15, 0.5], [0.85, 0.5]];
+
+  function labelSpots(geometry, box) {
+    var s = box.getSouth(), w = box.getWest(), n = box.getNorth(), e = box.getEast();
+    var spots = [];
+    LABEL_SPOTS.forEach(function (f) {
+      var lat = n - (n - s) * f[1];
+      var lon = w + (e - w) * f[0];
+      if (inGeometry(geometry, lat, lon)) spots.push(L.latLng(lat, lon));
+    });
+    return spots.length ? spots : [box.getCenter()];
+  }
+
+  function layersMode(map, el, bounds, hasTiles) {
+    // The commune's outline only: the village shapes (with their names) are a layer of their
+    // own, which the switcher turns off.
+    loadArea(el.getAttribute('data-area')).then(function (data) {
+      var outline = (data && Array.isArray(data.features) ? data.features : []).filter(function (f) {
+        return f && f.properties && f.properties.kind === 'boundary';
+      });
+      if (outline.length) {
+        L.geoJSON({ type: 'FeatureCollection', features: outline }, {
+          interactive: false,
+          style: { color: BRAND, weight: 2, fill: false, dashArray: '6 4' }
+        }).addTo(map);
+      } else if (bounds && !hasTiles) {
+        drawBounds(map, bounds);
+      }
+    });
+    var specs;
+    try {
+      specs = JSON.parse(el.getAttribute('data-layers') || '[]');
+    } catch (e) {
+      specs = [];
+    }
+    if (!Array.isArray(specs) || typeof window.fetch !== 'function') return;
+    var control = L.control.layers(null, null, { collapsed: false, position: 'topright' }).addTo(map);
+    // Points on a canvas of their own pane, above the shapes (SVG), whichever loads first.
+    map.createPane('xaso-points').style.zIndex = 450;
+    var renderer = L.canvas({ padding: 0.5, tolerance: TAP_TOLERANCE, pane: 'xaso-points' });
+    var pointSets = []; // {group, target, pts, spec, drawn}
+    var labels = [];    // {group, tooltip, spots}
+
+    /* Each shape's name at the first of its spots clear of the bubbles (then of the
+       numbered ones only) and of the names placed before it; hidden where there is none. */
+    function placeLabels() {
+      var zoom = map.getZoom();
+      var obstacles = [];
+      pointSets.forEach(function (s) {
+        if (map.hasLayer(s.group) && s.drawn) obstacles = obstacles.concat(s.drawn);
+      });
+      var placed = [];
+      var clear = function (box, strict) {
+        var hitsLabel = placed.some(function (p) {
+          return box.x1 < p.x2 && p.x1 < box.x2 && box.y1 < p.y2 && p.y1 < box.y2;
+        });
+        return !hitsLabel && !obstacles.some(function (o) {
+          if (!strict && o.count === 1) return false;
+          var nx = Math.max(box.x1, Math.min(o.x, box.x2));
+          var ny = Math.max(box.y1, Math.min(o.y, box.y2));
+          return (o.x - nx) * (o.x - nx) + (o.y - ny) * (o.y - ny) < (o.r + 2) * (o.r + 2);
+        });
+      };
+      labels.forEach(function (l) {
+        var node = l.tooltip.getElement();
+        if (!node || !map.hasLayer(l.group)) return;
+        var w = node.offsetWidth / 2, h = node.offsetHeight / 2;
+        var found = null;
+        for (var pass = 0; pass < 2 && !found; pass++) {
+          for (var i = 0; i < l.spots.length; i++) {
+            var xy = map.project(l.spots[i], zoom);
+            var box = { x1: xy.x - w, x2: xy.x + w, y1: xy.y - h, y2: xy.y + h };
+            if (clear(box, pass === 0)) {
+              found = l.spots[i];
+              placed.push(box);
+              break;
+            }
+          }
+        }
+        if (found) l.tooltip.setLatLng(found);
+        node.style.visibility = found ? '' : 'hidden';
+      });
+    }
+
+    function redraw() {
+      pointSets.forEach(function (s) { s.drawn = drawPoints(map, s.target, s.pts, s.spec, renderer); });
+      placeLabels();
+    }
+    map.on('zoomend', redraw);
+    map.on('overlayadd overlayremove', placeLabels);
+
+    specs.forEach(function (spec) {
+      var group = L.layerGroup();
+      var color = spec.color || BRAND;
+      control.addOverlay(group, String(spec.name || ''));
+      if (spec.on !== false) group.addTo(map);
+      window.fetch(spec.url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/geo+json, application/json' }
+      }).then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.json();
+      }).then(function (data) {
+        var features = data && Array.isArray(data.features) ? data.features : [];
+        var pts = [];
+        var shapes = [];
+        features.forEach(function (f) {
+          var g = f && f.geometry;
+          if (!g) return;
+          if (g.type === 'Point' && Array.isArray(g.coordinates)) {
+            var lon = Number(g.coordinates[0]);
+            var lat = Number(g.coordinates[1]);
+            if (validLatLon(lat, lon)) pts.push({ lat: lat, lon: lon, props: f.properties || {} });
+          } else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+            shapes.push(f);
+          }
+        });
+        if (shapes.length) {
+          L.geoJSON({ type: 'FeatureCollection', features: shapes }, {
+            interactive: false,
+            style: { color: color, weight: 1.5, fillColor: color, fillOpacity: hasTiles ? 0.06 : 0.12 },
+            onEachFeature: function (f, layer) {
+              var p = f.properties || {};
+              var name = p.title || p.name;
+              if (!name) return;
+              var text = document.createElement('span');
+              text.textContent = String(name);
+              var tooltip = L.tooltip({ direction: 'center', className: 'map-label', interactive: false })
+                .setLatLng(layer.getBounds().getCenter())
+                .setContent(text);
+              group.addLayer(tooltip);
+              labels.push({ group: group, tooltip: tooltip, spots: labelSpots(f.geometry, layer.getBounds()) });
+            }
+          }).addTo(group);
+        }
+        if (pts.length) {
+          var target = L.layerGroup().addTo(group);
+          pointSets.push({ group: group, target: target, pts: pts, spec: spec, drawn: null });
+        }
+        redraw();
+      }).catch(function (err) {
+        if (window.console) console.warn('map: cannot load ' + spec.url, err);
+      });
+    });
+  }
+
+  var MODES = { picker: picker, points: points, area: areaOnly, layers: layersMode };
 
   function setup(el) {
     if (el.getAttribute('data-map-ready')) return;

@@ -79,13 +79,14 @@ pub fn villages(
 
 /// Households as points: id, code, village, poverty and internet (no names: the page that
 /// opens on a tap shows those, audited).
-pub fn households(pins: &[Pin]) -> Vec<Value> {
+pub fn households(commune: &str, pins: &[Pin]) -> Vec<Value> {
     pins.iter()
         .map(|(id, code, village, lat, lon, poverty, internet)| {
             json!({"type": "Feature", "id": id,
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "properties": {"kind": "household", "id": id, "code": code, "village_id": village,
-                    "poverty": poverty, "internet": internet}})
+                    "poverty": poverty, "internet": internet, "title": code,
+                    "url": format!("/c/{commune}/office/households/{id}")}})
         })
         .collect()
 }

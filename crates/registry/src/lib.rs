@@ -8,6 +8,7 @@ pub mod columns;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod figures;
 pub mod layers;
 pub mod migration;
 pub mod model;
@@ -50,6 +51,13 @@ impl Room for RegistryRoom {
                     roles: actions::access::VIEWERS,
                     group: Group::Data,
                     icon: "house",
+                },
+                OfficeLink {
+                    label: "rg.map",
+                    path: "map",
+                    roles: actions::access::VIEWERS,
+                    group: Group::Data,
+                    icon: "map",
                 },
                 OfficeLink {
                     label: "rg.import",
@@ -112,6 +120,10 @@ impl Room for RegistryRoom {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))
         })
+    }
+
+    fn figures(&self) -> Vec<kernel::figures::FigureSource> {
+        figures::sources()
     }
 
     fn error_codes(&self) -> Vec<&'static str> {

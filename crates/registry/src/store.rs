@@ -423,3 +423,13 @@ pub async fn add_member(
     .await?;
     Ok(())
 }
+
+/// Households with a pin (and so a digital address code).
+pub async fn pinned(db: &impl ConnectionTrait, commune: &str) -> Result<i64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Ok(household::Entity::find()
+        .filter(household::Column::CommuneCode.eq(commune))
+        .filter(household::Column::PlusCode.is_not_null())
+        .count(db)
+        .await? as i64)
+}

@@ -131,8 +131,39 @@ pub async fn layer(
                 ),
             )
             .await?;
-            Ok(crate::layers::households(&pins))
+            Ok(crate::layers::households(&c.code, &pins))
         }
         _ => Err(Refusal::LayerUnknown.into()),
     }
+}
+
+/// What the map page shows beside the map: households, how many have a pin (and so a
+/// digital address code), and households per village by name (those not filed last).
+pub struct MapSummary {
+    pub total: i64,
+    pub pinned: i64,
+    pub villages: Vec<(String, i64)>,
+}
+
+/// Use case: the map page's figures (counts only, for anyone who reads the register).
+pub async fn map_summary(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+) -> ActionResult<MapSummary> {
+    reader(actor, c)?;
+    let counts = store::per_village(k.db, &c.code).await?;
+    let villages = kernel::tenancy::villages(k.db, &c.code).await?;
+    let mut rows: Vec<(String, i64)> = villages
+        .into_iter()
+        .map(|v| (v.name, counts.get(&Some(v.id)).copied().unwrap_or(0)))
+        .collect();
+    if let Some(n) = counts.get(&None) {
+        rows.push((String::new(), *n));
+    }
+    Ok(MapSummary {
+        total: counts.values().sum(),
+        pinned: store::pinned(k.db, &c.code).await?,
+        villages: rows,
+    })
 }

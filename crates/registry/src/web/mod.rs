@@ -21,12 +21,14 @@ use crate::model::{Facts, YES_NO};
 use crate::store;
 
 mod import_page;
+mod map_page;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/office/households", get(list))
         .route("/c/{code}/office/households/{id}", get(one))
         .merge(import_page::router())
+        .merge(map_page::router())
 }
 
 /// A household as a row of the list.

@@ -182,6 +182,16 @@ async fn figures_count_the_demo_and_exactly_what_is_added_in_the_period() {
                 "notices.emergencies_acknowledged",
                 "notices.published",
                 "notices.residents_reached",
+                "registry.clean_energy",
+                "registry.ecommerce",
+                "registry.fibre",
+                "registry.health_app",
+                "registry.households",
+                "registry.internet",
+                "registry.online_payment",
+                "registry.smart_device",
+                "registry.waste_sorting",
+                "registry.wastewater_treated",
                 "services.dossiers_online",
                 "services.on_time",
                 "services.procedures_online",
@@ -465,7 +475,7 @@ async fn figures_count_the_demo_and_exactly_what_is_added_in_the_period() {
             2,
             "services and voice satisfaction"
         );
-        let r = leader.get(&format!("{C}/figures?indicator=4.1")).await;
+        let r = leader.get(&format!("{C}/figures?indicator=10.1")).await;
         assert_eq!((r.status, r.json()), (StatusCode::OK, json!([])));
     });
 }

@@ -561,3 +561,47 @@ async fn map_layers_are_rfc7946_geojson_and_households_only_for_officials() {
         assert_eq!(unknown.error_code(), "map_layer_unknown");
     });
 }
+
+#[tokio::test]
+async fn the_register_feeds_the_indicators_as_shares_of_every_household() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut leader = token_client(app, common::LEADER).await;
+        let r = leader
+            .get("/api/v1/communes/17071/figures?indicator=4.1")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let figures = r.json();
+        let keys: Vec<&str> = figures
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["registry.internet", "registry.fibre"]);
+        let internet = &figures[0];
+        assert_eq!(internet["denominator"], 300.0, "{internet}");
+        let part = internet["numerator"].as_f64().unwrap();
+        assert!(part > 150.0 && part < 300.0, "{internet}");
+        // A household imported without any attribute counts in the whole, not the part.
+        let mut official = token_client(app, common::OFFICIAL).await;
+        let csv = "household_code,head_name\nNEW-1,Hà Văn Mới\n";
+        import(&mut official, csv.as_bytes().to_vec(), true).await;
+        let again = leader
+            .get("/api/v1/communes/17071/figures?indicator=4.1")
+            .await
+            .json();
+        assert_eq!(again[0]["denominator"], 301.0);
+        assert_eq!(again[0]["numerator"].as_f64().unwrap(), part);
+        let count = leader
+            .get("/api/v1/communes/17071/figures?indicator=6.1")
+            .await
+            .json();
+        assert!(
+            count
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["key"] == "registry.households" && f["value"] == 301.0)
+        );
+    });
+}
