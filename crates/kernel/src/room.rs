@@ -116,6 +116,16 @@ pub trait Room: std::any::Any + Send + Sync {
     fn payment_refs(&self) -> Vec<Arc<dyn Settle>> {
         vec![]
     }
+
+    /// Long-running tasks of a serving process (a broker subscription, say), stopped when
+    /// `stop` turns true; started by `xaso serve` beside the job runner and the dispatcher.
+    fn workers(
+        &self,
+        _state: &AppState,
+        _stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![]
+    }
 }
 
 /// The rooms of a running platform, as the kernel's shell sees them.
@@ -234,5 +244,16 @@ impl Rooms {
 
     pub fn figures(&self) -> Vec<FigureSource> {
         self.iter().flat_map(|r| r.figures()).collect()
+    }
+
+    /// Every room's long-running tasks ([`Room::workers`]).
+    pub fn workers(
+        &self,
+        state: &AppState,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        self.iter()
+            .flat_map(|r| r.workers(state, stop.clone()))
+            .collect()
     }
 }

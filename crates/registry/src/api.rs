@@ -295,7 +295,7 @@ async fn import_file(
 
 #[utoipa::path(get, path = "/api/v1/communes/{code}/map/{layer}.geojson", tag = "registry",
     params(("code" = String, Path, description = "Commune code"),
-        ("layer" = String, Path, description = "`villages` (public: shapes, names, households per village) or `households` (officials: points with code, village, poverty and internet; audited)")),
+        ("layer" = String, Path, description = "`villages` (public: shapes, names, households per village), `households` (officials: points with code, village, poverty and internet; audited), `coverage` (public: village shapes with 4G/5G coverage and fibre), `wifi` (public), `cameras` and `wastewater` (officials), `sensors` (public: latest value and state)")),
     responses((status = 200, description = "A GeoJSON FeatureCollection (RFC 7946)", content_type = "application/geo+json", body = Object),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "`map_layer_unknown`", body = ErrorBody)))]

@@ -222,5 +222,175 @@ pub async fn seed(db: &DatabaseConnection, commune: &CommuneInfo) -> anyhow::Res
         })
         .collect();
     store::observe(db, &commune.code, &obs, "survey", None).await?;
+    infrastructure(db, commune, &area, &villages).await
+}
+
+/// Wifi points at the villages' cultural houses, cameras (one broken), waste-water sources,
+/// coverage per village, and two sensors with a week of hourly readings (no alert: the
+/// river rose after rain and is falling again).
+async fn infrastructure(
+    db: &DatabaseConnection,
+    commune: &CommuneInfo,
+    area: &kernel::tenancy::area::Area,
+    villages: &[kernel::tenancy::village::Model],
+) -> anyhow::Result<()> {
+    use crate::entity::{coverage, point, sensor};
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = chrono::Utc::now();
+    let centre = |id: i64| {
+        area.villages
+            .iter()
+            .find(|(v, _)| *v == id)
+            .and_then(|(_, g)| extent(g))
+            .map(|(s, w, n, e)| ((s + n) / 2.0, (w + e) / 2.0))
+            .unwrap_or((19.32, 105.18))
+    };
+    let add = |kind: &str,
+               name: String,
+               (lat, lon): (f64, f64),
+               status: &str,
+               note: &str,
+               village: i64| point::ActiveModel {
+        commune_code: Set(commune.code.clone()),
+        kind: Set(kind.into()),
+        name: Set(name),
+        village_id: Set(Some(village)),
+        lat: Set(lat),
+        lon: Set(lon),
+        status: Set(status.into()),
+        note: Set(note.into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    for (i, v) in villages.iter().enumerate() {
+        let (lat, lon) = centre(v.id);
+        add(
+            "wifi",
+            format!("Wifi nhà văn hóa {}", v.name),
+            (lat + 0.002, lon),
+            "working",
+            "Miễn phí, 7 giờ – 22 giờ",
+            v.id,
+        )
+        .insert(db)
+        .await?;
+        if i < 5 {
+            let status = if i == 3 { "broken" } else { "working" };
+            add(
+                "camera",
+                format!("Camera ngã ba {}", v.name),
+                (lat - 0.003, lon + 0.004),
+                status,
+                "An ninh trật tự, giám sát giao thông",
+                v.id,
+            )
+            .insert(db)
+            .await?;
+        }
+        if i < 3 {
+            add(
+                "wastewater",
+                format!("Cống xả trại chăn nuôi {}", v.name),
+                (lat - 0.006, lon - 0.005),
+                "working",
+                "Đổ vào kênh tưới tiêu; chưa qua xử lý",
+                v.id,
+            )
+            .insert(db)
+            .await?;
+        }
+        coverage::ActiveModel {
+            commune_code: Set(commune.code.clone()),
+            village_id: Set(v.id),
+            mobile: Set(if i < 4 { "full" } else { "partial" }.into()),
+            fibre: Set(i != 5),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    let spot = centre(villages[0].id);
+    let mut sensors = vec![];
+    for (device, name, kind, above) in [
+        (
+            "song-lam-01",
+            "Mực nước sông Lam, bến đò Minh Tiến",
+            "water_level",
+            Some(4.5),
+        ),
+        (
+            "mua-01",
+            "Lượng mưa, trụ sở UBND xã",
+            "rainfall",
+            Some(80.0),
+        ),
+    ] {
+        let s = sensor::ActiveModel {
+            commune_code: Set(commune.code.clone()),
+            device: Set(device.into()),
+            name: Set(name.into()),
+            kind: Set(kind.into()),
+            village_id: Set(Some(villages[0].id)),
+            lat: Set(spot.0 + 0.004 * sensors.len() as f64),
+            lon: Set(spot.1 - 0.006),
+            alert_above: Set(above),
+            alert_below: Set(None),
+            token_hash: Set(hex_token()),
+            silent_after_min: Set(120),
+            last_value: Set(None),
+            last_at: Set(None),
+            state: Set("new".into()),
+            created_at: Set(now - chrono::Duration::days(8)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        sensors.push(s);
+    }
+    // A week of hourly readings: rain on days 3 and 4, the river a day behind it.
+    let mut level = vec![];
+    let mut rain = vec![];
+    for h in (0..7 * 24).rev() {
+        let at = now - chrono::Duration::hours(h);
+        let t = (7 * 24 - h) as f64;
+        let storm = (-((t - 80.0) / 14.0).powi(2)).exp();
+        let flood = (-((t - 100.0) / 20.0).powi(2)).exp();
+        rain.push(crate::sensors::Reading {
+            at,
+            value: (storm * 12.0 * 10.0).round() / 10.0,
+        });
+        level.push(crate::sensors::Reading {
+            at,
+            value: ((1.8 + 2.2 * flood + 0.05 * (t / 6.0).sin()) * 100.0).round() / 100.0,
+        });
+    }
+    use crate::actions::sensors::{Arrival, ingest};
+    ingest(
+        db,
+        vec![
+            Arrival {
+                commune: commune.code.clone(),
+                device: "song-lam-01".into(),
+                readings: level,
+            },
+            Arrival {
+                commune: commune.code.clone(),
+                device: "mua-01".into(),
+                readings: rain,
+            },
+        ],
+    )
+    .await
+    .map_err(|f| anyhow::anyhow!("{:?}", kernel::error::AppError::from(f)))?;
     Ok(())
+}
+
+/// A token nobody knows: the demo's sensors take readings only from the demo itself.
+fn hex_token() -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        kernel::accounts::random_token(24).as_bytes(),
+    ))
 }

@@ -38,6 +38,28 @@ kernel::refusals! {
     ImportNotPreviewed = "import_not_previewed", Conflict;
     /// Personal data leaves the register only with a reason (audited).
     ExportReasonRequired = "export_reason_required", Invalid;
+    SensorDeviceInvalid = "sensor_device_invalid", Invalid;
+    SensorNameInvalid = "sensor_name_invalid", Invalid;
+    SensorKindUnknown = "sensor_kind_unknown", Invalid;
+    /// A threshold outside what the kind of sensor can measure.
+    SensorThresholdInvalid = "sensor_threshold_invalid", Invalid;
+    SensorSilentInvalid = "sensor_silent_invalid", Invalid;
+    SensorExists = "sensor_exists", Conflict;
+    SensorUnknown = "sensor_unknown", NotFound;
+    SensorResolutionUnknown = "sensor_resolution_unknown", Invalid;
+    /// A device without its token, or with another one.
+    SensorTokenInvalid = "sensor_token_invalid", Forbidden;
+    ReadingInvalid = "reading_invalid", Invalid;
+    ReadingTimeInvalid = "reading_time_invalid", Invalid;
+    ReadingsTooMany = "readings_too_many", Invalid;
+    /// Outside what the kind of sensor can measure: a broken or spoofed device.
+    ReadingOutOfRange = "reading_out_of_range", Invalid;
+    PointKindUnknown = "infra_kind_unknown", Invalid;
+    PointNameInvalid = "infra_name_invalid", Invalid;
+    PointStatusUnknown = "infra_status_unknown", Invalid;
+    PointUnknown = "infra_unknown", NotFound;
+    CoverageInvalid = "coverage_invalid", Invalid;
+    VillageUnknown = "village_unknown", NotFound;
     /// Not a layer of the commune map.
     LayerUnknown = "map_layer_unknown", NotFound;
 }

@@ -4,10 +4,19 @@
 
 use serde_json::{Value, json};
 
+use crate::entity::{coverage as cov, point, sensor};
 use crate::store::Pin;
 
 /// The layers the map and `GET /api/v1/communes/{code}/map/{layer}.geojson` serve.
-pub const LAYERS: &[&str] = &["villages", "households"];
+pub const LAYERS: &[&str] = &[
+    "villages",
+    "households",
+    "coverage",
+    "wifi",
+    "cameras",
+    "wastewater",
+    "sensors",
+];
 
 /// Twice the signed area of a ring of `[lon, lat]` positions: positive when
 /// counter-clockwise.
@@ -87,6 +96,57 @@ pub fn households(commune: &str, pins: &[Pin]) -> Vec<Value> {
                 "properties": {"kind": "household", "id": id, "code": code, "village_id": village,
                     "poverty": poverty, "internet": internet, "title": code,
                     "url": format!("/c/{commune}/office/households/{id}")}})
+        })
+        .collect()
+}
+
+/// Wifi points, cameras or waste-water sources: name, status, note.
+pub fn points(rows: &[point::Model]) -> Vec<Value> {
+    rows.iter()
+        .map(|p| {
+            json!({"type": "Feature", "id": p.id,
+                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "properties": {"kind": p.kind, "id": p.id, "title": p.name, "name": p.name,
+                    "status": p.status, "note": p.note, "village_id": p.village_id}})
+        })
+        .collect()
+}
+
+/// Village shapes with their mobile coverage (`full`, `partial`, `none`, or null when not
+/// recorded) and whether fibre reaches them.
+pub fn coverage(
+    shapes: &[(i64, String)],
+    names: &[(i64, String)],
+    rows: &[cov::Model],
+) -> Vec<Value> {
+    shapes
+        .iter()
+        .filter_map(|(id, g)| {
+            let g: Value = serde_json::from_str(g).ok()?;
+            let name = names
+                .iter()
+                .find(|(v, _)| v == id)
+                .map(|(_, n)| n.clone())?;
+            let c = rows.iter().find(|r| r.village_id == *id);
+            Some(json!({"type": "Feature", "id": id, "geometry": rfc7946(&g),
+                "properties": {"kind": "coverage", "id": id, "name": name,
+                    "mobile": c.map(|c| c.mobile.clone()), "fibre": c.map(|c| c.fibre)}}))
+        })
+        .collect()
+}
+
+/// Sensors with their latest value, unit and state.
+pub fn sensors(rows: &[sensor::Model]) -> Vec<Value> {
+    rows.iter()
+        .map(|s| {
+            let unit = crate::sensors::Kind::parse(&s.kind)
+                .map(|k| k.unit())
+                .unwrap_or_default();
+            json!({"type": "Feature", "id": s.id,
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": {"kind": "sensor", "id": s.id, "device": s.device, "title": s.name,
+                    "sensor_kind": s.kind, "value": s.last_value, "unit": unit,
+                    "at": s.last_at, "state": s.state}})
         })
         .collect()
 }

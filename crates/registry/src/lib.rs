@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod api_infra;
 pub mod columns;
 pub mod demo;
 pub mod entity;
@@ -11,10 +12,14 @@ pub mod error;
 pub mod figures;
 pub mod layers;
 pub mod migration;
+pub mod migration_infra;
 pub mod model;
+pub mod mqtt;
 pub mod olc;
+pub mod sensors;
 pub mod sheet;
 pub mod store;
+pub mod store_sensors;
 mod web;
 
 use axum::Router;
@@ -28,7 +33,13 @@ pub const I18N_EN: &str = include_str!("../i18n/en.txt");
 
 /// The register room.
 #[derive(Default)]
-pub struct RegistryRoom;
+pub struct RegistryRoom {
+    /// `[rooms.registry]`: the MQTT broker the sensors publish to.
+    config: std::sync::Mutex<mqtt::MqttConfig>,
+}
+
+/// The job that flags sensors that stopped reporting.
+pub const SILENT_JOB: &str = "registry.silent_sensors";
 
 impl Room for RegistryRoom {
     fn key(&self) -> &'static str {
@@ -71,6 +82,39 @@ impl Room for RegistryRoom {
         }
     }
 
+    fn configure(&self, section: Option<&toml::Value>) -> anyhow::Result<()> {
+        let parsed: mqtt::MqttConfig = match section {
+            None => mqtt::MqttConfig::default(),
+            Some(v) => v
+                .clone()
+                .try_into()
+                .map_err(|e| anyhow::anyhow!("[rooms.registry]: {e}"))?,
+        };
+        parsed.address()?;
+        *self.config.lock().unwrap_or_else(|e| e.into_inner()) = parsed;
+        Ok(())
+    }
+
+    fn workers(
+        &self,
+        state: &AppState,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let conf = self
+            .config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if conf.mqtt.is_none() {
+            return vec![];
+        }
+        vec![tokio::spawn(mqtt::run(state.db.clone(), conf, stop))]
+    }
+
+    fn messages(&self) -> Vec<&'static str> {
+        vec!["rg.note.sensor_alert"]
+    }
+
     fn tables(&self) -> Vec<kernel::placement::Table> {
         use kernel::placement::Placement;
         vec![
@@ -78,20 +122,33 @@ impl Room for RegistryRoom {
             ("household_member", Placement::Commune),
             ("household_observation", Placement::Commune),
             ("household_import", Placement::Commune),
+            ("infra_point", Placement::Commune),
+            ("village_coverage", Placement::Commune),
+            ("sensor", Placement::Commune),
+            ("sensor_reading", Placement::Commune),
+            ("sensor_rollup", Placement::Commune),
+            ("sensor_alert", Placement::Commune),
         ]
     }
 
     fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-        vec![Box::new(migration::Migration)]
+        vec![
+            Box::new(migration::Migration),
+            Box::new(migration_infra::Migration),
+        ]
     }
 
     fn router(&self) -> Router<AppState> {
-        web::router().merge(api::router())
+        web::router()
+            .merge(api::router())
+            .merge(api_infra::router())
     }
 
     fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
         use utoipa::OpenApi;
-        Some(api::RegistryApi::openapi())
+        let mut doc = api::RegistryApi::openapi();
+        doc.merge(api_infra::InfraApi::openapi());
+        Some(doc)
     }
 
     fn jobs(&self, jobs: JobRunnerBuilder, state: &AppState) -> JobRunnerBuilder {
@@ -108,6 +165,13 @@ impl Room for RegistryRoom {
                 actions::imports::work(db, secret, &commune, id, apply).await
             }
         })
+        .handler(SILENT_JOB, |db, _| async move {
+            actions::sensors::flag_silent(&db)
+                .await
+                .map(|_| ())
+                .map_err(|e| kernel::error::AppError::from(e).to_string())
+        })
+        .every(SILENT_JOB, std::time::Duration::from_secs(300))
     }
 
     fn demo<'a>(

@@ -214,7 +214,7 @@ pub async fn count(db: &impl ConnectionTrait, commune: &str) -> Result<u64, DbEr
 }
 
 /// `$n` on PostgreSQL, `?` on SQLite.
-fn param(backend: DbBackend, n: usize) -> String {
+pub(crate) fn param(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => "?".into(),
@@ -222,7 +222,7 @@ fn param(backend: DbBackend, n: usize) -> String {
 }
 
 /// A row of `n` placeholders starting after `used`, as `(…)`.
-fn placeholders(backend: DbBackend, used: usize, n: usize) -> String {
+pub(crate) fn placeholders(backend: DbBackend, used: usize, n: usize) -> String {
     let p: Vec<String> = (1..=n).map(|i| param(backend, used + i)).collect();
     format!("({})", p.join(", "))
 }

@@ -23,7 +23,7 @@ pub fn rooms() -> Rooms {
         Arc::new(voice::VoiceRoom),
         Arc::new(notices::NoticesRoom::default()),
         Arc::new(delivery::DeliveryRoom::default()),
-        Arc::new(registry::RegistryRoom),
+        Arc::new(registry::RegistryRoom::default()),
     ])
 }
 

@@ -498,6 +498,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(p.dispatcher.clone().run(stop_rx.clone())),
         tokio::spawn(trim_memory(stop_rx.clone())),
     ]);
+    workers.extend(p.rooms.workers(&p.state, stop_rx.clone()));
     println!(
         "Xã Số is ready at http://{addr}/ ({}, {} ms)",
         kernel::db::backend_name(&p.state.db),

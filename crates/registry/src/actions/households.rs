@@ -133,6 +133,29 @@ pub async fn layer(
             .await?;
             Ok(crate::layers::households(&c.code, &pins))
         }
+        "wifi" | "cameras" | "wastewater" => {
+            let kind = match name {
+                "wifi" => "wifi",
+                "cameras" => "camera",
+                _ => "wastewater",
+            };
+            let rows = super::infra::points(k, actor, c, kind).await?;
+            Ok(crate::layers::points(&rows))
+        }
+        "coverage" => {
+            let area = kernel::tenancy::area::area(k.db, &c.code).await?;
+            let names: Vec<(i64, String)> = kernel::tenancy::villages(k.db, &c.code)
+                .await?
+                .into_iter()
+                .map(|v| (v.id, v.name))
+                .collect();
+            let rows = super::infra::coverage(k, c).await?;
+            Ok(crate::layers::coverage(&area.villages, &names, &rows))
+        }
+        "sensors" => {
+            let rows = super::sensors::list(k, c).await?;
+            Ok(crate::layers::sensors(&rows))
+        }
         _ => Err(Refusal::LayerUnknown.into()),
     }
 }

@@ -5,5 +5,7 @@ pub mod access;
 pub mod households;
 pub mod import;
 pub mod imports;
+pub mod infra;
+pub mod sensors;
 
 pub use crate::error::{ActionError, ActionResult, Refusal};

@@ -29,6 +29,7 @@ mod registry;
 mod routing;
 mod search;
 mod security;
+mod sensors;
 mod services;
 mod shard_keys;
 mod voice;
