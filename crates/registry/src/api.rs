@@ -42,6 +42,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communes/{code}/households/import",
             post(import_file),
         )
+        .route(
+            "/api/v1/communes/{code}/households/export",
+            get(export_file),
+        )
         .route("/api/v1/communes/{code}/households/{id}", get(one))
         .route("/api/v1/communes/{code}/map/{layer}", get(layer))
 }
@@ -312,9 +316,59 @@ async fn layer(
     Ok(kernel::web::map::geojson(features))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    format: Option<String>,
+    /// Why the personal data leaves the register (5–300 characters): written to the audit log.
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/households/export", tag = "registry", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ExportQuery),
+    responses((status = 200, description = "The register in the import template's columns (national IDs as their last four digits); audited with the reason", content_type = "text/csv", body = String),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "`export_reason_required`, or a format other than csv or xlsx", body = ErrorBody)))]
+async fn export_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> AppResult<Response> {
+    use crate::actions::export::{Format, export};
+    let c = state.communes.active(&code)?;
+    let format = match q.format.as_deref().unwrap_or("csv") {
+        "csv" => Format::Csv,
+        "xlsx" => Format::Xlsx,
+        _ => return Err(AppError::invalid("form_invalid", "format")),
+    };
+    let (bytes, _) = export(state.kernel(), ctx.actor(), &c, format, &q.reason).await?;
+    let (mime, ext) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ho-gia-dinh-{}.{ext}\"", c.code),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, one, template, import_file, layer),
+    paths(list, one, template, import_file, export_file, layer),
     components(schemas(HouseholdPage, HouseholdItem, HouseholdDetail, MemberItem, ObservationItem, Report, Facts)),
     tags((name = "registry", description = "The household register and the commune map (A2, A7, C1, C2, D1)"))
 )]

@@ -86,13 +86,19 @@ pub fn villages(
         .collect()
 }
 
+/// A coordinate to 6 decimals (about 10 cm): more is noise (`geojson-validator` calls
+/// it excessive precision).
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
 /// Households as points: id, code, village, poverty and internet (no names: the page that
 /// opens on a tap shows those, audited).
 pub fn households(commune: &str, pins: &[Pin]) -> Vec<Value> {
     pins.iter()
         .map(|(id, code, village, lat, lon, poverty, internet)| {
             json!({"type": "Feature", "id": id,
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "geometry": {"type": "Point", "coordinates": [round6(*lon), round6(*lat)]},
                 "properties": {"kind": "household", "id": id, "code": code, "village_id": village,
                     "poverty": poverty, "internet": internet, "title": code,
                     "url": format!("/c/{commune}/office/households/{id}")}})
@@ -105,7 +111,7 @@ pub fn points(rows: &[point::Model]) -> Vec<Value> {
     rows.iter()
         .map(|p| {
             json!({"type": "Feature", "id": p.id,
-                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "geometry": {"type": "Point", "coordinates": [round6(p.lon), round6(p.lat)]},
                 "properties": {"kind": p.kind, "id": p.id, "title": p.name, "name": p.name,
                     "status": p.status, "note": p.note, "village_id": p.village_id}})
         })
@@ -143,7 +149,7 @@ pub fn sensors(rows: &[sensor::Model]) -> Vec<Value> {
                 .map(|k| k.unit())
                 .unwrap_or_default();
             json!({"type": "Feature", "id": s.id,
-                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "geometry": {"type": "Point", "coordinates": [round6(s.lon), round6(s.lat)]},
                 "properties": {"kind": "sensor", "id": s.id, "device": s.device, "title": s.name,
                     "sensor_kind": s.kind, "value": s.last_value, "unit": unit,
                     "at": s.last_at, "state": s.state}})

@@ -105,6 +105,19 @@ pub async fn list(
     Ok((rows, more))
 }
 
+/// Every household of the commune (or of one village), by code: exports.
+pub async fn all(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    village: Option<i64>,
+) -> Result<Vec<household::Model>, DbErr> {
+    let mut s = household::Entity::find().filter(household::Column::CommuneCode.eq(commune));
+    if let Some(v) = village {
+        s = s.filter(household::Column::VillageId.eq(v));
+    }
+    s.order_by_asc(household::Column::Code).all(db).await
+}
+
 pub async fn one(
     db: &impl ConnectionTrait,
     commune: &str,
