@@ -237,15 +237,35 @@ async fn office_view(
     ))
 }
 
+/// A draft handed over by another page (a sensor's alert offers an emergency notice):
+/// `?category=emergency&title=…&body=…` fill the form; nothing is sent until the official
+/// publishes it.
+#[derive(Deserialize)]
+struct Draft {
+    category: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+}
+
 async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
+    Query(draft): Query<Draft>,
 ) -> AppResult<Response> {
     let c = state.communes.active(&code)?;
     publisher(ctx.actor(), &c)?;
     let mut f = BTreeMap::new();
-    f.insert("category".into(), "notice".into());
+    let category = draft
+        .category
+        .filter(|k| Category::parse(k).is_some())
+        .unwrap_or_else(|| "notice".into());
+    f.insert("category".into(), category);
+    for (k, v) in [("title", draft.title), ("body", draft.body)] {
+        if let Some(v) = v {
+            f.insert(k.into(), v.chars().take(20_000).collect());
+        }
+    }
     office_view(&state, &ctx, &c, f, vec!["audience=all".into()], None, None).await
 }
 

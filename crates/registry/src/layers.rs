@@ -151,6 +151,7 @@ pub fn sensors(rows: &[sensor::Model]) -> Vec<Value> {
             json!({"type": "Feature", "id": s.id,
                 "geometry": {"type": "Point", "coordinates": [round6(s.lon), round6(s.lat)]},
                 "properties": {"kind": "sensor", "id": s.id, "device": s.device, "title": s.name,
+                    "status_label": s.last_value.map(|v| format!("{} {unit}", kernel::numbers::decimal(v, 2))),
                     "sensor_kind": s.kind, "value": s.last_value, "unit": unit,
                     "at": s.last_at, "state": s.state}})
         })

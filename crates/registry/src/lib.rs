@@ -71,6 +71,20 @@ impl Room for RegistryRoom {
                     icon: "map",
                 },
                 OfficeLink {
+                    label: "rg.sensors",
+                    path: "sensors",
+                    roles: actions::access::VIEWERS,
+                    group: Group::Data,
+                    icon: "radio",
+                },
+                OfficeLink {
+                    label: "rg.infra",
+                    path: "infrastructure",
+                    roles: actions::access::VIEWERS,
+                    group: Group::Data,
+                    icon: "globe",
+                },
+                OfficeLink {
                     label: "rg.import",
                     path: "households/import",
                     roles: actions::access::EDITORS,

@@ -59,6 +59,11 @@ async fn page(
     let layers = json!([
         {"name": tr.get("rg.layer.villages"), "url": format!("{base}/villages.geojson"), "color": "#0b6e4f"},
         {"name": tr.get("rg.layer.households"), "url": format!("{base}/households.geojson"), "color": "#1d4ed8", "cluster": true},
+        {"name": tr.get("rg.layer.coverage"), "url": format!("{base}/coverage.geojson"), "color": "#7c3aed", "on": false},
+        {"name": tr.get("rg.layer.wifi"), "url": format!("{base}/wifi.geojson"), "color": "#0891b2"},
+        {"name": tr.get("rg.layer.cameras"), "url": format!("{base}/cameras.geojson"), "color": "#374151", "on": false},
+        {"name": tr.get("rg.layer.wastewater"), "url": format!("{base}/wastewater.geojson"), "color": "#a16207", "on": false},
+        {"name": tr.get("rg.layer.sensors"), "url": format!("{base}/sensors.geojson"), "color": "#b42318"},
     ])
     .to_string();
     let most = summary

@@ -21,7 +21,9 @@ use crate::model::{Facts, YES_NO};
 use crate::store;
 
 mod import_page;
+mod infra_page;
 mod map_page;
+mod sensors_page;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}/office/households/{id}", get(one))
         .merge(import_page::router())
         .merge(map_page::router())
+        .merge(sensors_page::router())
+        .merge(infra_page::router())
 }
 
 /// A household as a row of the list.

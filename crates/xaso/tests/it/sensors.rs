@@ -444,3 +444,104 @@ async fn a_sensor_that_stops_reporting_is_flagged() {
         );
     });
 }
+
+#[tokio::test]
+async fn the_pages_show_alerts_first_and_record_infrastructure() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = token_client(app, common::OFFICIAL).await;
+        let token = register(&mut official, "wl-page", 3.0).await;
+        send_readings(&mut app.client(), "wl-page", &token, r#"{"value": 3.8}"#).await;
+        let mut browser = app.login(common::OFFICIAL).await;
+        let page = browser.get("/c/17071/office/sensors").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let alert = page.body.find("role=\"alert\"").unwrap();
+        let chart = page.body.find("class=\"chart\"").unwrap();
+        assert!(alert < chart, "the alert comes before the charts");
+        assert!(page.body.contains("Soạn cảnh báo khẩn cho người dân"));
+        assert!(page.body.contains("3,8 m") && page.body.contains("Vượt ngưỡng"));
+        // The draft lands in the notices form, not yet sent.
+        let href = page
+            .body
+            .split("href=\"/c/17071/office/notices?")
+            .nth(1)
+            .unwrap();
+        let q = href.split('"').next().unwrap().replace("&#38;", "&");
+        let notices = app.count("notice").await;
+        let draft = browser.get(&format!("/c/17071/office/notices?{q}")).await;
+        let at = draft.body.find("id=\"title\"").unwrap_or(0);
+        assert!(
+            draft
+                .body
+                .contains("Cảnh báo: Mực nước wl-page vượt ngưỡng"),
+            "{q}\n{}",
+            &draft.body[at..(at + 300).min(draft.body.len())]
+        );
+        assert!(draft.body.contains("value=\"emergency\" selected"));
+        assert_eq!(app.count("notice").await, notices);
+
+        let r = browser
+            .post_form(
+                "/c/17071/office/sensors",
+                &[
+                    ("name", "Độ ẩm đất ruộng lúa"),
+                    ("device", "dat-01"),
+                    ("kind", "soil_moisture"),
+                    ("lat", "19,31"),
+                    ("lon", "105,16"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Mã xác thực của thiết bị"));
+        let bad = browser
+            .post_form(
+                "/c/17071/office/sensors",
+                &[
+                    ("name", "X"),
+                    ("device", "a b"),
+                    ("kind", "soil_moisture"),
+                    ("lat", "19.31"),
+                    ("lon", "105.16"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("Mã thiết bị cần từ 1 đến 40 ký tự"));
+
+        let infra = browser.get("/c/17071/office/infrastructure").await;
+        assert!(infra.body.contains("Camera an ninh") && infra.body.contains("Hỏng"));
+        let r = browser
+            .post_form(
+                "/c/17071/office/infrastructure",
+                &[
+                    ("kind", "wifi"),
+                    ("name", "Wifi chợ phiên"),
+                    ("status", "working"),
+                    ("note", ""),
+                    ("lat", "19.33"),
+                    ("lon", "105.17"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(
+            browser
+                .get("/c/17071/office/infrastructure")
+                .await
+                .body
+                .contains("Wifi chợ phiên")
+        );
+        let map = browser.get("/c/17071/office/map").await;
+        assert!(
+            map.body.contains("data-map=\"layers\"")
+                && map.body.contains("wifi.geojson")
+                && map.body.contains("sensors.geojson")
+        );
+        let citizen = app
+            .login(common::CITIZEN)
+            .await
+            .get("/c/17071/office/sensors")
+            .await;
+        assert_eq!(citizen.status, StatusCode::FORBIDDEN);
+    });
+}
