@@ -38,9 +38,14 @@
  *   data-layers='[{"name": "...", "url": "/….geojson", "color": "#rrggbb",
  *                  "cluster": true, "on": true}]'
  *                                   GeoJSON layers a person turns on and off; points are
- *                                   circles on a canvas (thousands stay fast), clustered with
- *                                   their count below zoom 17 when "cluster" is set; shapes
- *                                   are drawn with their name. Popups as in points mode.
+ *                                   circles on a canvas (thousands stay fast) above the
+ *                                   shapes, clustered with their count below zoom 17 when
+ *                                   "cluster" is set (bubbles never overlap; a tap zooms to
+ *                                   the bubble's points); shapes are drawn with their name,
+ *                                   placed clear of the bubbles (hidden where there is no
+ *                                   room), and go with their layer. Only the commune's
+ *                                   outline comes from data-area. Point popups as in points
+ *                                   mode.
  *
  * The element's own content is the fallback: it is replaced only when Leaflet
  * is there; if Leaflet failed to load, the element is left as it is.
@@ -469,17 +474,20 @@
     return drawn;
   }
 
-  /* Spots inside a shape where its name may go, the middle first. */
-  var LABEL_SPOTS = [[0.5, 0.5], [0.5, 0.3], [0.5, 0.7], [0.3, 0.5], [0.7, 0.5], [0.5, 0.1],
-    [0.5, 0.9], [0.25, 0.15], [0.75, 0.15], [0.25, 0.85], [0.75, 0.85], [0.15, 0.5], [0.85, 0.5]];
+  /* Spots inside a shape where its name may go, the middle first, then rows further up and
+     down, each middle, left, right. */
+  var LABEL_ROWS = [0.5, 0.35, 0.65, 0.2, 0.8, 0.12, 0.88];
+  var LABEL_COLUMNS = [0.5, 0.3, 0.7];
 
   function labelSpots(geometry, box) {
     var s = box.getSouth(), w = box.getWest(), n = box.getNorth(), e = box.getEast();
     var spots = [];
-    LABEL_SPOTS.forEach(function (f) {
-      var lat = n - (n - s) * f[1];
-      var lon = w + (e - w) * f[0];
-      if (inGeometry(geometry, lat, lon)) spots.push(L.latLng(lat, lon));
+    LABEL_ROWS.forEach(function (fy) {
+      LABEL_COLUMNS.forEach(function (fx) {
+        var lat = n - (n - s) * fy;
+        var lon = w + (e - w) * fx;
+        if (inGeometry(geometry, lat, lon)) spots.push(L.latLng(lat, lon));
+      });
     });
     return spots.length ? spots : [box.getCenter()];
   }
@@ -512,10 +520,12 @@
     map.createPane('xaso-points').style.zIndex = 450;
     var renderer = L.canvas({ padding: 0.5, tolerance: TAP_TOLERANCE, pane: 'xaso-points' });
     var pointSets = []; // {group, target, pts, spec, drawn}
-    var labels = [];    // {group, tooltip, spots}
+    var labels = [];    // {group, tooltip, box, spots}
 
-    /* Each shape's name at the first of its spots clear of the bubbles (then of the
-       numbered ones only) and of the names placed before it; hidden where there is none. */
+    /* Each shape's name at the first of its spots where it is clear of the names placed
+       before it and of the bubbles, and inside the shape's box; failing that, clear of the
+       numbered bubbles only (a name may cover a single point), then anywhere in the shape;
+       hidden where there is no such spot. */
     function placeLabels() {
       var zoom = map.getZoom();
       var obstacles = [];
@@ -523,12 +533,15 @@
         if (map.hasLayer(s.group) && s.drawn) obstacles = obstacles.concat(s.drawn);
       });
       var placed = [];
-      var clear = function (box, strict) {
+      var clear = function (box, pass, frame) {
+        if (pass < 2 && (box.x1 < frame.min.x || box.x2 > frame.max.x || box.y1 < frame.min.y || box.y2 > frame.max.y)) {
+          return false;
+        }
         var hitsLabel = placed.some(function (p) {
           return box.x1 < p.x2 && p.x1 < box.x2 && box.y1 < p.y2 && p.y1 < box.y2;
         });
         return !hitsLabel && !obstacles.some(function (o) {
-          if (!strict && o.count === 1) return false;
+          if (pass > 0 && o.count === 1) return false;
           var nx = Math.max(box.x1, Math.min(o.x, box.x2));
           var ny = Math.max(box.y1, Math.min(o.y, box.y2));
           return (o.x - nx) * (o.x - nx) + (o.y - ny) * (o.y - ny) < (o.r + 2) * (o.r + 2);
@@ -538,12 +551,13 @@
         var node = l.tooltip.getElement();
         if (!node || !map.hasLayer(l.group)) return;
         var w = node.offsetWidth / 2, h = node.offsetHeight / 2;
+        var frame = L.bounds(map.project(l.box.getNorthWest(), zoom), map.project(l.box.getSouthEast(), zoom));
         var found = null;
-        for (var pass = 0; pass < 2 && !found; pass++) {
+        for (var pass = 0; pass < 3 && !found; pass++) {
           for (var i = 0; i < l.spots.length; i++) {
             var xy = map.project(l.spots[i], zoom);
             var box = { x1: xy.x - w, x2: xy.x + w, y1: xy.y - h, y2: xy.y + h };
-            if (clear(box, pass === 0)) {
+            if (clear(box, pass, frame)) {
               found = l.spots[i];
               placed.push(box);
               break;
@@ -602,7 +616,7 @@
                 .setLatLng(layer.getBounds().getCenter())
                 .setContent(text);
               group.addLayer(tooltip);
-              labels.push({ group: group, tooltip: tooltip, spots: labelSpots(f.geometry, layer.getBounds()) });
+              labels.push({ group: group, tooltip: tooltip, box: layer.getBounds(), spots: labelSpots(f.geometry, layer.getBounds()) });
             }
           }).addTo(group);
         }

@@ -46,6 +46,15 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communes/{code}/households/export",
             get(export_file),
         )
+        .route(
+            "/api/v1/communes/{code}/households/duplicates",
+            get(duplicates),
+        )
+        .route(
+            "/api/v1/communes/{code}/households/duplicates/dismiss",
+            post(dismiss),
+        )
+        .route("/api/v1/communes/{code}/households/{id}/merge", post(merge))
         .route("/api/v1/communes/{code}/households/{id}", get(one))
         .route("/api/v1/communes/{code}/map/{layer}", get(layer))
 }
@@ -366,10 +375,92 @@ async fn export_file(
         .into_response())
 }
 
+/// Two households that look like one.
+#[derive(Serialize, ToSchema)]
+pub struct LikelyDuplicate {
+    first: HouseholdItem,
+    second: HouseholdItem,
+    /// `same_head` (same head's name and birth year in the same village) or `same_phone`.
+    reason: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/communes/{code}/households/duplicates", tag = "registry", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")),
+    responses((status = 200, description = "At most 200 pairs, the older household first", body = [LikelyDuplicate]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn duplicates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+) -> AppResult<Json<Vec<LikelyDuplicate>>> {
+    use crate::actions::duplicates::{self, Why};
+    let c = state.communes.active(&code)?;
+    let pairs = duplicates::list(state.kernel(), ctx.actor(), &c).await?;
+    let villages = village_names(&state, &c.code).await?;
+    Ok(Json(
+        pairs
+            .iter()
+            .map(|(a, b, why)| LikelyDuplicate {
+                first: item(a, &villages),
+                second: item(b, &villages),
+                reason: match why {
+                    Why::SameHead => "same_head",
+                    Why::SamePhone => "same_phone",
+                }
+                .into(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MergeInput {
+    /// The household that stays; the one in the path goes into it.
+    into: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/households/{id}/merge", tag = "registry", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "The household that goes")),
+    request_body = MergeInput,
+    responses((status = 204, description = "Merged: members and history moved, the household gone; audited"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "`household_unknown`", body = ErrorBody), (status = 422, description = "`household_merge_self`", body = ErrorBody)))]
+async fn merge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath((code, id)): ApiPath<(String, i64)>,
+    kernel::web::api::ApiJson(m): kernel::web::api::ApiJson<MergeInput>,
+) -> AppResult<StatusCode> {
+    let c = state.communes.active(&code)?;
+    crate::actions::duplicates::merge(state.kernel(), ctx.actor(), &c, m.into, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DistinctInput {
+    first: i64,
+    second: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/communes/{code}/households/duplicates/dismiss", tag = "registry", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Commune code")), request_body = DistinctInput,
+    responses((status = 204, description = "Recorded as two households; never flagged again; audited"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn dismiss(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+    kernel::web::api::ApiJson(d): kernel::web::api::ApiJson<DistinctInput>,
+) -> AppResult<StatusCode> {
+    let c = state.communes.active(&code)?;
+    crate::actions::duplicates::dismiss(state.kernel(), ctx.actor(), &c, d.first, d.second).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, one, template, import_file, export_file, layer),
-    components(schemas(HouseholdPage, HouseholdItem, HouseholdDetail, MemberItem, ObservationItem, Report, Facts)),
+    paths(list, one, template, import_file, export_file, duplicates, merge, dismiss, layer),
+    components(schemas(LikelyDuplicate, MergeInput, DistinctInput, HouseholdPage, HouseholdItem, HouseholdDetail, MemberItem, ObservationItem, Report, Facts)),
     tags((name = "registry", description = "The household register and the commune map (A2, A7, C1, C2, D1)"))
 )]
 pub struct RegistryApi;

@@ -8,6 +8,8 @@ kernel::refusals! {
     /// A village head asked for a household outside their village.
     HouseholdOtherVillage = "household_other_village", Forbidden;
     HouseholdCodeInvalid = "household_code_invalid", Invalid;
+    /// A household merged into itself.
+    HouseholdMergeSelf = "household_merge_self", Invalid;
     /// The same household code on two rows of one file (both refused).
     HouseholdCodeTwice = "household_code_twice", Invalid;
     HouseholdHeadInvalid = "household_head_invalid", Invalid;

@@ -142,6 +142,7 @@ impl Room for RegistryRoom {
             ("sensor_reading", Placement::Commune),
             ("sensor_rollup", Placement::Commune),
             ("sensor_alert", Placement::Commune),
+            ("household_pair", Placement::Commune),
         ]
     }
 

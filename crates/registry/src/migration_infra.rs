@@ -1,4 +1,4 @@
-//! The commune's infrastructure and sensors: public wifi points, security cameras and
+//! The commune's infrastructure and sensors (and the household pairs officials judged distinct): public wifi points, security cameras and
 //! waste-water sources on the map, mobile coverage and fibre per village, sensors with their
 //! readings (raw, and hourly and daily roll-ups kept as readings arrive) and their alerts.
 
@@ -130,11 +130,27 @@ impl MigrationTrait for Migration {
             false,
         ))
         .await?;
+
+        // Pairs an official said are two households, not one: never flagged again.
+        let mut t = commune_table(b, "household_pair");
+        t.col(big_integer("first_id"))
+            .col(big_integer("second_id"))
+            .col(big_integer("decided_by"))
+            .col(timestamp_with_time_zone("decided_at"));
+        m.create_table(t).await?;
+        m.create_index(idx(
+            "household_pair",
+            "ux_household_pair",
+            &["commune_code", "first_id", "second_id"],
+            true,
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            "household_pair",
             "sensor_alert",
             "sensor_rollup",
             "sensor_reading",

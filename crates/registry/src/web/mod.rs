@@ -20,6 +20,7 @@ use crate::entity::{household, observation};
 use crate::model::{Facts, YES_NO};
 use crate::store;
 
+mod duplicates_page;
 mod import_page;
 mod infra_page;
 mod map_page;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/office/households", get(list))
         .route("/c/{code}/office/households/{id}", get(one))
+        .merge(duplicates_page::router())
         .merge(import_page::router())
         .merge(map_page::router())
         .merge(sensors_page::router())
@@ -125,7 +127,14 @@ async fn list(
         .map(|(k, v)| (*k, v.clone(), village == Some(*k)))
         .collect();
     villages.sort_by(|a, b| a.1.cmp(&b.1));
-    let total = store::count(&state.db, &c.code).await?;
+    let total = match found.scope {
+        Scope::Commune => store::count(&state.db, &c.code).await?,
+        Scope::Village(v) => store::per_village(&state.db, &c.code)
+            .await?
+            .get(&Some(v))
+            .copied()
+            .unwrap_or(0) as u64,
+    };
     let query = serde_urlencoded_pairs(&[
         ("q", f.q.trim()),
         (

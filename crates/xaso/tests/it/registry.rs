@@ -712,3 +712,122 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     }
     out
 }
+
+#[tokio::test]
+async fn likely_duplicates_are_flagged_merged_or_told_apart() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = token_client(app, common::OFFICIAL).await;
+        let csv = "household_code,village,head_name,head_birth_year,members,phone,internet\n\
+                   D-1,Minh Tiến,Đinh Văn Trùng,1971,3,,fibre\n\
+                   D-2,Thôn Minh Tiến,ĐINH VĂN TRÙNG,1971,4,0987000111,\n\
+                   D-3,Minh Quang,Lò Thị Số,1980,2,0987000222,\n\
+                   D-4,Minh Hòa,Lò Văn Khác,1990,2,0987000222,\n";
+        let r = import(&mut official, csv.as_bytes().to_vec(), true)
+            .await
+            .json();
+        assert_eq!(r["new"], 4, "{r}");
+        let pairs = official
+            .get(&format!("{HOUSEHOLDS}/duplicates"))
+            .await
+            .json();
+        let find = |code: &str| {
+            pairs
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["first"]["household_code"] == code)
+                .cloned()
+        };
+        let head = find("D-1").expect("same head, same year, same village");
+        assert_eq!(
+            (
+                head["second"]["household_code"].as_str(),
+                head["reason"].as_str()
+            ),
+            (Some("D-2"), Some("same_head"))
+        );
+        let phone = find("D-3").expect("same phone");
+        assert_eq!(phone["reason"], "same_phone");
+
+        let (keep, drop) = (
+            head["first"]["id"].as_i64().unwrap(),
+            head["second"]["id"].as_i64().unwrap(),
+        );
+        let same = official
+            .post_json(&format!("{HOUSEHOLDS}/{keep}/merge"), json!({"into": keep}))
+            .await;
+        assert_eq!(same.error_code(), "household_merge_self");
+        let households = app.count("household").await;
+        let r = official
+            .post_json(&format!("{HOUSEHOLDS}/{drop}/merge"), json!({"into": keep}))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        assert_eq!(app.count("household").await, households - 1);
+        let kept = official.get(&format!("{HOUSEHOLDS}/{keep}")).await.json();
+        assert_eq!(kept["phone"], "0987000111", "what the kept one lacked");
+        assert_eq!(kept["facts"]["internet"], "fibre");
+        let (a, b) = (
+            phone["first"]["id"].as_i64().unwrap(),
+            phone["second"]["id"].as_i64().unwrap(),
+        );
+        let r = official
+            .post_json(
+                &format!("{HOUSEHOLDS}/duplicates/dismiss"),
+                json!({"first": b, "second": a}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        let after = official
+            .get(&format!("{HOUSEHOLDS}/duplicates"))
+            .await
+            .json();
+        assert!(!after.as_array().unwrap().iter().any(
+            |p| p["first"]["household_code"] == "D-1" || p["first"]["household_code"] == "D-3"
+        ));
+        assert_eq!(audited(app, "household.merge").await, 1);
+        assert_eq!(audited(app, "household.distinct").await, 1);
+        // The page lists what is left, and an official decides there too.
+        let csv = "household_code,village,head_name,head_birth_year\nD-5,Minh Hòa,Vũ Văn Lặp,1960\nD-6,Minh Hòa,Vu Van Lap,1960\n";
+        import(&mut official, csv.as_bytes().to_vec(), true).await;
+        let mut browser = app.login(common::OFFICIAL).await;
+        let page = browser.get("/c/17071/office/households/duplicates").await;
+        assert!(
+            page.body.contains("Hộ có thể bị trùng") && page.body.contains("D-6"),
+            "{}",
+            page.body
+        );
+        let pair = official
+            .get(&format!("{HOUSEHOLDS}/duplicates"))
+            .await
+            .json();
+        let p = pair
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["first"]["household_code"] == "D-5")
+            .unwrap()
+            .clone();
+        let (k, o) = (p["first"]["id"].to_string(), p["second"]["id"].to_string());
+        let r = browser
+            .post_form(
+                "/c/17071/office/households/duplicates",
+                &[("action", "merge"), ("keep", &k), ("other", &o)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(audited(app, "household.merge").await, 2);
+        let list = browser.get("/c/17071/office/households").await;
+        assert!(
+            list.body.contains("Xuất danh sách ra tệp")
+                && list.body.contains("households/duplicates")
+        );
+        let mut leader = token_client(app, common::LEADER).await;
+        let r = leader
+            .post_json(
+                &format!("{HOUSEHOLDS}/duplicates/dismiss"),
+                json!({"first": a, "second": b}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    });
+}
