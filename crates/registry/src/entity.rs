@@ -227,3 +227,29 @@ pub mod coverage {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household_change")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub household_id: i64,
+        pub requested_by: i64,
+        pub proposal: String,
+        pub note: String,
+        pub status: String,
+        pub decided_by: Option<i64>,
+        pub decided_at: Option<DateTimeUtc>,
+        pub answer: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

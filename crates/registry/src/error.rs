@@ -8,6 +8,13 @@ kernel::refusals! {
     /// A village head asked for a household outside their village.
     HouseholdOtherVillage = "household_other_village", Forbidden;
     HouseholdCodeInvalid = "household_code_invalid", Invalid;
+    /// The signed-in person's phone is on no household of the commune.
+    HouseholdNotYours = "household_not_yours", NotFound;
+    ChangeEmpty = "change_empty", Invalid;
+    ChangeUnknown = "change_unknown", NotFound;
+    ChangeDecided = "change_decided", Conflict;
+    /// A refusal says why.
+    ChangeAnswerRequired = "change_answer_required", Invalid;
     /// A household merged into itself.
     HouseholdMergeSelf = "household_merge_self", Invalid;
     /// The same household code on two rows of one file (both refused).

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod api_changes;
 pub mod api_infra;
 pub mod columns;
 pub mod demo;
@@ -55,6 +56,12 @@ impl Room for RegistryRoom {
 
     fn nav(&self) -> Nav {
         Nav {
+            tiles: vec![kernel::room::Tile {
+                name: "rg.mine",
+                desc: "rg.mine.desc",
+                path: "my-household",
+                icon: "house",
+            }],
             office: vec![
                 OfficeLink {
                     label: "rg.households",
@@ -62,6 +69,13 @@ impl Room for RegistryRoom {
                     roles: actions::access::VIEWERS,
                     group: Group::Data,
                     icon: "house",
+                },
+                OfficeLink {
+                    label: "rg.changes",
+                    path: "households/changes",
+                    roles: actions::access::DECIDERS,
+                    group: Group::Data,
+                    icon: "clipboard-check",
                 },
                 OfficeLink {
                     label: "rg.map",
@@ -126,7 +140,11 @@ impl Room for RegistryRoom {
     }
 
     fn messages(&self) -> Vec<&'static str> {
-        vec!["rg.note.sensor_alert"]
+        vec![
+            "rg.note.sensor_alert",
+            "rg.note.change_accepted",
+            "rg.note.change_refused",
+        ]
     }
 
     fn tables(&self) -> Vec<kernel::placement::Table> {
@@ -143,6 +161,7 @@ impl Room for RegistryRoom {
             ("sensor_rollup", Placement::Commune),
             ("sensor_alert", Placement::Commune),
             ("household_pair", Placement::Commune),
+            ("household_change", Placement::Commune),
         ]
     }
 
@@ -157,12 +176,14 @@ impl Room for RegistryRoom {
         web::router()
             .merge(api::router())
             .merge(api_infra::router())
+            .merge(api_changes::router())
     }
 
     fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
         use utoipa::OpenApi;
         let mut doc = api::RegistryApi::openapi();
         doc.merge(api_infra::InfraApi::openapi());
+        doc.merge(api_changes::ChangesApi::openapi());
         Some(doc)
     }
 

@@ -145,11 +145,40 @@ impl MigrationTrait for Migration {
             true,
         ))
         .await?;
+
+        // A resident's request to correct their household's record, and its answer.
+        let mut t = commune_table(b, "household_change");
+        t.col(big_integer("household_id"))
+            .col(big_integer("requested_by"))
+            // The proposed values (JSON: address, phone, members, internet, smartphones).
+            .col(text("proposal"))
+            .col(string_len("note", 500))
+            // open, accepted, refused
+            .col(string_len("status", 10))
+            .col(big_integer_null("decided_by"))
+            .col(timestamp_with_time_zone_null("decided_at"))
+            .col(string_len("answer", 500))
+            .col(timestamp_with_time_zone("created_at"))
+            .foreign_key(&mut child_fk(
+                b,
+                "household_change",
+                "household_id",
+                "household",
+            ));
+        m.create_table(t).await?;
+        m.create_index(idx(
+            "household_change",
+            "ix_household_change_status",
+            &["commune_code", "status", "created_at"],
+            false,
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            "household_change",
             "household_pair",
             "sensor_alert",
             "sensor_rollup",

@@ -18,6 +18,15 @@ pub const READERS: &[Role] = &[
 /// Who may change it (imports, corrections).
 pub const EDITORS: &[Role] = &[Role::Official, Role::CommuneAdmin, Role::SystemAdmin];
 
+/// Who decides residents' correction requests: the village head (their village), officials
+/// and administrators.
+pub const DECIDERS: &[Role] = &[
+    Role::VillageHead,
+    Role::Official,
+    Role::CommuneAdmin,
+    Role::SystemAdmin,
+];
+
 /// Readers and village heads: the back-office link's roles.
 pub const VIEWERS: &[Role] = &[
     Role::VillageHead,

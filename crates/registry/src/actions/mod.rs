@@ -2,6 +2,7 @@
 //! audit entry and progress; the pages, the API and the command line call the same ones.
 
 pub mod access;
+pub mod changes;
 pub mod duplicates;
 pub mod export;
 pub mod households;

@@ -20,6 +20,7 @@ use crate::entity::{household, observation};
 use crate::model::{Facts, YES_NO};
 use crate::store;
 
+mod changes_page;
 mod duplicates_page;
 mod import_page;
 mod infra_page;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/office/households", get(list))
         .route("/c/{code}/office/households/{id}", get(one))
+        .merge(changes_page::router())
         .merge(duplicates_page::router())
         .merge(import_page::router())
         .merge(map_page::router())

@@ -831,3 +831,112 @@ async fn likely_duplicates_are_flagged_merged_or_told_apart() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     });
 }
+
+#[tokio::test]
+async fn residents_ask_for_corrections_and_officials_decide() {
+    on_each_backend!(async |app: &TestApp| {
+        let mut official = token_client(app, common::OFFICIAL).await;
+        let mut citizen = token_client(app, common::CITIZEN).await;
+        let r = citizen.get("/api/v1/communes/17071/my-household").await;
+        assert_eq!(r.error_code(), "household_not_yours");
+        let csv = format!(
+            "household_code,village,head_name,members,phone,internet\nC-1,Minh Tiến,Hoàng Văn Em,3,{},mobile\n",
+            common::CITIZEN
+        );
+        import(&mut official, csv.into_bytes(), true).await;
+        let mine = citizen.get("/api/v1/communes/17071/my-household").await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+        assert_eq!(mine.json()["household"]["household_code"], "C-1");
+
+        let empty = citizen
+            .post_json("/api/v1/communes/17071/my-household/changes", json!({}))
+            .await;
+        assert_eq!(empty.error_code(), "change_empty");
+        let bad = citizen
+            .post_json(
+                "/api/v1/communes/17071/my-household/changes",
+                json!({"members": 0}),
+            )
+            .await;
+        assert_eq!(bad.error_code(), "household_members_invalid");
+        let r = citizen
+            .post_json(
+                "/api/v1/communes/17071/my-household/changes",
+                json!({"members": 5, "internet": "fibre", "note": "Nhà mới lắp cáp quang, thêm hai cháu"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        assert_eq!(app.count("household_change WHERE status = 'open'").await, 1);
+
+        let queue = official.get(&format!("{HOUSEHOLDS}/changes")).await.json();
+        assert_eq!(queue[0]["request"]["proposal"]["members"], 5);
+        let mut leader = token_client(app, common::LEADER).await;
+        let r = leader
+            .post_json(
+                &format!("{HOUSEHOLDS}/changes/{id}/decision"),
+                json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = official
+            .post_json(
+                &format!("{HOUSEHOLDS}/changes/{id}/decision"),
+                json!({"accept": false}),
+            )
+            .await;
+        assert_eq!(r.error_code(), "change_answer_required");
+        let inbox = app.count("inbox_item").await;
+        let r = official
+            .post_json(
+                &format!("{HOUSEHOLDS}/changes/{id}/decision"),
+                json!({"accept": true, "answer": "Đã xác minh tại nhà."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let again = official
+            .post_json(
+                &format!("{HOUSEHOLDS}/changes/{id}/decision"),
+                json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let hid = mine.json()["household"]["id"].as_i64().unwrap();
+        let d = official.get(&format!("{HOUSEHOLDS}/{hid}")).await.json();
+        assert_eq!(
+            (d["members"].as_i64(), d["facts"]["internet"].as_str()),
+            (Some(5), Some("fibre"))
+        );
+        assert_eq!(d["history"][0]["source"], "resident");
+        app.deliver().await;
+        assert!(
+            app.count("inbox_item").await > inbox,
+            "the resident is told"
+        );
+        assert_eq!(audited(app, "household.change_accept").await, 1);
+        // The pages: the resident's own, the office queue.
+        let mut browser = app.login(common::CITIZEN).await;
+        let page = browser.get("/c/17071/my-household").await;
+        assert!(
+            page.body.contains("Hộ gia đình của tôi")
+                && page.body.contains("Đã chấp nhận")
+                && page.body.contains("Đã xác minh tại nhà.")
+        );
+        let r = browser
+            .post_form(
+                "/c/17071/my-household",
+                &[("address", "Xóm 2, Minh Tiến"), ("note", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let office = app
+            .login(common::OFFICIAL)
+            .await
+            .get("/c/17071/office/households/changes")
+            .await;
+        assert!(
+            office.body.contains("Xóm 2, Minh Tiến")
+                && office.body.contains("Chấp nhận, cập nhật sổ")
+        );
+    });
+}
