@@ -1,5 +1,5 @@
 //! `xaso-bench`: measures Xã Số's speed targets (startup, idle memory, throughput, and the
-//! services and voice rooms on large databases, Citus against PostgreSQL) in one run.
+//! services, voice and register rooms on large databases, Citus against PostgreSQL) in one run.
 
 mod cluster;
 mod http;
@@ -8,6 +8,7 @@ mod memory;
 mod notices;
 mod outbox;
 mod pages;
+mod registry;
 mod report;
 mod scratch;
 mod search;
@@ -37,7 +38,7 @@ pub const IDLE_BEFORE_RSS: Duration = Duration::from_secs(2);
 #[derive(Parser)]
 #[command(
     name = "xaso-bench",
-    about = "Measure Xã Số's startup, idle memory, throughput, services-room, voice-room and cluster targets in one run"
+    about = "Measure Xã Số's startup, idle memory, throughput, services-room, voice-room, cluster and household-register targets in one run"
 )]
 struct Args {
     /// The xaso binary to start [default: `xaso` next to this binary, i.e. target/release/xaso].
@@ -93,6 +94,13 @@ struct Args {
     /// Run only the cluster part.
     #[arg(long, conflicts_with_all = ["search_only", "skip_cluster", "url"])]
     only_cluster: bool,
+    /// Run only the household-register part (issue 13): an import of --households rows,
+    /// household search on them and the map's household layer on 5,000.
+    #[arg(long, conflicts_with_all = ["search_only", "only_cluster", "url"])]
+    registry_only: bool,
+    /// Synthetic households imported in the register part.
+    #[arg(long, default_value_t = 1_000_000)]
+    households: u64,
     /// Skip the memory part (idle after the first start, peak under sustained sign-ins).
     #[arg(long)]
     skip_memory: bool,
@@ -141,6 +149,9 @@ async fn run(args: Args) -> Result<()> {
     }
     if args.only_cluster {
         return cluster::run_alone(&args, &bench_command).await;
+    }
+    if args.registry_only {
+        return registry::run_alone(&args, &bench_command).await;
     }
     match &args.url {
         Some(url) => bench_running(&args, url, &bench_command).await?,

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -233,6 +234,74 @@ pub fn run_xaso(xaso: &Path, data: &Path, args: &[String]) -> Result<BenchData> 
     })
 }
 
+/// A finished command whose memory was watched.
+pub struct Watched {
+    pub run: BenchData,
+    /// The child's peak resident memory (VmHWM), in bytes.
+    pub peak_bytes: u64,
+}
+
+/// As [`run_xaso`], reading the child's `VmHWM` from `/proc/<pid>/status` every 10 ms while it
+/// runs (the workspace forbids unsafe code, so no `getrusage`): the peak, at most 10 ms of
+/// growth before the exit unseen.
+pub fn run_watched(xaso: &Path, data: &Path, args: &[String]) -> Result<Watched> {
+    let mut cmd = xaso_command(xaso, data);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let command = command_text(xaso, data, args);
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", xaso.display()))?;
+    let status_file = format!("/proc/{}/status", child.id());
+    // Drained on threads of their own: a full pipe would stall the child.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        // A child that has just exited has no memory lines left: nothing to read then.
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| parse_status_kib(&s, "VmHWM:"))
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = started.elapsed();
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
+        bail!(
+            "`{command}` failed ({status}):\n  {}\n  {}",
+            stdout.trim(),
+            stderr.trim()
+        );
+    }
+    Ok(Watched {
+        run: BenchData {
+            took,
+            output: stdout.trim().lines().last().unwrap_or_default().to_owned(),
+            command,
+        },
+        peak_bytes: peak_kib * 1024,
+    })
+}
+
 /// A key from `xaso open311-key`, and the command that issued it.
 pub struct ApiKey {
     pub secret: String,
@@ -270,13 +339,7 @@ fn parse_open311_key(stdout: &str) -> Option<&str> {
 fn run_to_end(xaso: &Path, data: &Path, args: &[String]) -> Result<(Duration, String, String)> {
     let mut cmd = xaso_command(xaso, data);
     cmd.args(args).stdin(Stdio::null());
-    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
-    let command = format!(
-        "{} --data {} {}",
-        xaso.display(),
-        data.display(),
-        words.join(" ")
-    );
+    let command = command_text(xaso, data, args);
     let started = Instant::now();
     // Blocking is fine: nothing else runs meanwhile, and the timing should be the command's.
     let out = cmd
@@ -293,6 +356,17 @@ fn run_to_end(xaso: &Path, data: &Path, args: &[String]) -> Result<(Duration, St
         );
     }
     Ok((took, stdout, command))
+}
+
+/// `xaso --data DIR ARGS…` as a shell reads it back, for the report.
+fn command_text(xaso: &Path, data: &Path, args: &[String]) -> String {
+    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
+    format!(
+        "{} --data {} {}",
+        xaso.display(),
+        data.display(),
+        words.join(" ")
+    )
 }
 
 /// `word` as a shell would need it to read it back as one word: a Citus URL carries `&` and `[]`.
@@ -330,16 +404,16 @@ fn free_local_addr() -> Result<SocketAddr> {
 pub fn rss_of(pid: u32) -> Result<u64> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    parse_vm_rss_kib(&status)
+    parse_status_kib(&status, "VmRSS:")
         .map(|kib| kib * 1024)
         .with_context(|| format!("no VmRSS line in {path}"))
 }
 
-/// `VmRSS:     23456 kB` → 23456.
-fn parse_vm_rss_kib(status: &str) -> Option<u64> {
+/// `VmRSS:     23456 kB` → 23456 for `field` `VmRSS:`.
+fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .split_whitespace()
         .next()?
         .parse()
@@ -396,9 +470,11 @@ mod tests {
     }
 
     #[test]
-    fn reads_vm_rss() {
-        let status = "Name:\txaso\nVmPeak:\t 99 kB\nVmRSS:\t   23456 kB\nThreads:\t4\n";
-        assert_eq!(parse_vm_rss_kib(status), Some(23456));
-        assert_eq!(parse_vm_rss_kib("Name:\txaso\n"), None);
+    fn reads_vm_rss_and_hwm() {
+        let status =
+            "Name:\txaso\nVmPeak:\t 99 kB\nVmHWM:\t   30000 kB\nVmRSS:\t   23456 kB\nThreads:\t4\n";
+        assert_eq!(parse_status_kib(status, "VmRSS:"), Some(23456));
+        assert_eq!(parse_status_kib(status, "VmHWM:"), Some(30000));
+        assert_eq!(parse_status_kib("Name:\txaso\n", "VmRSS:"), None);
     }
 }

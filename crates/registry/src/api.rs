@@ -131,7 +131,7 @@ pub struct HouseholdPage {
     items: Vec<HouseholdItem>,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "households_list", path = "/api/v1/communes/{code}/households", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ListQuery),
     responses((status = 200, description = "50 households a page, by code; the read is audited", body = HouseholdPage),
         (status = 400, description = "`search_too_long`", body = ErrorBody), (status = 401, body = ErrorBody),
@@ -225,7 +225,7 @@ pub(crate) fn detail(d: &Detail, villages: &HashMap<i64, String>) -> HouseholdDe
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households/{id}", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "household_get", path = "/api/v1/communes/{code}/households/{id}", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Household id")),
     responses((status = 200, description = "The household, its members and its history; the read is audited", body = HouseholdDetail),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -241,7 +241,7 @@ async fn one(
     Ok(Json(detail(&d, &villages)))
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households/template.csv", tag = "registry",
+#[utoipa::path(get, operation_id = "households_template", path = "/api/v1/communes/{code}/households/template.csv", tag = "registry",
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, description = "The import template's header row", content_type = "text/csv", body = String),
         (status = 404, body = ErrorBody)))]
@@ -271,7 +271,7 @@ pub struct ImportQuery {
     apply: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/households/import", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "households_import", path = "/api/v1/communes/{code}/households/import", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A CSV (UTF-8, `,` `;` or tab), XLSX or ODS file whose first row names the columns: the template's (`GET …/households/template.csv`) or the Vietnamese headers offices use (Mã hộ, Chủ hộ, Thôn…). Columns the file lacks keep what the register has."),
     responses((status = 200, description = "What each row is (new, updated, unchanged) or why it is refused (row, column, reason); with `apply`, the good rows are written, idempotently by household code", body = Report),
@@ -306,7 +306,7 @@ async fn import_file(
     Ok((status, Json(report)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/map/{layer}.geojson", tag = "registry",
+#[utoipa::path(get, operation_id = "map_layer", path = "/api/v1/communes/{code}/map/{layer}.geojson", tag = "registry",
     params(("code" = String, Path, description = "Commune code"),
         ("layer" = String, Path, description = "`villages` (public: shapes, names, households per village), `households` (officials: points with code, village, poverty and internet; audited), `coverage` (public: village shapes with 4G/5G coverage and fibre), `wifi` (public), `cameras` and `wastewater` (officials), `sensors` (public: latest value and state)")),
     responses((status = 200, description = "A GeoJSON FeatureCollection (RFC 7946)", content_type = "application/geo+json", body = Object),
@@ -335,7 +335,7 @@ pub struct ExportQuery {
     reason: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households/export", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "households_export", path = "/api/v1/communes/{code}/households/export", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ExportQuery),
     responses((status = 200, description = "The register in the import template's columns (national IDs as their last four digits); audited with the reason", content_type = "text/csv", body = String),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -384,7 +384,7 @@ pub struct LikelyDuplicate {
     reason: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households/duplicates", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "households_duplicates", path = "/api/v1/communes/{code}/households/duplicates", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, description = "At most 200 pairs, the older household first", body = [LikelyDuplicate]),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -419,7 +419,7 @@ pub struct MergeInput {
     into: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/households/{id}/merge", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "household_merge", path = "/api/v1/communes/{code}/households/{id}/merge", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "The household that goes")),
     request_body = MergeInput,
     responses((status = 204, description = "Merged: members and history moved, the household gone; audited"),
@@ -442,7 +442,7 @@ pub struct DistinctInput {
     second: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/households/duplicates/dismiss", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "households_distinct", path = "/api/v1/communes/{code}/households/duplicates/dismiss", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")), request_body = DistinctInput,
     responses((status = 204, description = "Recorded as two households; never flagged again; audited"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

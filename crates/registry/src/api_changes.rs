@@ -67,7 +67,7 @@ pub struct MyHousehold {
     requests: Vec<ChangeRequest>,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/my-household", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "my_household", path = "/api/v1/communes/{code}/my-household", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, description = "The household whose phone is the signed-in person's", body = MyHousehold),
         (status = 401, body = ErrorBody), (status = 404, description = "`household_not_yours`", body = ErrorBody)))]
@@ -93,7 +93,7 @@ pub struct ChangeInput {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/my-household/changes", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "my_household_change", path = "/api/v1/communes/{code}/my-household/changes", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")), request_body = ChangeInput,
     responses((status = 201, body = ChangeRequest), (status = 401, body = ErrorBody),
         (status = 404, description = "`household_not_yours`", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -114,7 +114,7 @@ pub struct OpenChange {
     household: HouseholdItem,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/households/changes", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "household_changes", path = "/api/v1/communes/{code}/households/changes", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, description = "Open requests, oldest first (a village head's: their village)", body = [OpenChange]),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -144,7 +144,7 @@ pub struct Decision {
     answer: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/households/changes/{id}/decision", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "household_change_decide", path = "/api/v1/communes/{code}/households/changes/{id}/decision", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Request id")), request_body = Decision,
     responses((status = 204, description = "Decided; the register changed when accepted; the resident told; audited"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -79,7 +79,7 @@ pub struct PointsQuery {
     kind: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/infrastructure", tag = "registry",
+#[utoipa::path(get, operation_id = "infra_points", path = "/api/v1/communes/{code}/infrastructure", tag = "registry",
     params(("code" = String, Path, description = "Commune code"), PointsQuery),
     responses((status = 200, body = [Point]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn points(
@@ -108,7 +108,7 @@ pub struct PointInput {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/infrastructure", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "infra_add", path = "/api/v1/communes/{code}/infrastructure", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")), request_body = PointInput,
     responses((status = 201, body = Point), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "`infra_kind_unknown`, `infra_name_invalid`, `infra_status_unknown`, `household_location_outside`", body = ErrorBody)))]
@@ -142,7 +142,7 @@ pub struct StatusInput {
     status: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/communes/{code}/infrastructure/{id}/status", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "infra_status", path = "/api/v1/communes/{code}/infrastructure/{id}/status", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Point id")), request_body = StatusInput,
     responses((status = 200, body = Point), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn point_status(
@@ -164,7 +164,7 @@ pub struct CoverageInput {
     fibre: bool,
 }
 
-#[utoipa::path(put, path = "/api/v1/communes/{code}/villages/{id}/coverage", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "village_coverage_set", path = "/api/v1/communes/{code}/villages/{id}/coverage", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code"), ("id" = i64, Path, description = "Village id")), request_body = CoverageInput,
     responses((status = 204, description = "Recorded"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_coverage(
@@ -217,7 +217,7 @@ pub(crate) fn sensor_json(s: &sensor::Model) -> Sensor {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/sensors", tag = "registry",
+#[utoipa::path(get, operation_id = "sensors_list", path = "/api/v1/communes/{code}/sensors", tag = "registry",
     params(("code" = String, Path, description = "Commune code")),
     responses((status = 200, body = [Sensor]), (status = 404, body = ErrorBody)))]
 async fn list(
@@ -252,7 +252,7 @@ pub struct RegisteredSensor {
     token: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/sensors", tag = "registry", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "sensor_register", path = "/api/v1/communes/{code}/sensors", tag = "registry", security(("bearer" = [])),
     params(("code" = String, Path, description = "Commune code")), request_body = SensorInput,
     responses((status = 201, body = RegisteredSensor), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`sensor_exists`", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -297,7 +297,7 @@ pub struct Accepted {
     stored: u64,
 }
 
-#[utoipa::path(post, path = "/api/v1/communes/{code}/sensors/{device}/readings", tag = "registry",
+#[utoipa::path(post, operation_id = "sensor_readings_post", path = "/api/v1/communes/{code}/sensors/{device}/readings", tag = "registry",
     params(("code" = String, Path, description = "Commune code"), ("device" = String, Path, description = "The device's id")),
     request_body(content = String, content_type = "application/json", description = "`{\"value\": 2.4}`, `{\"value\": 2.4, \"at\": \"2026-12-07T08:00:00Z\"}` (or Unix seconds), or `{\"readings\": [...]}` (at most 1,000). Send the device's token in the `X-Device-Token` header."),
     responses((status = 202, body = Accepted), (status = 403, description = "`sensor_token_invalid`", body = ErrorBody),
@@ -343,7 +343,7 @@ pub struct Series {
     points: Vec<SeriesPoint>,
 }
 
-#[utoipa::path(get, path = "/api/v1/communes/{code}/sensors/{device}/readings", tag = "registry",
+#[utoipa::path(get, operation_id = "sensor_series", path = "/api/v1/communes/{code}/sensors/{device}/readings", tag = "registry",
     params(("code" = String, Path, description = "Commune code"), ("device" = String, Path, description = "The device's id"), SeriesQuery),
     responses((status = 200, body = Series), (status = 404, description = "`sensor_unknown`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn series(

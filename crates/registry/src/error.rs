@@ -68,7 +68,7 @@ kernel::refusals! {
     PointStatusUnknown = "infra_status_unknown", Invalid;
     PointUnknown = "infra_unknown", NotFound;
     CoverageInvalid = "coverage_invalid", Invalid;
-    VillageUnknown = "village_unknown", NotFound;
+    VillageUnknown = "coverage_village_unknown", NotFound;
     /// Not a layer of the commune map.
     LayerUnknown = "map_layer_unknown", NotFound;
 }

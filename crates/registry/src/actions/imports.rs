@@ -333,6 +333,10 @@ pub async fn work(
     a.rows_total = Set(total.load(Ordering::Relaxed) as i64);
     a.report = Set(report.map(|r| serde_json::to_string(r).unwrap_or_default()));
     a.finished_at = Set(Some(Utc::now()));
+    if status == APPLIED || status == FAILED {
+        // The file holds personal data: once written (or unreadable) only its report stays.
+        a.file = Set(Vec::new());
+    }
     a.update(&db).await.map_err(|e| e.to_string())?;
     outcome.map(|_| ()).map_err(|e| format!("{e:?}"))
 }

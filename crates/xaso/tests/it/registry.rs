@@ -492,6 +492,11 @@ async fn the_back_office_import_runs_in_the_background_with_its_progress() {
         let done = browser.get(&at).await;
         assert!(done.body.contains("Đã ghi vào sổ"), "{}", done.body);
         assert_eq!(app.count("household").await, households + 1);
+        assert_eq!(
+            app.count("household_import WHERE length(file) = 0").await,
+            1,
+            "the written file's personal data is not kept"
+        );
         let again = browser.post_form(&format!("{at}/apply"), &[]).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert_eq!(app.count("household").await, households + 1);

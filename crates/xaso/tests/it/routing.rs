@@ -144,10 +144,11 @@ async fn hot_requests_read_one_communes_shard() {
             .try_get("", "id")
             .unwrap()
     };
-    let (poll, topic, post) = (
+    let (poll, topic, post, household) = (
         first("poll").await,
         first("forum_topic").await,
         first("forum_post").await,
+        first("household").await,
     );
 
     let mut applicant = app.login(services::benchdata::APPLICANT_PHONE).await;
@@ -180,6 +181,13 @@ async fn hot_requests_read_one_communes_shard() {
         "/c/17071/forum".to_owned(),
         format!("/c/17071/forum/{topic}"),
         "/c/17071/directory".to_owned(),
+        "/api/v1/communes/17071/households?q=nguyen".to_owned(),
+        format!("/api/v1/communes/17071/households/{household}"),
+        "/c/17071/office/households?q=mh".to_owned(),
+        "/api/v1/communes/17071/map/households.geojson".to_owned(),
+        "/api/v1/communes/17071/map/villages.geojson".to_owned(),
+        "/api/v1/communes/17071/sensors".to_owned(),
+        "/api/v1/communes/17071/sensors/song-lam-01/readings?resolution=hour".to_owned(),
     ];
     *seen.lock().unwrap() = Some(Vec::new());
     for path in &hot {
