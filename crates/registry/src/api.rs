@@ -321,8 +321,8 @@ async fn layer(
     let name = file
         .strip_suffix(".geojson")
         .ok_or_else(|| AppError::from(crate::error::ActionError::from(Refusal::LayerUnknown)))?;
-    let features = households::layer(state.kernel(), ctx.actor(), &c, name).await?;
-    Ok(kernel::web::map::geojson(features))
+    let body = households::layer(state.kernel(), ctx.actor(), &c, name).await?;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -290,8 +290,24 @@ const HOUSEHOLD_COLUMNS: [&str; 19] = [
     "observed_on",
 ];
 
-/// Inserts or updates households by (commune, code) in one statement; answers each code's id.
+/// Households a statement writes: ~30 values each stays under SQLite's 32,766 variables.
+const PER_STATEMENT: usize = 500;
+
+/// Inserts or updates households by (commune, code), a statement per 500; answers each
+/// code's id.
 pub async fn upsert(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    rows: &[Write<'_>],
+) -> Result<HashMap<String, i64>, DbErr> {
+    let mut ids = HashMap::with_capacity(rows.len());
+    for part in rows.chunks(PER_STATEMENT) {
+        ids.extend(upsert_part(db, commune, part).await?);
+    }
+    Ok(ids)
+}
+
+async fn upsert_part(
     db: &impl ConnectionTrait,
     commune: &str,
     rows: &[Write<'_>],
@@ -366,8 +382,21 @@ pub struct Observation<'a> {
     pub observed_on: NaiveDate,
 }
 
-/// Appends observations (one statement), all from one `source` and recorder.
+/// Appends observations (a statement per 1,000), all from one `source` and recorder.
 pub async fn observe(
+    db: &impl ConnectionTrait,
+    commune: &str,
+    rows: &[Observation<'_>],
+    source: &str,
+    recorded_by: Option<i64>,
+) -> Result<(), DbErr> {
+    for part in rows.chunks(1000) {
+        observe_part(db, commune, part, source, recorded_by).await?;
+    }
+    Ok(())
+}
+
+async fn observe_part(
     db: &impl ConnectionTrait,
     commune: &str,
     rows: &[Observation<'_>],

@@ -93,10 +93,40 @@ pub async fn read(
     })
 }
 
-/// Use case: one layer of the commune map as GeoJSON features. Villages are public (their
-/// shapes already are); households only for those who read the register, a village head
-/// their village's, and the read is audited.
+/// Use case: one layer of the commune map as a GeoJSON FeatureCollection (JSON text).
+/// Villages are public (their shapes already are); households only for those who read the
+/// register, a village head their village's, and the read is audited.
 pub async fn layer(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    name: &str,
+) -> ActionResult<String> {
+    if name == "households" {
+        let (u, scope) = reader(actor, c)?;
+        let mut pins = store::pins(k.db, &c.code).await?;
+        pins.retain(|p| scope.allows(p.2));
+        audit::record(
+            k.db,
+            audit::Entry::in_commune(
+                u,
+                c,
+                "household.map",
+                "household",
+                "",
+                format!("rows={}", pins.len()),
+            ),
+        )
+        .await?;
+        return Ok(crate::layers::households(&c.code, &pins));
+    }
+    Ok(crate::layers::collection(
+        &layer_features(k, actor, c, name).await?,
+    ))
+}
+
+/// The features of a layer other than households.
+async fn layer_features(
     k: Kernel<'_>,
     actor: Option<&CurrentUser>,
     c: &CommuneInfo,
@@ -114,24 +144,6 @@ pub async fn layer(
             Ok(crate::layers::villages(&area.villages, &names, |id| {
                 counts.get(&Some(id)).copied().unwrap_or(0)
             }))
-        }
-        "households" => {
-            let (u, scope) = reader(actor, c)?;
-            let mut pins = store::pins(k.db, &c.code).await?;
-            pins.retain(|p| scope.allows(p.2));
-            audit::record(
-                k.db,
-                audit::Entry::in_commune(
-                    u,
-                    c,
-                    "household.map",
-                    "household",
-                    "",
-                    format!("rows={}", pins.len()),
-                ),
-            )
-            .await?;
-            Ok(crate::layers::households(&c.code, &pins))
         }
         "wifi" | "cameras" | "wastewater" => {
             let kind = match name {

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use kernel::i18n::Locale;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,8 +19,14 @@ use crate::model::Household;
 use crate::sheet::{Input, SheetError};
 use crate::store::{self, Observation, Write};
 
-/// Households written per statement: ~30 values each stays under SQLite's 32,766 variables.
-pub const CHUNK: usize = 500;
+/// Households read, compared and written per transaction: one look-up of their codes, then
+/// statements of 500 (`store::upsert`). Fewer, larger transactions mean fewer syncs to disk.
+pub const CHUNK: usize = 2000;
+
+/// Rows after which a PostgreSQL import refreshes the planner's statistics: a table that was
+/// nearly empty when the import began is planned as if it still were (the code look-up then
+/// scans the commune), and autovacuum may be off or late.
+const ANALYZE_AFTER: u64 = 20_000;
 
 /// One refused cell: the row as the spreadsheet numbers it, the column as the file names
 /// it, the reason's code and its text.
@@ -235,6 +241,7 @@ pub async fn run(
         }
         if chunk.len() >= CHUNK || (end && !chunk.is_empty()) {
             let batch = std::mem::take(&mut chunk);
+            let before = report.new;
             write_chunk(
                 db,
                 commune,
@@ -245,6 +252,11 @@ pub async fn run(
                 job.recorded_by,
             )
             .await?;
+            let crossed = before < ANALYZE_AFTER && report.new >= ANALYZE_AFTER;
+            if report.applied && crossed && db.get_database_backend() == DbBackend::Postgres {
+                db.execute_unprepared("ANALYZE household, household_observation")
+                    .await?;
+            }
         }
         if end || report.rows.is_multiple_of(CHUNK as u64) {
             done = report.rows.max(done);
