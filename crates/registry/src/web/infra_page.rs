@@ -191,13 +191,10 @@ async fn add(
     kernel::web::multipart::check_csrf(&ctx, &r.csrf)?;
     let c = state.communes.active(&code)?;
     let f = r.fields;
-    let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let num = |k: &str| get(k).replace(',', ".").parse::<f64>().ok();
-    let (Some(lat), Some(lon)) = (num("lat"), num("lon")) else {
-        let e = AppError::from(crate::error::ActionError::from(
-            crate::error::Refusal::HouseholdLocationInvalid.at("lat"),
-        ));
-        return view(&state, &ctx, &code, f, Some(&e)).await;
+    let get = |k: &str| super::field(&f, k);
+    let (lat, lon) = match super::pin(&f) {
+        Ok(p) => p,
+        Err(e) => return view(&state, &ctx, &code, f, Some(&e)).await,
     };
     let p = NewPoint {
         kind: get("kind"),

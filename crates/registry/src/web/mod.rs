@@ -161,6 +161,27 @@ async fn list(
     }))
 }
 
+/// A form field, trimmed (empty when absent).
+pub(crate) fn field(f: &HashMap<String, String>, k: &str) -> String {
+    f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// A number typed with a decimal comma or point.
+pub(crate) fn number(f: &HashMap<String, String>, k: &str) -> Option<f64> {
+    field(f, k).replace(',', ".").parse().ok()
+}
+
+/// The pin a form's `lat` and `lon` fields give, or the refusal the form shows.
+pub(crate) fn pin(f: &HashMap<String, String>) -> Result<(f64, f64), kernel::error::AppError> {
+    match (number(f, "lat"), number(f, "lon")) {
+        (Some(lat), Some(lon)) => Ok((lat, lon)),
+        _ => Err(crate::error::ActionError::from(
+            crate::error::Refusal::HouseholdLocationInvalid.at("lat"),
+        )
+        .into()),
+    }
+}
+
 /// `a=b&c=d`, percent-encoded, without empty values.
 fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
     let kept: Vec<(&str, &str)> = pairs

@@ -7,21 +7,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::common::{self, Client, TestApp};
+use crate::common::{self, Client, TestApp, token_client};
 
 const HOUSEHOLDS: &str = "/api/v1/communes/17071/households";
-
-async fn token_client(app: &TestApp, phone: &str) -> Client {
-    let mut c = app.client();
-    let r = c
-        .post_json(
-            "/api/v1/auth/token",
-            json!({"phone": phone, "password": app.passwords[phone], "name": "test"}),
-        )
-        .await;
-    c.bearer = Some(r.json()["token"].as_str().unwrap().to_owned());
-    c
-}
 
 async fn import(c: &mut Client, bytes: Vec<u8>, apply: bool) -> common::Resp {
     let q = if apply { "?apply=true" } else { "" };

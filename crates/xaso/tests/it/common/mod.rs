@@ -268,6 +268,19 @@ impl TestApp {
     }
 }
 
+/// A client holding an API token of one of the demo accounts (`POST /api/v1/auth/token`).
+pub async fn token_client(app: &TestApp, phone: &str) -> Client {
+    let mut c = app.client();
+    let r = c
+        .post_json(
+            "/api/v1/auth/token",
+            serde_json::json!({"phone": phone, "password": app.passwords[phone], "name": "test"}),
+        )
+        .await;
+    c.bearer = Some(r.json()["token"].as_str().unwrap().to_owned());
+    c
+}
+
 /// The backends to run every test on.
 pub fn backends() -> Vec<&'static str> {
     let mut v = vec!["sqlite"];
