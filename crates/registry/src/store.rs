@@ -20,34 +20,31 @@ pub const SEARCH: Index = Index::new("household", "search_folded");
 /// Households a list page shows.
 pub const PAGE_SIZE: u64 = 50;
 
+/// The attributes of a row with the nine fact columns (a household or an observation).
+macro_rules! facts_of_row {
+    ($r:expr) => {
+        Facts {
+            internet: $r.internet.as_deref().and_then(Internet::parse),
+            smartphones: $r.smartphones,
+            computer: $r.computer,
+            online_payment: $r.online_payment,
+            ecommerce: $r.ecommerce,
+            health_app: $r.health_app,
+            clean_energy: $r.clean_energy,
+            waste_sorting: $r.waste_sorting,
+            wastewater_treated: $r.wastewater_treated,
+        }
+    };
+}
+
 /// The current attributes a household row carries.
 pub fn facts_of(h: &household::Model) -> Facts {
-    Facts {
-        internet: h.internet.as_deref().and_then(Internet::parse),
-        smartphones: h.smartphones,
-        computer: h.computer,
-        online_payment: h.online_payment,
-        ecommerce: h.ecommerce,
-        health_app: h.health_app,
-        clean_energy: h.clean_energy,
-        waste_sorting: h.waste_sorting,
-        wastewater_treated: h.wastewater_treated,
-    }
+    facts_of_row!(h)
 }
 
 /// The attributes an observation recorded.
 pub fn observed(o: &observation::Model) -> Facts {
-    Facts {
-        internet: o.internet.as_deref().and_then(Internet::parse),
-        smartphones: o.smartphones,
-        computer: o.computer,
-        online_payment: o.online_payment,
-        ecommerce: o.ecommerce,
-        health_app: o.health_app,
-        clean_energy: o.clean_energy,
-        waste_sorting: o.waste_sorting,
-        wastewater_treated: o.wastewater_treated,
-    }
+    facts_of_row!(o)
 }
 
 /// A stored row as a record, to compare with an import's or to merge into.
