@@ -377,6 +377,13 @@
       hadFiles: hadFiles,
     };
     if (!hadFiles) d.kept = 0;
+    // What the form names the draft by (`data-draft-label`: the household a survey sheet is
+    // about), as the person saw it: a choice's words, not its value.
+    var named = form.querySelector('[data-draft-label]');
+    if (named) {
+      var label = named.tagName === 'SELECT' ? (named.selectedOptions[0] || {}).textContent : named.value;
+      if (label && label.trim()) d.label = label.trim();
+    }
     var all = load();
     all.push(d);
     store(all);
@@ -385,6 +392,7 @@
 
   // The longest text the person wrote, to recognise the draft by.
   function summary(d) {
+    if (d.label) return d.label;
     var best = '';
     d.fields.forEach(function (kv) {
       if (kv[1].length > best.length && !/^[0-9.,\- ]*$/.test(kv[1])) best = kv[1];

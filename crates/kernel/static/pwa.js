@@ -172,16 +172,31 @@
     var owner = form.getAttribute('data-signout');
     if (owner === 'u') return;
     var n = allDrafts().filter(function (d) { return d.owner === owner; }).length;
-    if (!n) return;
+    if (!n && !('caches' in window)) return;
     ev.preventDefault();
     ev.stopImmediatePropagation();
-    askAboutDrafts(form, n).then(function (choice) {
+    (n ? askAboutDrafts(form, n) : Promise.resolve('keep')).then(function (choice) {
       if (choice === 'stay') return;
-      (choice === 'clear' ? clearDrafts(owner) : Promise.resolve()).then(function () {
+      Promise.all([choice === 'clear' ? clearDrafts(owner) : Promise.resolve(), forgetOfficePages()]).then(function () {
         form.submit();
       });
     });
   }, true);
+
+  // The back office's pages kept for offline work (a survey sheet lists a village's
+  // households) hold personal data: they leave the phone with the person who signed out.
+  // A few seconds at most, as for the drafts: sign-out never hangs on a stuck cache.
+  function forgetOfficePages() {
+    if (!('caches' in window)) return Promise.resolve();
+    var work = caches.open(PAGES).then(function (cache) {
+      return cache.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (r) {
+          return /^\/c\/[^/]+\/office\//.test(new URL(r.url).pathname);
+        }).map(function (r) { return cache.delete(r); }));
+      });
+    }).catch(function () {});
+    return Promise.race([work, new Promise(function (resolve) { setTimeout(resolve, 3000); })]);
+  }
 
   function wire() {
     listSaved();

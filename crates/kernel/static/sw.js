@@ -41,6 +41,7 @@ const KEEP = [
   /^\/c\/[0-9A-Za-z_-]+\/notices\/[^/]+\/?$/, // one notice
   /^\/c\/[0-9A-Za-z_-]+\/feedback\/new\/?$/, // feedback form (draft box)
   /^\/c\/[0-9A-Za-z_-]+\/services\/\d+\/?$/, // a procedure and its dossier form (draft box)
+  /^\/c\/[0-9A-Za-z_-]+\/office\/surveys\/\d+\/fill\/?$/, // a survey sheet, filled in the field (draft box)
 ];
 // The latest pages only: the oldest go first beyond this many.
 const MAX_PAGES = 60;

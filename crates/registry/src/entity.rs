@@ -253,3 +253,79 @@ pub mod change {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod campaign {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "survey_campaign")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub kind: String,
+        pub title: String,
+        pub opens_on: Date,
+        pub closes_on: Option<Date>,
+        pub status: String,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+        pub closed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod response {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "survey_response")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub campaign_id: i64,
+        pub subject: String,
+        pub household_id: Option<i64>,
+        pub user_id: Option<i64>,
+        pub business_name: Option<String>,
+        pub village_id: Option<i64>,
+        pub answers: String,
+        pub answered_on: Date,
+        pub answered_by: i64,
+        pub answered_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod readiness {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "official_readiness")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub user_id: i64,
+        pub smartphone: bool,
+        pub official_email: bool,
+        pub e_office: bool,
+        pub observed_on: Date,
+        pub recorded_by: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

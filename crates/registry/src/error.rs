@@ -71,6 +71,24 @@ kernel::refusals! {
     VillageUnknown = "coverage_village_unknown", NotFound;
     /// Not a layer of the commune map.
     LayerUnknown = "map_layer_unknown", NotFound;
+    SurveyKindUnknown = "survey_kind_unknown", Invalid;
+    SurveyTitleInvalid = "survey_title_invalid", Invalid;
+    /// Closing before opening, or opening more than a year away.
+    SurveyDatesInvalid = "survey_dates_invalid", Invalid;
+    SurveyUnknown = "survey_unknown", NotFound;
+    /// A closed campaign takes no more sheets.
+    SurveyClosed = "survey_closed", Conflict;
+    /// A sheet answers a question its campaign does not ask.
+    SurveyQuestionUnknown = "survey_question_unknown", Invalid;
+    SurveyAnswerMissing = "survey_answer_missing", Invalid;
+    SurveyAnswerInvalid = "survey_answer_invalid", Invalid;
+    /// A sheet names no household, official or business (as its campaign asks).
+    SurveySubjectMissing = "survey_subject_missing", Invalid;
+    /// Not one of the commune's staff.
+    SurveyOfficialUnknown = "survey_official_unknown", Invalid;
+    SurveyBusinessInvalid = "survey_business_invalid", Invalid;
+    /// The day of the visit: not in the future, not before the campaign opened.
+    SurveyDayInvalid = "survey_day_invalid", Invalid;
 }
 
 pub type ActionError = kernel::actions::Failure<Refusal>;

@@ -1,5 +1,5 @@
-//! What the register measures for the indicators (Appendix I 4.1, 5.1, 6.1, 8.1, 9.1, 15.1,
-//! 16.1, 16.2): shares of the commune's households as the register stands now (the period
+//! What the register measures for the indicators (Appendix I 4.1, 5.1, 5.2, 6.1, 8.1, 8.2, 9.1,
+//! 15.1, 16.1, 16.2): shares of the commune's households as the register stands now (the period
 //! does not narrow a register: it is the latest observation of each household). The whole is
 //! every household in the register, so a household never surveyed counts as "not yet": a
 //! commune cannot reach 100 % by surveying ten households.
@@ -44,6 +44,72 @@ async fn households(db: &DatabaseConnection, commune: &str, _: Period) -> AppRes
     Ok(Measure::count(int(&row, "n")?))
 }
 
+/// Indicator 5.2: the commune's staff (officials, leaders, administrators, village heads)
+/// whose latest survey sheet says they use a smartphone with internet; the whole is the staff,
+/// so an official never surveyed counts as "not yet".
+async fn officials_smartphone(
+    db: &DatabaseConnection,
+    commune: &str,
+    _: Period,
+) -> AppResult<Measure> {
+    let staff: std::collections::BTreeSet<i64> = kernel::accounts::staff_of(db, commune)
+        .await?
+        .into_iter()
+        .map(|(_, u)| u.id)
+        .collect();
+    use crate::entity::readiness;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let with = readiness::Entity::find()
+        .filter(readiness::Column::CommuneCode.eq(commune))
+        .filter(readiness::Column::Smartphone.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| staff.contains(&r.user_id))
+        .count();
+    Ok(Measure::share(with as u64, staff.len() as u64))
+}
+
+/// Indicator 8.2: of the registered businesses in the newest business survey with sheets,
+/// those that accept online payment.
+async fn business_online_payment(
+    db: &DatabaseConnection,
+    commune: &str,
+    _: Period,
+) -> AppResult<Measure> {
+    use crate::entity::{campaign, response};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let campaigns = campaign::Entity::find()
+        .filter(campaign::Column::CommuneCode.eq(commune))
+        .filter(campaign::Column::Kind.eq("business"))
+        .order_by_desc(campaign::Column::OpensOn)
+        .order_by_desc(campaign::Column::Id)
+        .all(db)
+        .await?;
+    for c in campaigns {
+        let sheets = response::Entity::find()
+            .filter(response::Column::CommuneCode.eq(commune))
+            .filter(response::Column::CampaignId.eq(c.id))
+            .all(db)
+            .await?;
+        if sheets.is_empty() {
+            continue;
+        }
+        let (mut whole, mut part) = (0u64, 0u64);
+        for s in sheets {
+            let a: serde_json::Value = serde_json::from_str(&s.answers).unwrap_or_default();
+            if a["registered"] == serde_json::Value::Bool(true) {
+                whole += 1;
+                if a["online_payment"] == serde_json::Value::Bool(true) {
+                    part += 1;
+                }
+            }
+        }
+        return Ok(Measure::share(part, whole));
+    }
+    Ok(Measure::share(0, 0))
+}
+
 macro_rules! shares {
     ($($key:literal => [$($ind:literal),+]),* $(,)?) => {
         vec![$(FigureSource {
@@ -76,6 +142,20 @@ pub fn sources() -> Vec<FigureSource> {
         "registry.waste_sorting" => ["16.1"],
         "registry.wastewater_treated" => ["16.2"],
     ]);
+    out.push(FigureSource {
+        key: "registry.officials_smartphone",
+        indicators: &["5.2"],
+        unit: Unit::Percent,
+        label: "fig.registry.officials_smartphone",
+        measure: |db, c, p| Box::pin(officials_smartphone(db, c, p)),
+    });
+    out.push(FigureSource {
+        key: "registry.business_online_payment",
+        indicators: &["8.2"],
+        unit: Unit::Percent,
+        label: "fig.registry.business_online_payment",
+        measure: |db, c, p| Box::pin(business_online_payment(db, c, p)),
+    });
     out
 }
 
@@ -83,11 +163,17 @@ pub fn sources() -> Vec<FigureSource> {
 mod tests {
     #[test]
     fn sources_are_well_formed() {
-        let texts = kernel::room::Texts {
-            vi: super::super::I18N_VI,
-            en: super::super::I18N_EN,
-        };
-        let faults = kernel::figures::problems("registry", &super::sources(), &[texts]);
+        let texts = [
+            kernel::room::Texts {
+                vi: super::super::I18N_VI,
+                en: super::super::I18N_EN,
+            },
+            kernel::room::Texts {
+                vi: super::super::I18N_SURVEY_VI,
+                en: super::super::I18N_SURVEY_EN,
+            },
+        ];
+        let faults = kernel::figures::problems("registry", &super::sources(), &texts);
         assert!(faults.is_empty(), "{faults:?}");
     }
 }

@@ -6,14 +6,17 @@ pub mod actions;
 pub mod api;
 pub mod api_changes;
 pub mod api_infra;
+pub mod api_survey;
 pub mod columns;
 pub mod demo;
+pub mod demo_survey;
 pub mod entity;
 pub mod error;
 pub mod figures;
 pub mod layers;
 pub mod migration;
 pub mod migration_infra;
+pub mod migration_survey;
 pub mod model;
 pub mod mqtt;
 pub mod olc;
@@ -21,6 +24,7 @@ pub mod sensors;
 pub mod sheet;
 pub mod store;
 pub mod store_sensors;
+pub mod survey_model;
 mod web;
 
 use axum::Router;
@@ -31,6 +35,8 @@ use sea_orm::DatabaseConnection;
 
 pub const I18N_VI: &str = include_str!("../i18n/vi.txt");
 pub const I18N_EN: &str = include_str!("../i18n/en.txt");
+pub const I18N_SURVEY_VI: &str = include_str!("../i18n/survey_vi.txt");
+pub const I18N_SURVEY_EN: &str = include_str!("../i18n/survey_en.txt");
 
 /// The register room.
 #[derive(Default)]
@@ -48,10 +54,16 @@ impl Room for RegistryRoom {
     }
 
     fn texts(&self) -> Vec<Texts> {
-        vec![Texts {
-            vi: I18N_VI,
-            en: I18N_EN,
-        }]
+        vec![
+            Texts {
+                vi: I18N_VI,
+                en: I18N_EN,
+            },
+            Texts {
+                vi: I18N_SURVEY_VI,
+                en: I18N_SURVEY_EN,
+            },
+        ]
     }
 
     fn nav(&self) -> Nav {
@@ -97,6 +109,13 @@ impl Room for RegistryRoom {
                     roles: actions::access::VIEWERS,
                     group: Group::Data,
                     icon: "globe",
+                },
+                OfficeLink {
+                    label: "rg.surveys",
+                    path: "surveys",
+                    roles: actions::access::VIEWERS,
+                    group: Group::Data,
+                    icon: "clipboard-list",
                 },
                 OfficeLink {
                     label: "rg.import",
@@ -162,6 +181,9 @@ impl Room for RegistryRoom {
             ("sensor_alert", Placement::Commune),
             ("household_pair", Placement::Commune),
             ("household_change", Placement::Commune),
+            ("survey_campaign", Placement::Commune),
+            ("survey_response", Placement::Commune),
+            ("official_readiness", Placement::Commune),
         ]
     }
 
@@ -169,6 +191,7 @@ impl Room for RegistryRoom {
         vec![
             Box::new(migration::Migration),
             Box::new(migration_infra::Migration),
+            Box::new(migration_survey::Migration),
         ]
     }
 
@@ -177,6 +200,7 @@ impl Room for RegistryRoom {
             .merge(api::router())
             .merge(api_infra::router())
             .merge(api_changes::router())
+            .merge(api_survey::router())
     }
 
     fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
@@ -184,6 +208,7 @@ impl Room for RegistryRoom {
         let mut doc = api::RegistryApi::openapi();
         doc.merge(api_infra::InfraApi::openapi());
         doc.merge(api_changes::ChangesApi::openapi());
+        doc.merge(api_survey::SurveyApi::openapi());
         Some(doc)
     }
 
@@ -218,7 +243,8 @@ impl Room for RegistryRoom {
         Box::pin(async move {
             demo::seed(db, &cast.commune)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            demo_survey::seed(db, cast).await
         })
     }
 
@@ -236,6 +262,8 @@ mod tests {
     #[test]
     fn catalogues_have_the_same_keys() {
         let missing = kernel::i18n::missing_keys(super::I18N_VI, super::I18N_EN);
+        assert!(missing.is_empty(), "{missing:?}");
+        let missing = kernel::i18n::missing_keys(super::I18N_SURVEY_VI, super::I18N_SURVEY_EN);
         assert!(missing.is_empty(), "{missing:?}");
     }
 }

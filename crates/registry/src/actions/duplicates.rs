@@ -126,6 +126,26 @@ pub async fn merge(
         ))
         .await?;
     }
+    // Survey sheets follow too; where both households were surveyed in one campaign, the
+    // kept household's sheet stays and the other's goes (one sheet per subject).
+    txn.execute_raw(Statement::from_sql_and_values(
+        b,
+        "DELETE FROM survey_response WHERE commune_code = $1 AND household_id = $2 AND campaign_id IN \
+         (SELECT campaign_id FROM survey_response WHERE commune_code = $1 AND household_id = $3)",
+        [c.code.clone().into(), drop.into(), keep.into()],
+    ))
+    .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        b,
+        "UPDATE survey_response SET household_id = $1, subject = $2 WHERE commune_code = $3 AND household_id = $4",
+        [
+            keep.into(),
+            format!("h:{keep}").into(),
+            c.code.clone().into(),
+            drop.into(),
+        ],
+    ))
+    .await?;
     // What the kept row lacks, the merged one gives.
     let mut record = store::record_of(&kept);
     let other = store::record_of(&gone);

@@ -10,5 +10,6 @@ pub mod import;
 pub mod imports;
 pub mod infra;
 pub mod sensors;
+pub mod surveys;
 
 pub use crate::error::{ActionError, ActionResult, Refusal};

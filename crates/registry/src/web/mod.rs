@@ -26,6 +26,7 @@ mod import_page;
 mod infra_page;
 mod map_page;
 mod sensors_page;
+mod survey_page;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(map_page::router())
         .merge(sensors_page::router())
         .merge(infra_page::router())
+        .merge(survey_page::router())
 }
 
 /// A household as a row of the list.

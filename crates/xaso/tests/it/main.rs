@@ -32,4 +32,5 @@ mod security;
 mod sensors;
 mod services;
 mod shard_keys;
+mod surveys;
 mod voice;
