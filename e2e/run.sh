@@ -95,9 +95,9 @@ rand_password() {
   printf 'E2e-%s-%s' "$s" "$(rand_digits 4)"
 }
 
-create_user() { # phone name role
+create_user() { # phone name role password [village]
   XASO_PASSWORD="$4" "$BIN" --data "$DATA_DIR" user create \
-    --phone "$1" --name "$2" --role "$3" --commune 17071 >>"$DATA_DIR/users.log" 2>&1 \
+    --phone "$1" --name "$2" --role "$3" --commune 17071 ${5:+--village "$5"} >>"$DATA_DIR/users.log" 2>&1 \
     || { log "could not create the $3 account"; cat "$DATA_DIR/users.log" >&2; exit 1; }
 }
 
@@ -109,7 +109,13 @@ export E2E_LEADER_NAME="Lãnh Đạo Kiểm Thử"
 export E2E_LEADER_PASSWORD="$(rand_password)"
 create_user "$E2E_OFFICIAL_PHONE" "$E2E_OFFICIAL_NAME" official "$E2E_OFFICIAL_PASSWORD"
 create_user "$E2E_LEADER_PHONE" "$E2E_LEADER_NAME" leader "$E2E_LEADER_PASSWORD"
-log "accounts: official $E2E_OFFICIAL_PHONE, leader $E2E_LEADER_PHONE (commune 17071)"
+# A village head of Thôn Minh Tiến (the survey is filled in on their phone, offline too).
+export E2E_HEAD_PHONE="0966$(rand_digits 6)"
+export E2E_HEAD_NAME="Trưởng Thôn Kiểm Thử"
+export E2E_HEAD_PASSWORD="$(rand_password)"
+export E2E_HEAD_VILLAGE="Thôn Minh Tiến"
+create_user "$E2E_HEAD_PHONE" "$E2E_HEAD_NAME" village_head "$E2E_HEAD_PASSWORD" "$E2E_HEAD_VILLAGE"
+log "accounts: official $E2E_OFFICIAL_PHONE, leader $E2E_LEADER_PHONE, village head $E2E_HEAD_PHONE (commune 17071)"
 
 # An Open311 API key of the demo commune for e2e/open311 (issued as the demo's system admin).
 XASO_OPEN311_KEY="$("$BIN" --data "$DATA_DIR" open311-key --commune 17071 --name "E2E Open311 client" 2>>"$DATA_DIR/users.log")" \

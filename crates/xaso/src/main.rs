@@ -129,6 +129,9 @@ enum UserCommand {
         /// Commune code for commune roles (activated if it is not yet).
         #[arg(long)]
         commune: Option<String>,
+        /// The village (its name in the commune) of a village head or a resident.
+        #[arg(long)]
+        village: Option<String>,
     },
 }
 
@@ -229,10 +232,15 @@ async fn run() -> anyhow::Result<()> {
                     password,
                     role,
                     commune,
+                    village,
                 },
         } => {
             let p = xaso::build(config).await?;
-            create_user(&p, &phone, &name, &password, &role, commune.as_deref()).await?;
+            let at = Place {
+                commune: commune.as_deref(),
+                village: village.as_deref(),
+            };
+            create_user(&p, &phone, &name, &password, &role, at).await?;
             kernel::cache::bus::tell_everything_changed(&p.state.db).await?;
             Ok(())
         }
@@ -326,16 +334,22 @@ async fn run() -> anyhow::Result<()> {
     }
 }
 
+/// Where a new account belongs: its commune and, for a village head or a resident, village.
+struct Place<'a> {
+    commune: Option<&'a str>,
+    village: Option<&'a str>,
+}
+
 async fn create_user(
     p: &xaso::Platform,
     phone: &str,
     name: &str,
     password: &str,
     role: &str,
-    commune: Option<&str>,
+    at: Place<'_>,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
-    let commune_code = match commune {
+    let commune_code = match at.commune {
         Some(c) => {
             let code = kernel::units::normalise_commune_code(c)
                 .context("commune code must be 1–5 digits")?;
@@ -365,10 +379,34 @@ async fn create_user(
     } else {
         commune_code.clone()
     };
+    let village_id = match at.village {
+        None => None,
+        Some(name) => {
+            anyhow::ensure!(
+                matches!(role, Role::VillageHead | Role::Citizen),
+                "--village is for a village head or a resident"
+            );
+            let wanted = kernel::text::fold_vi(name);
+            let villages = kernel::tenancy::villages(&p.state.db, &commune_code)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let v = villages
+                .iter()
+                .find(|v| kernel::text::fold_vi(&v.name) == wanted)
+                .with_context(|| {
+                    let names: Vec<&str> = villages.iter().map(|v| v.name.as_str()).collect();
+                    format!(
+                        "no village {name} in commune {commune_code}; its villages: {}",
+                        names.join(", ")
+                    )
+                })?;
+            Some(v.id)
+        }
+    };
     let grant = Grant {
         role,
         unit_code: unit,
-        village_id: None,
+        village_id,
         department: None,
     };
     let new = NewUser {
@@ -377,7 +415,7 @@ async fn create_user(
         full_name: name,
         email: None,
         commune_code: &commune_code,
-        village_id: None,
+        village_id,
     };
     let u = accounts::create_user(&p.state.db, new, &[grant], None)
         .await

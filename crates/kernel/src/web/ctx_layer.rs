@@ -136,6 +136,13 @@ pub async fn context_layer(
         flash: super::flash::Flash::from_headers(&headers),
     };
 
+    // A page a script fetched and threw away (the draft box sends a draft, follows the
+    // redirect, then opens the page for real) has not shown the message to anyone: only a
+    // navigation or an htmx swap counts as showing it.
+    let seen_by_a_person = headers
+        .get("sec-fetch-mode")
+        .is_none_or(|m| m.as_bytes() == b"navigate")
+        || headers.contains_key("hx-request");
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let api_csrf_failure = is_api(&path)
         && unsafe_method
@@ -182,7 +189,7 @@ pub async fn context_layer(
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if ctx.flash.is_some() && shown_on_a_page && !shared_cacheable {
+    if ctx.flash.is_some() && shown_on_a_page && seen_by_a_person && !shared_cacheable {
         res.headers_mut().append(
             SET_COOKIE,
             super::flash::cleared(state.config.cookies_secure()),

@@ -22,6 +22,11 @@ pub struct Flash {
 
 impl Flash {
     pub fn key(key: &str) -> Flash {
+        // The cookie carries only `flash.` keys (see `from_headers`): any other never shows.
+        debug_assert!(
+            key.starts_with("flash."),
+            "flash key {key} must start with flash."
+        );
         Flash {
             key: key.to_owned(),
             args: vec![],

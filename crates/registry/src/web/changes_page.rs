@@ -188,7 +188,7 @@ async fn ask(
     {
         Ok(_) => Ok(flash::redirect(
             &format!("/c/{}/my-household", c.code),
-            Flash::key("rg.change.sent"),
+            Flash::key("flash.rg.change.sent"),
             state.config.cookies_secure(),
         )),
         Err(e) => mine_view(&state, &ctx, &code, Some(&AppError::from(e))).await,
@@ -263,9 +263,9 @@ async fn decide(
     Ok(flash::redirect(
         &format!("/c/{}/office/households/changes", c.code),
         Flash::key(if accept {
-            "rg.change.done_accept"
+            "flash.rg.change.done_accept"
         } else {
-            "rg.change.done_refuse"
+            "flash.rg.change.done_refuse"
         }),
         state.config.cookies_secure(),
     ))

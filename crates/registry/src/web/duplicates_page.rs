@@ -113,10 +113,10 @@ async fn decide(
     let c = state.communes.active(&code)?;
     let done = if d.action == "merge" {
         duplicates::merge(state.kernel(), ctx.actor(), &c, d.keep, d.other).await?;
-        "rg.dup.merged"
+        "flash.rg.dup.merged"
     } else {
         duplicates::dismiss(state.kernel(), ctx.actor(), &c, d.keep, d.other).await?;
-        "rg.dup.distinct"
+        "flash.rg.dup.distinct"
     };
     Ok(flash::redirect(
         &format!("/c/{}/office/households/duplicates", c.code),

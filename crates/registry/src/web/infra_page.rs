@@ -177,7 +177,7 @@ struct Fields {
 fn back(state: &AppState, code: &str) -> Response {
     flash::redirect(
         &format!("/c/{code}/office/infrastructure"),
-        Flash::key("rg.infra.saved"),
+        Flash::key("flash.rg.infra.saved"),
         state.config.cookies_secure(),
     )
 }

@@ -164,7 +164,7 @@ async fn create(
     match surveys::create(state.kernel(), ctx.actor(), &c, n).await {
         Ok(row) => Ok(flash::redirect(
             &format!("/c/{}/office/surveys/{}", c.code, row.id),
-            Flash::key("sv.opened"),
+            Flash::key("flash.sv.opened"),
             state.config.cookies_secure(),
         )),
         Err(e) => list_view(&state, &ctx, &code, f, Some(&AppError::from(e))).await,
@@ -189,16 +189,81 @@ pub struct Share {
 /// How one question came out.
 pub struct ResultRow {
     pub label: &'static str,
-    pub informs: &'static str,
+    pub informs: String,
     pub asked: i64,
     pub shares: Vec<Share>,
     /// For numbers: the mean, written the Vietnamese way.
     pub mean: Option<String>,
 }
 
+/// One of the guideline's §2 conditions as the sheets so far measure it.
+pub struct Condition {
+    pub label: &'static str,
+    pub percent: i64,
+    /// What §2 asks, in percent.
+    pub target: i64,
+    pub met: bool,
+    /// The share in words: "91 / 158".
+    pub of: String,
+}
+
+/// §2's household conditions: at least 50% of households connected; of people of working
+/// age, 80% with a smartphone subscription (50% in ethnic-minority, mountain and island
+/// communes: the page says so).
+fn conditions(
+    tr: &Tr,
+    tally: &[(crate::survey_model::Question, crate::survey_model::Tally)],
+) -> Vec<Condition> {
+    let find = |k: &str| tally.iter().find(|(q, _)| q.key == k).map(|(_, t)| t);
+    let mut out = vec![];
+    if let Some(t) = find("internet").filter(|t| t.asked > 0) {
+        let on = t.counts.get("fibre").copied().unwrap_or(0)
+            + t.counts.get("mobile").copied().unwrap_or(0);
+        let p = percent(on, t.asked);
+        out.push(Condition {
+            label: tr.get("sv.cond.internet"),
+            percent: p,
+            target: 50,
+            met: p >= 50,
+            of: format!(
+                "{} / {}",
+                kernel::numbers::int(on),
+                kernel::numbers::int(t.asked)
+            ),
+        });
+    }
+    if let (Some(all), Some(with)) = (find("working_age"), find("working_age_smartphone"))
+        && all.sum > 0
+    {
+        let p = percent(with.sum, all.sum);
+        out.push(Condition {
+            label: tr.get("sv.cond.smartphone"),
+            percent: p,
+            target: 80,
+            met: p >= 80,
+            of: format!(
+                "{} / {}",
+                kernel::numbers::int(with.sum),
+                kernel::numbers::int(all.sum)
+            ),
+        });
+    }
+    out
+}
+
+/// "(chỉ tiêu 4.1)" for an Appendix I indicator, "(Hướng dẫn §2)" for a section.
+pub(crate) fn informs(tr: &Tr, what: &str) -> String {
+    if what.starts_with('§') {
+        format!("{} {what}", tr.get("sv.guide"))
+    } else {
+        format!("{} {what}", tr.get("sv.informs"))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "rg_survey.html")]
 struct BoardPage {
+    conditions: Vec<Condition>,
     shell: Shell,
     active: &'static str,
     code: String,
@@ -260,7 +325,7 @@ async fn board(
             };
             ResultRow {
                 label: tr.get(&format!("sv.q.{}", q.key)),
-                informs: q.informs,
+                informs: informs(&tr, q.informs),
                 asked: t.asked,
                 shares: values
                     .iter()
@@ -280,6 +345,7 @@ async fn board(
         .collect();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), &o.campaign.title).await;
     Ok(kernel::web::shell::render(&BoardPage {
+        conditions: conditions(&tr, &o.tally),
         shell,
         active: "surveys",
         code: c.code.clone(),
@@ -311,7 +377,7 @@ async fn close(
     surveys::close(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(flash::redirect(
         &format!("/c/{}/office/surveys/{id}", c.code),
-        Flash::key("sv.closed_now"),
+        Flash::key("flash.sv.closed_now"),
         state.config.cookies_secure(),
     ))
 }

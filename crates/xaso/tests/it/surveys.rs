@@ -536,8 +536,6 @@ async fn the_sheet_page_files_businesses_as_a_phone_posts_them() {
             "{fig}"
         );
 
-        // A village head's household sheet lists their village's households only.
-        let mut head = app.login(common::VILLAGE_HEAD).await;
         let list = api.get(&format!("{C}/surveys")).await.json();
         let hh = list
             .as_array()
@@ -547,6 +545,16 @@ async fn the_sheet_page_files_businesses_as_a_phone_posts_them() {
             .expect("the demo's household campaign")["id"]
             .as_i64()
             .unwrap();
+        // The household board measures the guideline's §2 conditions from the sheets.
+        let board = official.get(&format!("/c/17071/office/surveys/{hh}")).await;
+        assert!(
+            board.body.contains("Điều kiện chọn xã thí điểm"),
+            "{}",
+            board.body
+        );
+        assert!(board.body.contains("Hộ có kết nối internet:"));
+        // A village head's household sheet lists their village's households only.
+        let mut head = app.login(common::VILLAGE_HEAD).await;
         let page = head
             .get(&format!("/c/17071/office/surveys/{hh}/fill"))
             .await;

@@ -33,7 +33,7 @@ pub struct SubjectOpt {
 pub struct QRow {
     pub key: &'static str,
     pub label: &'static str,
-    pub informs: &'static str,
+    pub informs: String,
     pub required: bool,
     /// yes_no, count, choice, multi
     pub input: &'static str,
@@ -206,7 +206,7 @@ fn question(tr: &Tr, q: &crate::survey_model::Question, given: &Given2) -> QRow 
     QRow {
         key: q.key,
         label: tr.get(&format!("sv.q.{}", q.key)),
-        informs: q.informs,
+        informs: super::informs(tr, q.informs),
         required: q.required,
         input,
         max,
@@ -316,7 +316,7 @@ pub(super) async fn file(
             };
             Ok(flash::redirect(
                 &to,
-                Flash::key("sv.saved").arg("subject", label),
+                Flash::key("flash.sv.saved").arg("subject", label),
                 state.config.cookies_secure(),
             ))
         }
