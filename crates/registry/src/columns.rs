@@ -106,12 +106,18 @@ pub enum HeaderFault {
     Twice(&'static str),
 }
 
+/// What a saved mapping says of a column the register has no use for: leave it out.
+pub const IGNORE: &str = "ignore";
+
 /// The field of one header: the commune's saved mapping first, then the template's name,
 /// then the offices' Vietnamese headers. `saved` maps folded headers to field names.
 pub fn field_of(header: &str, saved: &HashMap<String, String>) -> Option<&'static str> {
     let folded = fold_vi(header);
     let as_field = folded.replace(' ', "_");
     if let Some(f) = saved.get(&folded) {
+        if f == IGNORE {
+            return Some("");
+        }
         return FIELDS.iter().copied().find(|x| x == f);
     }
     FIELDS
@@ -130,7 +136,7 @@ pub fn map_header(
     let mut unknown = vec![];
     for h in header {
         match field_of(h, saved) {
-            Some(f) if out.contains(&f) => return Err(HeaderFault::Twice(f)),
+            Some(f) if !f.is_empty() && out.contains(&f) => return Err(HeaderFault::Twice(f)),
             Some(f) => out.push(f),
             None if h.trim().is_empty() => out.push(""),
             None => unknown.push(h.clone()),
@@ -365,6 +371,27 @@ mod tests {
             pairs.iter().map(|(f, _)| *f).collect(),
             pairs.iter().map(|(_, v)| v.to_string()).collect(),
         )
+    }
+
+    #[test]
+    fn a_saved_mapping_names_or_leaves_out_columns() {
+        let saved = HashMap::from([
+            ("ten chu ho gia dinh".to_owned(), "head_name".to_owned()),
+            ("ghi chu".to_owned(), IGNORE.to_owned()),
+            ("ghi chu 2".to_owned(), IGNORE.to_owned()),
+        ]);
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cols = map_header(
+            &h(&["Mã hộ", "Tên chủ hộ gia đình", "Ghi chú", "Ghi chú 2"]),
+            &saved,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(cols, ["household_code", "head_name", "", ""]);
+        assert!(matches!(
+            map_header(&h(&["Mã hộ", "Tên chủ hộ gia đình", "Ghi chú khác"]), &saved),
+            Err(HeaderFault::Unknown(v)) if v == ["Ghi chú khác"]
+        ));
     }
 
     #[test]

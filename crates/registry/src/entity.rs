@@ -329,3 +329,25 @@ pub mod readiness {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod column_map {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "household_column")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub commune_code: String,
+        pub header: String,
+        pub written: String,
+        pub field: String,
+        pub updated_by: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -45,6 +45,12 @@ kernel::refusals! {
     ImportUnknown = "import_unknown", NotFound;
     /// Only a file whose preview is ready can be written.
     ImportNotPreviewed = "import_not_previewed", Conflict;
+    ImportMappingHeaderInvalid = "import_mapping_header_invalid", Invalid;
+    /// Not a field of the register (nor `ignore`).
+    ImportMappingFieldUnknown = "import_mapping_field_unknown", Invalid;
+    ImportMappingUnknown = "import_mapping_unknown", NotFound;
+    /// Only a file refused for its columns is read again (once a mapping says how).
+    ImportNotRereadable = "import_not_rereadable", Conflict;
     /// Personal data leaves the register only with a reason (audited).
     ExportReasonRequired = "export_reason_required", Invalid;
     SensorDeviceInvalid = "sensor_device_invalid", Invalid;

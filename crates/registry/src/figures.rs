@@ -52,62 +52,51 @@ async fn officials_smartphone(
     commune: &str,
     _: Period,
 ) -> AppResult<Measure> {
+    use crate::entity::readiness;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    // Staff are a commune's tens of people, and their grants live on the coordinator (a
+    // join with the commune's shard is not one Citus plans): two small reads.
     let staff: std::collections::BTreeSet<i64> = kernel::accounts::staff_of(db, commune)
         .await?
         .into_iter()
         .map(|(_, u)| u.id)
         .collect();
-    use crate::entity::readiness;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let with = readiness::Entity::find()
+    let with: Vec<i64> = readiness::Entity::find()
+        .select_only()
+        .column(readiness::Column::UserId)
         .filter(readiness::Column::CommuneCode.eq(commune))
         .filter(readiness::Column::Smartphone.eq(true))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|r| staff.contains(&r.user_id))
-        .count();
-    Ok(Measure::share(with as u64, staff.len() as u64))
+        .await?;
+    let part = with.iter().filter(|u| staff.contains(u)).count();
+    Ok(Measure::share(part as u64, staff.len() as u64))
 }
 
-/// Indicator 8.2: of the registered businesses in the newest business survey with sheets,
-/// those that accept online payment.
+/// Indicator 8.2: of the registered businesses in the newest business campaign with sheets,
+/// those that accept online payment. Sheets are stored as the compact JSON `survey_model`
+/// writes (`"registered":true`), so one aggregate reads them on both backends.
 async fn business_online_payment(
     db: &DatabaseConnection,
     commune: &str,
     _: Period,
 ) -> AppResult<Measure> {
-    use crate::entity::{campaign, response};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let campaigns = campaign::Entity::find()
-        .filter(campaign::Column::CommuneCode.eq(commune))
-        .filter(campaign::Column::Kind.eq("business"))
-        .order_by_desc(campaign::Column::OpensOn)
-        .order_by_desc(campaign::Column::Id)
-        .all(db)
-        .await?;
-    for c in campaigns {
-        let sheets = response::Entity::find()
-            .filter(response::Column::CommuneCode.eq(commune))
-            .filter(response::Column::CampaignId.eq(c.id))
-            .all(db)
-            .await?;
-        if sheets.is_empty() {
-            continue;
-        }
-        let (mut whole, mut part) = (0u64, 0u64);
-        for s in sheets {
-            let a: serde_json::Value = serde_json::from_str(&s.answers).unwrap_or_default();
-            if a["registered"] == serde_json::Value::Bool(true) {
-                whole += 1;
-                if a["online_payment"] == serde_json::Value::Bool(true) {
-                    part += 1;
-                }
-            }
-        }
-        return Ok(Measure::share(part, whole));
-    }
-    Ok(Measure::share(0, 0))
+    let row = aggregate(
+        db,
+        r#"SELECT SUM(CASE WHEN s."answers" LIKE '%"registered":true%' THEN 1 ELSE 0 END) AS whole,
+                  SUM(CASE WHEN s."answers" LIKE '%"registered":true%'
+                            AND s."answers" LIKE '%"online_payment":true%' THEN 1 ELSE 0 END) AS part
+           FROM "survey_response" s
+           WHERE s."commune_code" = $1 AND s."campaign_id" = (
+             SELECT c."id" FROM "survey_campaign" c
+             WHERE c."commune_code" = $1 AND c."kind" = 'business'
+               AND EXISTS (SELECT 1 FROM "survey_response" x
+                           WHERE x."commune_code" = $1 AND x."campaign_id" = c."id")
+             ORDER BY c."opens_on" DESC, c."id" DESC LIMIT 1)"#,
+        vec![commune.into()],
+    )
+    .await?;
+    Ok(Measure::share(int(&row, "part")?, int(&row, "whole")?))
 }
 
 macro_rules! shares {

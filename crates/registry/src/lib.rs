@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod api;
 pub mod api_changes;
+pub mod api_columns;
 pub mod api_infra;
 pub mod api_survey;
 pub mod columns;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod figures;
 pub mod layers;
 pub mod migration;
+pub mod migration_columns;
 pub mod migration_infra;
 pub mod migration_survey;
 pub mod model;
@@ -184,6 +186,7 @@ impl Room for RegistryRoom {
             ("survey_campaign", Placement::Commune),
             ("survey_response", Placement::Commune),
             ("official_readiness", Placement::Commune),
+            ("household_column", Placement::Commune),
         ]
     }
 
@@ -192,6 +195,7 @@ impl Room for RegistryRoom {
             Box::new(migration::Migration),
             Box::new(migration_infra::Migration),
             Box::new(migration_survey::Migration),
+            Box::new(migration_columns::Migration),
         ]
     }
 
@@ -201,6 +205,7 @@ impl Room for RegistryRoom {
             .merge(api_infra::router())
             .merge(api_changes::router())
             .merge(api_survey::router())
+            .merge(api_columns::router())
     }
 
     fn api_doc(&self) -> Option<utoipa::openapi::OpenApi> {
@@ -209,6 +214,7 @@ impl Room for RegistryRoom {
         doc.merge(api_infra::InfraApi::openapi());
         doc.merge(api_changes::ChangesApi::openapi());
         doc.merge(api_survey::SurveyApi::openapi());
+        doc.merge(api_columns::ColumnsApi::openapi());
         Some(doc)
     }
 

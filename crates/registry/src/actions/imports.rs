@@ -61,6 +61,7 @@ pub async fn direct(
         Importer::Official(actor) => Some(editor(actor, c)?),
         Importer::Operator => None,
     };
+    let mapping = super::mapping::load(k.db, &c.code).await?;
     let report = import::run(
         k.db,
         k.secret,
@@ -69,7 +70,7 @@ pub async fn direct(
             input,
             apply,
             locale,
-            mapping: Default::default(),
+            mapping,
             progress,
             recorded_by: official.map(|u| u.id),
         },
@@ -148,6 +149,59 @@ pub async fn upload(
     )
     .await?;
     txn.commit().await?;
+    Ok(row)
+}
+
+/// A file's faults a saved column mapping can mend.
+pub const HEADER_FAULTS: [&str; 3] = [
+    "import_unknown_columns",
+    "import_missing_columns",
+    "import_column_twice",
+];
+
+/// Use case: a file refused for its columns is read again (after the commune saved how its
+/// headers read): its preview is worked out anew in the background.
+pub async fn reread(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    id: i64,
+) -> ActionResult<()> {
+    let row = rereadable(k, actor, c, id).await?;
+    let txn = kernel::db::begin_write(k.db).await?;
+    let mut a: upload::ActiveModel = row.into();
+    a.status = Set(PREVIEWING.into());
+    a.rows_done = Set(0);
+    a.rows_total = Set(0);
+    a.report = Set(None);
+    a.finished_at = Set(None);
+    a.update(&txn).await?;
+    jobs::enqueue(
+        &txn,
+        NewJob::now(
+            JOB,
+            serde_json::json!({"commune": c.code, "import": id, "apply": false}),
+        )
+        .commune(&c.code)
+        .attempts(1),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The upload, if it is a file refused for its columns that can be read again.
+pub async fn rereadable(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    id: i64,
+) -> ActionResult<upload::Model> {
+    editor(actor, c)?;
+    let row = find(k.db, &c.code, id).await?;
+    if row.status != FAILED || row.file.is_empty() {
+        return Err(Refusal::ImportNotRereadable.into());
+    }
     Ok(row)
 }
 
@@ -306,6 +360,9 @@ pub async fn work(
         }
     };
     let locale = Locale::parse(&row.locale).unwrap_or(Locale::Vi);
+    let mapping = super::mapping::load(&db, commune)
+        .await
+        .map_err(|e| e.to_string())?;
     let outcome = import::run(
         &db,
         &secret,
@@ -314,7 +371,7 @@ pub async fn work(
             input: Input::Bytes(Arc::new(row.file.clone())),
             apply,
             locale,
-            mapping: Default::default(),
+            mapping,
             progress: &mut progress,
             recorded_by: Some(row.created_by),
         },
@@ -333,8 +390,14 @@ pub async fn work(
     a.rows_total = Set(total.load(Ordering::Relaxed) as i64);
     a.report = Set(report.map(|r| serde_json::to_string(r).unwrap_or_default()));
     a.finished_at = Set(Some(Utc::now()));
-    if status == APPLIED || status == FAILED {
-        // The file holds personal data: once written (or unreadable) only its report stays.
+    // The file holds personal data: once written (or unreadable) only its report stays. A
+    // file refused for its columns is kept, to be read again once a mapping says how.
+    let rereadable = outcome
+        .as_ref()
+        .ok()
+        .and_then(|r| r.file.as_ref())
+        .is_some_and(|f| HEADER_FAULTS.contains(&f.code.as_str()));
+    if status == APPLIED || (status == FAILED && !rereadable) {
         a.file = Set(Vec::new());
     }
     a.update(&db).await.map_err(|e| e.to_string())?;

@@ -9,6 +9,7 @@ pub mod households;
 pub mod import;
 pub mod imports;
 pub mod infra;
+pub mod mapping;
 pub mod sensors;
 pub mod surveys;
 

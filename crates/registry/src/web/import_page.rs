@@ -25,6 +25,14 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}/office/households/import", get(form).post(upload))
         .route("/c/{code}/office/households/import/{id}", get(status))
         .route("/c/{code}/office/households/import/{id}/apply", post(apply))
+        .route(
+            "/c/{code}/office/households/import/{id}/columns",
+            post(columns_save),
+        )
+        .route(
+            "/c/{code}/office/households/import/columns/{id}/forget",
+            post(columns_forget),
+        )
 }
 
 #[derive(Template)]
@@ -35,7 +43,18 @@ struct FormPage {
     code: String,
     fields: Vec<(&'static str, &'static str)>,
     recent: Vec<(i64, String, &'static str, &'static str, String)>,
+    /// The commune's saved headers: (id, header as written, field's words).
+    saved: Vec<(i64, String, &'static str)>,
     error: Option<String>,
+}
+
+/// The words for a field of a saved mapping (or "left out").
+fn field_words(tr: &kernel::i18n::Tr, field: &str) -> &'static str {
+    if field == columns::IGNORE {
+        tr.get("rg.cols.ignore")
+    } else {
+        tr.get(&format!("rg.col.{field}"))
+    }
 }
 
 fn status_words(status: &str) -> (&'static str, &'static str) {
@@ -56,6 +75,7 @@ async fn form_view(
 ) -> AppResult<Response> {
     let c = state.communes.active(code)?;
     let recent = imports::recent(state.kernel(), ctx.actor(), &c).await?;
+    let saved = crate::actions::mapping::list(state.kernel(), ctx.actor(), &c).await?;
     let tr = ctx.tr();
     let shell = Shell::new(state, ctx, Some(c.clone()), tr.get("rg.import")).await;
     Ok(render_for(
@@ -80,6 +100,10 @@ async fn form_view(
                         kernel::time::vn_datetime_text(at),
                     )
                 })
+                .collect(),
+            saved: saved
+                .into_iter()
+                .map(|m| (m.id, m.written, field_words(&tr, &m.field)))
                 .collect(),
             error: err.map(|e| e.message(ctx.locale).to_owned()),
         },
@@ -145,6 +169,11 @@ struct StatusCard {
     report: Option<Report>,
     faults: Vec<FaultRow>,
     outcomes: Vec<(usize, String, String, &'static str, &'static str)>,
+    /// Columns the file names that the register does not know, to say how they read
+    /// (the file is kept until then).
+    unknown_columns: Vec<String>,
+    /// (field, words): what a column may read as; `ignore` last.
+    choices: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -210,7 +239,23 @@ async fn status(
                 .collect()
         })
         .unwrap_or_default();
+    let unknown_columns = match (&s.report, s.row.file.is_empty()) {
+        (Some(r), false) => r
+            .file
+            .as_ref()
+            .filter(|f| f.code == "import_unknown_columns")
+            .map(|f| f.columns.clone())
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    let mut choices: Vec<(&'static str, &'static str)> = columns::FIELDS
+        .iter()
+        .map(|f| (*f, tr.get(&format!("rg.col.{f}"))))
+        .collect();
+    choices.push((columns::IGNORE, tr.get("rg.cols.ignore")));
     let card = StatusCard {
+        unknown_columns,
+        choices,
         tr,
         csrf: ctx.csrf_token.clone(),
         code: c.code.clone(),
@@ -257,4 +302,53 @@ async fn apply(
     let c = state.communes.active(&code)?;
     imports::apply(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(Redirect::to(&format!("/c/{}/office/households/import/{id}", c.code)).into_response())
+}
+
+/// Saves how the file's unknown columns read (`header` and `field` repeated, in pairs) and
+/// reads the same file again.
+async fn columns_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    axum::extract::RawForm(body): axum::extract::RawForm,
+) -> AppResult<Response> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&body).map_err(|_| AppError::bad_request("form_invalid"))?;
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    check_csrf(&ctx, csrf)?;
+    let c = state.communes.active(&code)?;
+    let headers = pairs.iter().filter(|(k, _)| k == "header").map(|(_, v)| v);
+    let fields = pairs.iter().filter(|(k, _)| k == "field").map(|(_, v)| v);
+    let mapping: Vec<(String, String)> = headers
+        .zip(fields)
+        .map(|(h, f)| (h.clone(), f.clone()))
+        .collect();
+    // Checked first: a file that cannot be read again saves no mapping either.
+    imports::rereadable(state.kernel(), ctx.actor(), &c, id).await?;
+    crate::actions::mapping::save(state.kernel(), ctx.actor(), &c, &mapping).await?;
+    imports::reread(state.kernel(), ctx.actor(), &c, id).await?;
+    Ok(kernel::web::flash::redirect(
+        &format!("/c/{}/office/households/import/{id}", c.code),
+        kernel::web::flash::Flash::key("flash.rg.cols.saved"),
+        state.config.cookies_secure(),
+    ))
+}
+
+async fn columns_forget(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    let c = state.communes.active(&code)?;
+    crate::actions::mapping::forget(state.kernel(), ctx.actor(), &c, id).await?;
+    Ok(kernel::web::flash::redirect(
+        &format!("/c/{}/office/households/import", c.code),
+        kernel::web::flash::Flash::key("flash.rg.cols.forgotten"),
+        state.config.cookies_secure(),
+    ))
 }

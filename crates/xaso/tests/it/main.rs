@@ -15,6 +15,7 @@ mod faults;
 mod figures;
 mod forum_province;
 mod front_door;
+mod import_columns;
 mod notices;
 mod office;
 mod one_stop;
