@@ -50,6 +50,9 @@ pub struct RegistryRoom {
 /// The job that flags sensors that stopped reporting.
 pub const SILENT_JOB: &str = "registry.silent_sensors";
 
+/// The job that drops the files of uploads left unwritten for a week (personal data).
+pub const STALE_UPLOADS_JOB: &str = "registry.stale_uploads";
+
 impl Room for RegistryRoom {
     fn key(&self) -> &'static str {
         "registry"
@@ -239,6 +242,13 @@ impl Room for RegistryRoom {
                 .map_err(|e| kernel::error::AppError::from(e).to_string())
         })
         .every(SILENT_JOB, std::time::Duration::from_secs(300))
+        .handler(STALE_UPLOADS_JOB, |db, _| async move {
+            actions::imports::forget_stale(&db)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .every(STALE_UPLOADS_JOB, std::time::Duration::from_secs(3600))
     }
 
     fn demo<'a>(

@@ -403,3 +403,28 @@ pub async fn work(
     a.update(&db).await.map_err(|e| e.to_string())?;
     outcome.map(|_| ()).map_err(|e| format!("{e:?}"))
 }
+
+/// How long an upload that was never written keeps its file (personal data) on the server.
+pub const KEEP_UNWRITTEN: chrono::Duration = chrono::Duration::days(7);
+
+/// Drops the files of uploads left unwritten for [`KEEP_UNWRITTEN`] (previewed and never
+/// applied, or refused for their columns and never read again): their reports stay, and a
+/// preview left so long can no longer be written. Answers how many files went.
+pub async fn forget_stale(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    let before = Utc::now() - KEEP_UNWRITTEN;
+    let r = upload::Entity::update_many()
+        .col_expr(
+            upload::Column::File,
+            sea_orm::sea_query::Expr::value(Vec::<u8>::new()),
+        )
+        .col_expr(
+            upload::Column::Status,
+            sea_orm::sea_query::Expr::value(FAILED),
+        )
+        .filter(upload::Column::Status.is_in([PREVIEWED, FAILED]))
+        .filter(upload::Column::CreatedAt.lt(before))
+        .filter(sea_orm::sea_query::Expr::cust("length(\"file\") > 0"))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}

@@ -189,3 +189,59 @@ async fn the_refused_files_card_asks_how_its_columns_read_and_reads_it_again() {
         assert!(page.body.contains("Tên chủ hộ gia đình"));
     });
 }
+
+#[tokio::test]
+async fn an_upload_left_unwritten_for_a_week_loses_its_file() {
+    on_each_backend!(async |app: &TestApp| {
+        use sea_orm::ConnectionTrait;
+        let mut browser = app.login(common::OFFICIAL).await;
+        let form = browser.get("/c/17071/office/households/import").await;
+        let csrf = common::csrf_from(&form.body).unwrap();
+        let csv = "household_code,head_name\nST-1,Lò Văn Cũ\n";
+        let r = browser
+            .post_multipart(
+                &format!("/c/17071/office/households/import?csrf={csrf}"),
+                "file",
+                "cu.csv",
+                "text/csv",
+                csv.as_bytes(),
+                &[],
+            )
+            .await;
+        let at = r.location().to_owned();
+        app.platform.jobs.run_due(chrono::Utc::now()).await.unwrap();
+        assert!(browser.get(&at).await.body.contains("Chờ ghi vào sổ"));
+        let db = &app.platform.state.db;
+        assert_eq!(
+            registry::actions::imports::forget_stale(db).await.unwrap(),
+            0,
+            "a fresh preview stays"
+        );
+        let old = (chrono::Utc::now() - chrono::Duration::days(8)).to_rfc3339();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE household_import SET created_at = $1",
+            [chrono::DateTime::parse_from_rfc3339(&old)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                .into()],
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            registry::actions::imports::forget_stale(db).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            app.count("household_import WHERE length(file) > 0").await,
+            0
+        );
+        let r = browser.post_form(&format!("{at}/apply"), &[]).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "a preview left a week is not written"
+        );
+        assert_eq!(app.count("household WHERE code = 'ST-1'").await, 0);
+    });
+}
