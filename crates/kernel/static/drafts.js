@@ -379,9 +379,12 @@
     if (!hadFiles) d.kept = 0;
     // What the form names the draft by (`data-draft-label`: the household a survey sheet is
     // about), as the person saw it: a choice's words, not its value.
+    // An option may name itself shorter (`data-label`: a household's code, not its head's
+    // name, since the box outlives the session on a shared phone).
     var named = form.querySelector('[data-draft-label]');
     if (named) {
-      var label = named.tagName === 'SELECT' ? (named.selectedOptions[0] || {}).textContent : named.value;
+      var opt = named.tagName === 'SELECT' ? named.selectedOptions[0] : null;
+      var label = opt ? opt.getAttribute('data-label') || opt.textContent : named.value;
       if (label && label.trim()) d.label = label.trim();
     }
     var all = load();
@@ -670,6 +673,18 @@
   });
   window.addEventListener('offline', function () {
     say(t('offline'), '');
+  });
+
+  // A date field that says "today" (`data-today`, the server's day when the page was made)
+  // means the phone's today: a sheet kept for offline use is filled in on later days too.
+  Array.prototype.forEach.call(form.querySelectorAll('input[type=date][data-today]'), function (el) {
+    var now = new Date();
+    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    var local = now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate());
+    if (local > el.getAttribute('data-today')) {
+      if (el.value === el.getAttribute('data-today')) el.value = local;
+      el.max = local;
+    }
   });
 
   adoptByName();

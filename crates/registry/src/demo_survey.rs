@@ -196,13 +196,13 @@ pub async fn seed(db: &DatabaseConnection, cast: &DemoCast) -> anyhow::Result<()
         ("Quán sửa xe Hùng", "services", false, false, false),
     ];
     for (i, (name, sector, registered, pays, social)) in businesses.iter().enumerate() {
-        let folded = kernel::text::fold_vi(name);
+        let village = villages.get(i % villages.len().max(1)).copied();
         let row = SheetRow {
-            subject: format!("b:{folded}"),
+            subject: crate::actions::surveys::business_key(name, village),
             household_id: None,
             user_id: None,
             business_name: Some(name),
-            village_id: villages.get(i % villages.len().max(1)).copied(),
+            village_id: village,
             answers: json!({"registered": registered, "sector": sector, "online_payment": pays,
                 "social_selling": social, "ocop": i == 0}),
             days_ago: (i * 2) as u64,

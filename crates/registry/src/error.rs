@@ -93,6 +93,8 @@ kernel::refusals! {
     /// Not one of the commune's staff.
     SurveyOfficialUnknown = "survey_official_unknown", Invalid;
     SurveyBusinessInvalid = "survey_business_invalid", Invalid;
+    /// A village head files their own village's businesses.
+    SurveyOtherVillage = "survey_other_village", Forbidden;
     /// The day of the visit: not in the future, not before the campaign opened.
     SurveyDayInvalid = "survey_day_invalid", Invalid;
 }

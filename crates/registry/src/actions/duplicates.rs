@@ -137,10 +137,12 @@ pub async fn merge(
     .await?;
     txn.execute_raw(Statement::from_sql_and_values(
         b,
-        "UPDATE survey_response SET household_id = $1, subject = $2 WHERE commune_code = $3 AND household_id = $4",
+        "UPDATE survey_response SET household_id = $1, subject = $2, village_id = $3 \
+         WHERE commune_code = $4 AND household_id = $5",
         [
             keep.into(),
             format!("h:{keep}").into(),
+            kept.village_id.into(),
             c.code.clone().into(),
             drop.into(),
         ],

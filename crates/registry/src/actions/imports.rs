@@ -12,6 +12,7 @@ use kernel::audit;
 use kernel::i18n::Locale;
 use kernel::jobs::{self, NewJob};
 use kernel::tenancy::CommuneInfo;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -152,30 +153,42 @@ pub async fn upload(
     Ok(row)
 }
 
-/// A file's faults a saved column mapping can mend.
-pub const HEADER_FAULTS: [&str; 3] = [
-    "import_unknown_columns",
-    "import_missing_columns",
-    "import_column_twice",
-];
+/// The file's fault a saved column mapping mends: columns the register does not know. Such
+/// a file is kept (a week at most) to be read again.
+pub const MENDABLE: &str = "import_unknown_columns";
 
-/// Use case: a file refused for its columns is read again (after the commune saved how its
-/// headers read): its preview is worked out anew in the background.
-pub async fn reread(
+/// Use case: an official says how a refused file's unknown columns read; the mapping is saved
+/// for the commune and the same file is read again in the background. One transaction: a file
+/// that cannot be read again (already read again, or dropped) saves nothing. Audited.
+pub async fn map_and_reread(
     k: Kernel<'_>,
     actor: Option<&CurrentUser>,
     c: &CommuneInfo,
     id: i64,
+    pairs: &[(String, String)],
 ) -> ActionResult<()> {
-    let row = rereadable(k, actor, c, id).await?;
+    let u = editor(actor, c)?;
+    let checked = super::mapping::check(pairs)?;
     let txn = kernel::db::begin_write(k.db).await?;
-    let mut a: upload::ActiveModel = row.into();
-    a.status = Set(PREVIEWING.into());
-    a.rows_done = Set(0);
-    a.rows_total = Set(0);
-    a.report = Set(None);
-    a.finished_at = Set(None);
-    a.update(&txn).await?;
+    let claimed = upload::Entity::update_many()
+        .col_expr(upload::Column::Status, Expr::value(PREVIEWING))
+        .col_expr(upload::Column::RowsDone, Expr::value(0i64))
+        .col_expr(upload::Column::RowsTotal, Expr::value(0i64))
+        .col_expr(upload::Column::Report, Expr::value(Option::<String>::None))
+        .col_expr(
+            upload::Column::FinishedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(upload::Column::CommuneCode.eq(&c.code))
+        .filter(upload::Column::Id.eq(id))
+        .filter(upload::Column::Status.eq(FAILED))
+        .filter(Expr::cust("length(\"file\") > 0"))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Refusal::ImportNotRereadable.into());
+    }
+    super::mapping::write(&txn, u, c, &checked, &format!("file #{id} read again")).await?;
     jobs::enqueue(
         &txn,
         NewJob::now(
@@ -188,21 +201,6 @@ pub async fn reread(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// The upload, if it is a file refused for its columns that can be read again.
-pub async fn rereadable(
-    k: Kernel<'_>,
-    actor: Option<&CurrentUser>,
-    c: &CommuneInfo,
-    id: i64,
-) -> ActionResult<upload::Model> {
-    editor(actor, c)?;
-    let row = find(k.db, &c.code, id).await?;
-    if row.status != FAILED || row.file.is_empty() {
-        return Err(Refusal::ImportNotRereadable.into());
-    }
-    Ok(row)
 }
 
 /// An upload without its bytes, for the pages.
@@ -396,7 +394,7 @@ pub async fn work(
         .as_ref()
         .ok()
         .and_then(|r| r.file.as_ref())
-        .is_some_and(|f| HEADER_FAULTS.contains(&f.code.as_str()));
+        .is_some_and(|f| f.code == MENDABLE);
     if status == APPLIED || (status == FAILED && !rereadable) {
         a.file = Set(Vec::new());
     }
@@ -410,6 +408,9 @@ pub const KEEP_UNWRITTEN: chrono::Duration = chrono::Duration::days(7);
 /// Drops the files of uploads left unwritten for [`KEEP_UNWRITTEN`] (previewed and never
 /// applied, or refused for their columns and never read again): their reports stay, and a
 /// preview left so long can no longer be written. Answers how many files went.
+///
+/// One statement over every commune (a multi-shard update on Citus, like the outbox's lease
+/// handback): a housekeeping sweep, not a request.
 pub async fn forget_stale(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
     let before = Utc::now() - KEEP_UNWRITTEN;
     let r = upload::Entity::update_many()
@@ -422,7 +423,7 @@ pub async fn forget_stale(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr
             sea_orm::sea_query::Expr::value(FAILED),
         )
         .filter(upload::Column::Status.is_in([PREVIEWED, FAILED]))
-        .filter(upload::Column::CreatedAt.lt(before))
+        .filter(upload::Column::FinishedAt.lt(before))
         .filter(sea_orm::sea_query::Expr::cust("length(\"file\") > 0"))
         .exec(db)
         .await?;

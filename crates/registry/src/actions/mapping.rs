@@ -48,15 +48,15 @@ pub async fn list(
         .await?)
 }
 
-/// Use case: an official saves how headers read (header as written → field or `ignore`);
-/// a header saved before is read the new way. All or nothing; audited.
-pub async fn save(
-    k: Kernel<'_>,
-    actor: Option<&CurrentUser>,
-    c: &CommuneInfo,
-    pairs: &[(String, String)],
-) -> ActionResult<()> {
-    let u = editor(actor, c)?;
+/// A checked header: folded, as written, and its field.
+pub struct Checked {
+    header: String,
+    written: String,
+    field: String,
+}
+
+/// Checks headers as written with their fields (a field of the template or `ignore`).
+pub fn check(pairs: &[(String, String)]) -> ActionResult<Vec<Checked>> {
     let mut checked = vec![];
     for (written, field) in pairs {
         let written = written.trim();
@@ -68,38 +68,56 @@ pub async fn save(
         if field != IGNORE && !FIELDS.contains(&field) {
             return Err(Refusal::ImportMappingFieldUnknown.at("field"));
         }
-        checked.push((header, written.to_owned(), field.to_owned()));
+        checked.push(Checked {
+            header,
+            written: written.to_owned(),
+            field: field.to_owned(),
+        });
     }
     if checked.is_empty() {
         return Err(Refusal::ImportMappingHeaderInvalid.at("header"));
     }
-    let txn = kernel::db::begin_write(k.db).await?;
-    for (header, written, field) in &checked {
+    Ok(checked)
+}
+
+/// Writes checked headers in the caller's transaction (a header saved before reads the new
+/// way), with the audit entry; `note` is added to its summary.
+pub async fn write(
+    txn: &impl ConnectionTrait,
+    u: &CurrentUser,
+    c: &CommuneInfo,
+    checked: &[Checked],
+    note: &str,
+) -> ActionResult<()> {
+    for m in checked {
         let earlier = column_map::Entity::find()
             .filter(column_map::Column::CommuneCode.eq(&c.code))
-            .filter(column_map::Column::Header.eq(header))
-            .one(&txn)
+            .filter(column_map::Column::Header.eq(&m.header))
+            .one(txn)
             .await?;
         let mut a = match earlier {
             Some(e) => e.into(),
             None => column_map::ActiveModel {
                 commune_code: Set(c.code.clone()),
-                header: Set(header.clone()),
+                header: Set(m.header.clone()),
                 ..Default::default()
             },
         };
-        a.written = Set(written.clone());
-        a.field = Set(field.clone());
+        a.written = Set(m.written.clone());
+        a.field = Set(m.field.clone());
         a.updated_by = Set(u.id);
         a.updated_at = Set(Utc::now());
-        a.save(&txn).await?;
+        a.save(txn).await?;
     }
-    let summary: Vec<String> = checked
+    let mut summary: Vec<String> = checked
         .iter()
-        .map(|(_, w, f)| format!("{w} → {f}"))
+        .map(|m| format!("{} → {}", m.written, m.field))
         .collect();
+    if !note.is_empty() {
+        summary.push(note.to_owned());
+    }
     audit::record(
-        &txn,
+        txn,
         audit::Entry::in_commune(
             u,
             c,
@@ -110,6 +128,21 @@ pub async fn save(
         ),
     )
     .await?;
+    Ok(())
+}
+
+/// Use case: an official saves how headers read (header as written → field or `ignore`).
+/// All or nothing; audited.
+pub async fn save(
+    k: Kernel<'_>,
+    actor: Option<&CurrentUser>,
+    c: &CommuneInfo,
+    pairs: &[(String, String)],
+) -> ActionResult<()> {
+    let u = editor(actor, c)?;
+    let checked = check(pairs)?;
+    let txn = kernel::db::begin_write(k.db).await?;
+    write(&txn, u, c, &checked, "").await?;
     txn.commit().await?;
     Ok(())
 }

@@ -50,7 +50,9 @@ pub async fn create(
     let today = kernel::time::vn_today();
     let opens_on = n.opens_on.unwrap_or(today);
     let far = today + chrono::Days::new(366);
+    let long_ago = today - chrono::Days::new(366);
     if opens_on > far
+        || opens_on < long_ago
         || n.closes_on
             .is_some_and(|d| d < opens_on || d > far + chrono::Days::new(366))
     {
@@ -184,6 +186,9 @@ pub struct Overview {
     pub progress: Vec<Progress>,
     pub tally: Vec<(sm::Question, sm::Tally)>,
     pub sheets: i64,
+    /// People of working age with a smartphone subscription, and of working age, over the
+    /// sheets that answer both.
+    pub working_age: (i64, i64),
 }
 
 /// Use case: a campaign's board: completion by village and how the answers came out
@@ -250,8 +255,20 @@ pub async fn overview(
             })
             .collect(),
     };
+    // §2's smartphone condition, over the sheets that answer both of its questions.
+    let working_age = sheets.iter().fold((0, 0), |(with, all), a| {
+        match (
+            a.get("working_age_smartphone")
+                .and_then(serde_json::Value::as_i64),
+            a.get("working_age").and_then(serde_json::Value::as_i64),
+        ) {
+            (Some(w), Some(n)) => (with + w, all + n),
+            _ => (with, all),
+        }
+    });
     Ok(Overview {
         kind,
+        working_age,
         tally: sm::tally(kind, sheets.iter()),
         sheets: sheets.len() as i64,
         progress,
@@ -266,6 +283,13 @@ pub async fn staff(k: Kernel<'_>, c: &CommuneInfo) -> ActionResult<BTreeMap<i64,
         .into_iter()
         .map(|(_, u)| (u.id, u.full_name))
         .collect())
+}
+
+/// A business's sheet key: its village and folded name, so two villages' businesses of one
+/// name are two sheets, and a village head reaches only their village's.
+pub fn business_key(name: &str, village: Option<i64>) -> String {
+    let folded: String = kernel::text::fold_vi(name).chars().take(140).collect();
+    format!("b:{}:{folded}", village.unwrap_or(0))
 }
 
 /// What a sheet is about.
@@ -363,10 +387,9 @@ pub async fn answer(
                 return Err(Refusal::HouseholdVillageUnknown.at("village_id"));
             }
             if !scope.allows(village_id) {
-                return Err(Refusal::HouseholdOtherVillage.into());
+                return Err(Refusal::SurveyOtherVillage.into());
             }
-            let folded: String = kernel::text::fold_vi(&name).chars().take(160).collect();
-            (format!("b:{folded}"), None, village_id, name)
+            (business_key(&name, village_id), None, village_id, name)
         }
         _ => return Err(Refusal::SurveySubjectMissing.into()),
     };
@@ -378,6 +401,16 @@ pub async fn answer(
     let village = household.as_ref().map_or(village, |h| h.village_id);
     let now = Utc::now();
     let txn = kernel::db::begin_write(k.db).await?;
+    // Read again inside the transaction: a correction or an import committed meanwhile is
+    // what the survey's attributes go on top of.
+    let household = match household {
+        Some(h) => Some(
+            store::one(&txn, &c.code, h.id)
+                .await?
+                .ok_or(Refusal::HouseholdUnknown.at("household_id"))?,
+        ),
+        None => None,
+    };
     let earlier = response::Entity::find()
         .filter(response::Column::CommuneCode.eq(&c.code))
         .filter(response::Column::CampaignId.eq(id))
@@ -407,9 +440,9 @@ pub async fn answer(
     } else {
         a.update(&txn).await?
     };
-    let summary = match (&household, kind) {
-        (Some(h), _) => h.code.clone(),
-        _ => label,
+    let summary = match &household {
+        Some(h) => h.code.clone(),
+        None => label,
     };
     if let Some(h) = household {
         observe(&txn, &c.code, &h, &sm::facts(&answers), day, u.id).await?;

@@ -169,6 +169,8 @@ struct StatusCard {
     report: Option<Report>,
     faults: Vec<FaultRow>,
     outcomes: Vec<(usize, String, String, &'static str, &'static str)>,
+    /// A preview whose file was dropped after a week unwritten.
+    expired: bool,
     /// Columns the file names that the register does not know, to say how they read
     /// (the file is kept until then).
     unknown_columns: Vec<String>,
@@ -253,7 +255,12 @@ async fn status(
         .map(|f| (*f, tr.get(&format!("rg.col.{f}"))))
         .collect();
     choices.push((columns::IGNORE, tr.get("rg.cols.ignore")));
+    // A preview left unwritten past its week: its file is gone (registry.stale_uploads).
+    let expired = s.row.status == FAILED
+        && s.row.file.is_empty()
+        && s.report.as_ref().is_some_and(|r| r.file.is_none());
     let card = StatusCard {
+        expired,
         unknown_columns,
         choices,
         tr,
@@ -327,10 +334,7 @@ async fn columns_save(
         .zip(fields)
         .map(|(h, f)| (h.clone(), f.clone()))
         .collect();
-    // Checked first: a file that cannot be read again saves no mapping either.
-    imports::rereadable(state.kernel(), ctx.actor(), &c, id).await?;
-    crate::actions::mapping::save(state.kernel(), ctx.actor(), &c, &mapping).await?;
-    imports::reread(state.kernel(), ctx.actor(), &c, id).await?;
+    imports::map_and_reread(state.kernel(), ctx.actor(), &c, id, &mapping).await?;
     Ok(kernel::web::flash::redirect(
         &format!("/c/{}/office/households/import/{id}", c.code),
         kernel::web::flash::Flash::key("flash.rg.cols.saved"),

@@ -41,6 +41,8 @@ pub struct CampaignRow {
     pub status: &'static str,
     pub dates: String,
     pub answered: i64,
+    /// The reader may fill in sheets (set by the list).
+    pub fill: bool,
 }
 
 fn campaign_row(tr: &Tr, c: &campaign::Model, answered: i64) -> CampaignRow {
@@ -57,6 +59,7 @@ fn campaign_row(tr: &Tr, c: &campaign::Model, answered: i64) -> CampaignRow {
             None => day(c.opens_on),
         },
         answered,
+        fill: false,
     }
 }
 
@@ -89,6 +92,7 @@ async fn list_view(
     let c = state.communes.active(code)?;
     let tr = ctx.tr();
     let rows = surveys::list(state.kernel(), ctx.actor(), &c).await?;
+    let surveyor = ctx.with_role(&c, SURVEYORS).is_ok();
     let shell = Shell::new(state, ctx, Some(c.clone()), tr.get("sv.title")).await;
     Ok(render_for(
         err,
@@ -98,7 +102,11 @@ async fn list_view(
             code: c.code.clone(),
             rows: rows
                 .iter()
-                .map(|l| campaign_row(&tr, &l.campaign, l.answered))
+                .map(|l| {
+                    let mut r = campaign_row(&tr, &l.campaign, l.answered);
+                    r.fill = r.open && (surveyor || l.campaign.kind == Kind::Official.as_str());
+                    r
+                })
                 .collect(),
             may_open: ctx.with_role(&c, EDITORS).is_ok(),
             kinds: Kind::ALL
@@ -213,6 +221,7 @@ pub struct Condition {
 fn conditions(
     tr: &Tr,
     tally: &[(crate::survey_model::Question, crate::survey_model::Tally)],
+    (with, all): (i64, i64),
 ) -> Vec<Condition> {
     let find = |k: &str| tally.iter().find(|(q, _)| q.key == k).map(|(_, t)| t);
     let mut out = vec![];
@@ -232,10 +241,8 @@ fn conditions(
             ),
         });
     }
-    if let (Some(all), Some(with)) = (find("working_age"), find("working_age_smartphone"))
-        && all.sum > 0
-    {
-        let p = percent(with.sum, all.sum);
+    if all > 0 {
+        let p = percent(with, all);
         out.push(Condition {
             label: tr.get("sv.cond.smartphone"),
             percent: p,
@@ -243,8 +250,8 @@ fn conditions(
             met: p >= 80,
             of: format!(
                 "{} / {}",
-                kernel::numbers::int(with.sum),
-                kernel::numbers::int(all.sum)
+                kernel::numbers::int(with),
+                kernel::numbers::int(all)
             ),
         });
     }
@@ -345,7 +352,7 @@ async fn board(
         .collect();
     let shell = Shell::new(&state, &ctx, Some(c.clone()), &o.campaign.title).await;
     Ok(kernel::web::shell::render(&BoardPage {
-        conditions: conditions(&tr, &o.tally),
+        conditions: conditions(&tr, &o.tally, o.working_age),
         shell,
         active: "surveys",
         code: c.code.clone(),

@@ -220,7 +220,7 @@ async fn an_upload_left_unwritten_for_a_week_loses_its_file() {
         let old = (chrono::Utc::now() - chrono::Duration::days(8)).to_rfc3339();
         db.execute_raw(sea_orm::Statement::from_sql_and_values(
             db.get_database_backend(),
-            "UPDATE household_import SET created_at = $1",
+            "UPDATE household_import SET finished_at = $1",
             [chrono::DateTime::parse_from_rfc3339(&old)
                 .unwrap()
                 .with_timezone(&chrono::Utc)

@@ -559,16 +559,43 @@ async fn the_sheet_page_files_businesses_as_a_phone_posts_them() {
             .get(&format!("/c/17071/office/surveys/{hh}/fill"))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert!(page.body.contains("MH-"), "their households are listed");
         assert!(
             !page.body.contains(r#"id="pick-village""#),
             "no other village to pick"
         );
+        let (mine, other) = households(app).await;
+        assert!(page.body.contains(mine["household_code"].as_str().unwrap()));
+        assert!(
+            !page
+                .body
+                .contains(other["household_code"].as_str().unwrap()),
+            "another village's household is not listed"
+        );
+        let theirs = app
+            .count(&format!(
+                "household WHERE village_id = {}",
+                mine["village_id"]
+            ))
+            .await;
+        let options = page.body.matches("<option value=").count() as i64;
+        assert_eq!(options, theirs, "exactly their village's households");
+
+        // Businesses: a village head files their own village's only; one name in two
+        // villages is two sheets.
         let mut h = token_client(app, common::VILLAGE_HEAD).await;
-        let theirs = h.get(&format!("{C}/households?page=1")).await.json();
-        let n = theirs["items"].as_array().unwrap().len();
-        assert!(n > 0);
-        let options = page.body.matches("<option value=").count();
-        assert!(options >= n, "{options} options for {n} households");
+        let answers = json!({"registered": true, "sector": "trade", "online_payment": false});
+        let named = |village: &serde_json::Value| json!({"business_name": "Tạp hóa Cùng Tên", "village_id": village, "answers": answers});
+        let r = sheet(&mut h, id, named(&other["village_id"])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert_eq!(r.error_code(), "survey_other_village");
+        let r = sheet(&mut api, id, named(&other["village_id"])).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = sheet(&mut h, id, named(&mine["village_id"])).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            app.count(&filed).await,
+            4,
+            "two sheets of one name, in two villages"
+        );
     });
 }

@@ -25,6 +25,9 @@ use crate::survey_model::{Input, Kind};
 pub struct SubjectOpt {
     pub value: String,
     pub label: String,
+    /// What a draft kept on the phone is named by: the household's code (not its head's
+    /// name: the draft box outlives the session), or the official's name (their own).
+    pub short: String,
     pub done: bool,
     pub selected: bool,
 }
@@ -118,6 +121,7 @@ async fn view(
                 .map(|h| SubjectOpt {
                     value: h.id.to_string(),
                     label: format!("{} · {}", h.code, h.head_name),
+                    short: h.code.clone(),
                     done: done.contains(&format!("h:{}", h.id)),
                     selected: false,
                 })
@@ -131,6 +135,7 @@ async fn view(
                 .filter(|(uid, _)| editor || Some(*uid) == me)
                 .map(|(uid, name)| SubjectOpt {
                     value: uid.to_string(),
+                    short: name.clone(),
                     label: name,
                     done: done.contains(&format!("u:{uid}")),
                     selected: false,
@@ -300,14 +305,20 @@ pub(super) async fn file(
     };
     match outcome {
         Ok((row, _)) => {
-            let label = match (row.household_id, &row.business_name) {
-                (Some(h), _) => crate::store::one(&state.db, &c.code, h)
+            let label = match (row.household_id, &row.business_name, row.user_id) {
+                (Some(h), _, _) => crate::store::one(&state.db, &c.code, h)
                     .await?
                     .map(|h| h.code)
                     .unwrap_or_default(),
-                (None, Some(b)) => b.clone(),
+                (None, Some(b), _) => b.clone(),
+                (None, None, Some(u)) => surveys::staff(state.kernel(), &c)
+                    .await?
+                    .remove(&u)
+                    .unwrap_or_default(),
                 _ => String::new(),
             };
+            // The message's cookie carries at most 100 characters of an argument.
+            let label: String = label.chars().take(100).collect();
             let to = match (o.kind, row.village_id) {
                 (Kind::Household, Some(v)) if ctx.with_role(&c, EDITORS).is_ok() => {
                     format!("/c/{}/office/surveys/{id}/fill?village={v}", c.code)
