@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use kernel::tenancy::area::{Area, contains};
+use kernel::tenancy::area::{Area, Shape};
 use kernel::text::fold_vi;
 
 use crate::model::{
@@ -164,7 +164,9 @@ pub type Fault = (&'static str, &'static str);
 pub struct RowRules {
     /// Folded village name → id (with and without its "thôn"/"bản" word).
     pub villages: HashMap<String, i64>,
-    pub area: Area,
+    /// The commune's boundary and village shapes, read once for every row.
+    boundary: Option<Shape>,
+    shapes: Vec<(i64, Shape)>,
     pub this_year: i32,
     pub secret: Vec<u8>,
 }
@@ -186,7 +188,12 @@ impl RowRules {
         }
         RowRules {
             villages: map,
-            area,
+            boundary: area.boundary.as_deref().and_then(Shape::parse),
+            shapes: area
+                .villages
+                .iter()
+                .filter_map(|(id, g)| Some((*id, Shape::parse(g)?)))
+                .collect(),
             this_year,
             secret: secret.to_vec(),
         }
@@ -195,14 +202,22 @@ impl RowRules {
     /// Whether a pin lies in the commune: inside its boundary when drawn, else inside one of
     /// its village shapes, else at least in Vietnam.
     pub fn inside(&self, lat: f64, lon: f64) -> bool {
-        if let Some(b) = &self.area.boundary {
-            return contains(b, lat, lon);
+        if let Some(b) = &self.boundary {
+            return b.contains(lat, lon);
         }
-        if !self.area.villages.is_empty() {
-            return self.area.village_at(lat, lon).is_some();
+        if !self.shapes.is_empty() {
+            return self.village_at(lat, lon).is_some();
         }
         let (s, w, n, e) = VIETNAM;
         (s..=n).contains(&lat) && (w..=e).contains(&lon)
+    }
+
+    /// The village whose shape holds the point, if any.
+    fn village_at(&self, lat: f64, lon: f64) -> Option<i64> {
+        self.shapes
+            .iter()
+            .find(|(_, s)| s.contains(lat, lon))
+            .map(|(id, _)| *id)
     }
 
     /// Checks one row (cells in the columns' order) into a household, or lists every fault.
@@ -302,7 +317,7 @@ impl RowRules {
             },
         };
         let village_id = match cell("village") {
-            "" => location.and_then(|(lat, lon)| self.area.village_at(lat, lon)),
+            "" => location.and_then(|(lat, lon)| self.village_at(lat, lon)),
             v => {
                 let id = self.villages.get(&fold_vi(v)).copied();
                 if id.is_none() {

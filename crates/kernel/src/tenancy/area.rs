@@ -170,21 +170,40 @@ fn outer_rings(geometry: &Value) -> Vec<Vec<(f64, f64)>> {
 
 /// Whether (lat, lon) lies inside a stored geometry's outer rings (ray casting).
 pub fn contains(geometry: &str, lat: f64, lon: f64) -> bool {
-    let Ok(g) = serde_json::from_str::<Value>(geometry) else {
-        return false;
-    };
-    outer_rings(&g).iter().any(|ring| {
-        let mut inside = false;
-        let n = ring.len();
-        for i in 0..n {
-            let (yi, xi) = ring[i];
-            let (yj, xj) = ring[(i + n - 1) % n];
-            if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-                inside = !inside;
+    Shape::parse(geometry).is_some_and(|s| s.contains(lat, lon))
+}
+
+/// A stored geometry read once, for asking about many points (an import's rows): parsing
+/// the GeoJSON per point cost more than the test itself.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// Outer rings as (lat, lon).
+    rings: Vec<Vec<(f64, f64)>>,
+}
+
+impl Shape {
+    pub fn parse(geometry: &str) -> Option<Shape> {
+        let g = serde_json::from_str::<Value>(geometry).ok()?;
+        Some(Shape {
+            rings: outer_rings(&g),
+        })
+    }
+
+    /// Whether (lat, lon) lies inside the outer rings (ray casting).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        self.rings.iter().any(|ring| {
+            let mut inside = false;
+            let n = ring.len();
+            for i in 0..n {
+                let (yi, xi) = ring[i];
+                let (yj, xj) = ring[(i + n - 1) % n];
+                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                    inside = !inside;
+                }
             }
-        }
-        inside
-    })
+            inside
+        })
+    }
 }
 
 /// `south,west,north,east` around a stored geometry, for the widget's first view.

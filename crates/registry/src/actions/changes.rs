@@ -271,6 +271,7 @@ pub async fn decide(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(super::households::HOUSEHOLDS, &c.code);
     k.dispatcher.wake();
     Ok(())
 }

@@ -188,6 +188,7 @@ pub async fn merge(
     )
     .await?;
     txn.commit().await?;
+    kernel::cache::changed(super::households::HOUSEHOLDS, &c.code);
     Ok(())
 }
 

@@ -104,8 +104,19 @@ pub async fn layer(
 ) -> ActionResult<String> {
     if name == "households" {
         let (u, scope) = reader(actor, c)?;
-        let mut pins = store::pins(k.db, &c.code).await?;
-        pins.retain(|p| scope.allows(p.2));
+        let whole = commune_layer(k, c).await?;
+        let (rows, json) = match scope {
+            Scope::Commune => (whole.0.len(), whole.1.clone()),
+            Scope::Village(_) => {
+                let pins: Vec<store::Pin> = whole
+                    .0
+                    .iter()
+                    .filter(|p| scope.allows(p.2))
+                    .cloned()
+                    .collect();
+                (pins.len(), crate::layers::households(&c.code, &pins))
+            }
+        };
         audit::record(
             k.db,
             audit::Entry::in_commune(
@@ -114,15 +125,41 @@ pub async fn layer(
                 "household.map",
                 "household",
                 "",
-                format!("rows={}", pins.len()),
+                format!("rows={rows}"),
             ),
         )
         .await?;
-        return Ok(crate::layers::households(&c.code, &pins));
+        return Ok(json);
     }
     Ok(crate::layers::collection(
         &layer_features(k, actor, c, name).await?,
     ))
+}
+
+/// What the households' writes change, for the caches that show them: call
+/// `kernel::cache::changed(HOUSEHOLDS, commune)` after every committed write to `household`.
+pub const HOUSEHOLDS: &str = "households";
+
+/// The commune's pinned households and their GeoJSON, kept until the register changes (an
+/// office map is opened and panned far more often than the register is written).
+type Layer = std::sync::Arc<(Vec<store::Pin>, String)>;
+static LAYERS: std::sync::LazyLock<kernel::cache::GenerationCache<Layer>> =
+    std::sync::LazyLock::new(Default::default);
+
+async fn commune_layer(k: Kernel<'_>, c: &CommuneInfo) -> ActionResult<Layer> {
+    let generation = kernel::cache::generation(HOUSEHOLDS, &c.code);
+    if let Some(v) = LAYERS.get(&c.code, generation) {
+        return Ok(v);
+    }
+    let _flight = LAYERS.flight(&c.code).await;
+    if let Some(v) = LAYERS.get(&c.code, generation) {
+        return Ok(v);
+    }
+    let pins = store::pins(k.db, &c.code).await?;
+    let json = crate::layers::households(&c.code, &pins);
+    let v: Layer = std::sync::Arc::new((pins, json));
+    LAYERS.put(c.code.clone(), generation, v.clone());
+    Ok(v)
 }
 
 /// The features of a layer other than households.

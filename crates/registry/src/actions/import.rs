@@ -401,6 +401,7 @@ async fn write_chunk(
         .collect();
     store::observe(&txn, commune, &observations, "import", recorded_by).await?;
     txn.commit().await?;
+    kernel::cache::changed(super::households::HOUSEHOLDS, commune);
     Ok(())
 }
 

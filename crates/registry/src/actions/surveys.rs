@@ -456,6 +456,9 @@ pub async fn answer(
     )
     .await?;
     txn.commit().await?;
+    if kind == Kind::Household {
+        kernel::cache::changed(super::households::HOUSEHOLDS, &c.code);
+    }
     Ok((row, created))
 }
 

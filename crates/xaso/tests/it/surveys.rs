@@ -57,6 +57,18 @@ async fn household_sheets_become_dated_attributes_and_fill_the_board() {
         let (mine, other) = households(app).await;
         let hid = other["id"].as_i64().unwrap();
 
+        // The map's household layer (kept in memory between writes) follows the register.
+        let layer = async |c: &mut Client| {
+            let l = c.get(&format!("{C}/map/households.geojson")).await.json();
+            l["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == hid)
+                .map(|f| f["properties"]["internet"].clone())
+                .unwrap()
+        };
+        let seen = layer(&mut official).await;
         let r = sheet(
             &mut official,
             id,
@@ -71,6 +83,7 @@ async fn household_sheets_become_dated_attributes_and_fill_the_board() {
         );
         let h = official.get(&format!("{C}/households/{hid}")).await.json();
         assert_eq!(h["facts"]["internet"], "fibre", "{h}");
+        assert_eq!(layer(&mut official).await, "fibre", "was {seen}");
         assert_eq!(h["facts"]["smartphones"], 3);
         assert_eq!(h["facts"]["waste_sorting"], true);
         let history = h["history"].as_array().unwrap();
@@ -91,6 +104,7 @@ async fn household_sheets_become_dated_attributes_and_fill_the_board() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let h = official.get(&format!("{C}/households/{hid}")).await.json();
         assert_eq!(h["facts"]["internet"], "mobile");
+        assert_eq!(layer(&mut official).await, "mobile");
         assert_eq!(h["facts"]["waste_sorting"], true, "not asked again: kept");
 
         // An older visit sent late goes into the history without overriding the newer one.
