@@ -129,6 +129,9 @@ test('services: kinds of fields, words, thank-you page, slip, and 360-px pages',
     await step('b. a one-letter child name is refused beside the field, in Vietnamese', async () => {
       const post = await fillAndSend('K');
       assert.equal(post.status(), 422);
+      // The draft box's script writes the refused form into the page once its body is read:
+      // the response arriving is not yet the page showing it.
+      await citizen.locator('#err_child_name').waitFor();
       const field = citizen.getByLabel('Họ tên trẻ *', { exact: true });
       assert.equal(await field.getAttribute('aria-invalid'), 'true');
       const err = citizen.locator('#err_child_name');
