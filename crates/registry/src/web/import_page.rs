@@ -317,16 +317,8 @@ async fn columns_save(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
-    axum::extract::RawForm(body): axum::extract::RawForm,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|_| AppError::bad_request("form_invalid"))?;
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    check_csrf(&ctx, csrf)?;
     let c = state.communes.active(&code)?;
     let headers = pairs.iter().filter(|(k, _)| k == "header").map(|(_, v)| v);
     let fields = pairs.iter().filter(|(k, _)| k == "field").map(|(_, v)| v);

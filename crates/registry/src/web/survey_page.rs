@@ -13,10 +13,10 @@ use axum::routing::{get, post};
 use kernel::error::{AppError, AppResult};
 use kernel::i18n::Tr;
 use kernel::web::AppState;
+use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
 use kernel::web::flash::{self, Flash};
 use kernel::web::shell::{Shell, render_for};
-use serde::Deserialize;
 
 use crate::actions::access::EDITORS;
 use crate::actions::surveys::{self, NewCampaign, SURVEYORS};
@@ -127,13 +127,6 @@ async fn list(
     list_view(&state, &ctx, &code, HashMap::new(), None).await
 }
 
-#[derive(Deserialize)]
-struct Fields {
-    csrf: String,
-    #[serde(flatten)]
-    fields: HashMap<String, String>,
-}
-
 fn day(
     f: &HashMap<String, String>,
     k: &'static str,
@@ -153,11 +146,9 @@ async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(code): Path<String>,
-    axum::Form(r): axum::Form<Fields>,
+    CsrfForm(f): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    kernel::web::multipart::check_csrf(&ctx, &r.csrf)?;
     let c = state.communes.active(&code)?;
-    let f = r.fields;
     let dates = day(&f, "opens_on").and_then(|o| Ok((o, day(&f, "closes_on")?)));
     let (opens_on, closes_on) = match dates {
         Ok(d) => d,
@@ -377,9 +368,8 @@ async fn close(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
-    axum::Form(r): axum::Form<Fields>,
+    CsrfForm(_): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    kernel::web::multipart::check_csrf(&ctx, &r.csrf)?;
     let c = state.communes.active(&code)?;
     surveys::close(state.kernel(), ctx.actor(), &c, id).await?;
     Ok(flash::redirect(

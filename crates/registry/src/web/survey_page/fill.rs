@@ -5,12 +5,13 @@
 use std::collections::HashSet;
 
 use askama::Template;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use kernel::error::{AppError, AppResult};
 use kernel::i18n::Tr;
 use kernel::tenancy::CommuneInfo;
 use kernel::web::AppState;
+use kernel::web::csrf::CsrfForm;
 use kernel::web::ctx::Ctx;
 use kernel::web::flash::{self, Flash};
 use kernel::web::shell::{Shell, render_for};
@@ -261,12 +262,9 @@ pub(super) async fn file(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((code, id)): Path<(String, i64)>,
-    RawForm(body): RawForm,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|_| AppError::bad_request("form_invalid"))?;
     let given = Given2 { pairs };
-    kernel::web::multipart::check_csrf(&ctx, &given.one("csrf"))?;
     let c = state.communes.active(&code)?;
     let o = surveys::overview(state.kernel(), ctx.actor(), &c, id).await?;
     let village: Option<i64> = given.one("village_id").parse().ok();
